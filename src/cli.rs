@@ -1,0 +1,306 @@
+//! The command line: `serve`, `reindex`, `ask` and `eval`. Each subcommand resolves the
+//! configuration and calls into the library; this module only parses and prints.
+
+use crate::config::{Config, GlobalArgs};
+use crate::knowledge::index::Progress;
+use crate::knowledge::{DocKind, KnowledgeBase, SearchRequest, Sources};
+use crate::lang::Language;
+use crate::progress::Reporter;
+use crate::state::AppState;
+use crate::{eval, server, shutdown, telemetry};
+use anyhow::Context;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+#[derive(Parser)]
+#[command(
+    name = "ponte",
+    version,
+    about = "Ponte: a virtual assistant and chat bridge for service desks"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Serve the HTTP API on the configured address.
+    Serve,
+    /// Rebuild the knowledge index from the sources and swap it in atomically.
+    Reindex {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the ranked articles and activities for one text.
+    Ask {
+        /// The requester's text.
+        text: String,
+        /// The requester's groups, comma-separated (public documents are always visible).
+        #[arg(long, value_delimiter = ',')]
+        groups: Vec<String>,
+        /// The requester's language (pt-BR, es, en); detected from the text when absent.
+        #[arg(long)]
+        lang: Option<Language>,
+        /// Only articles or only activities.
+        #[arg(long)]
+        kind: Option<KindArg>,
+        /// How many results.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Measure retrieval or intent recognition on labelled data.
+    #[command(subcommand)]
+    Eval(EvalCommand),
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum KindArg {
+    Article,
+    Activity,
+}
+
+#[derive(Subcommand)]
+pub enum EvalCommand {
+    /// hit@1, hit@5, MRR@10 and latency of the knowledge search.
+    Retrieval {
+        /// JSONL articles: {"id","title","body","language",...} per line.
+        #[arg(long)]
+        articles: PathBuf,
+        /// JSONL queries: {"query","expected_id","acceptable_ids"?,"language"?,"kind"?}.
+        #[arg(long)]
+        queries: PathBuf,
+        /// End with one JSON line of the headline figures.
+        #[arg(long)]
+        json: bool,
+        /// Also list up to 20 queries whose article was not ranked first.
+        #[arg(long)]
+        misses: bool,
+    },
+}
+
+/// Parses the command line and runs it.
+pub fn main() -> ExitCode {
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(error) => error.exit(),
+    };
+    let config = match Config::resolve(&cli.global, &matches) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(&config.log);
+    match run(cli.command, config) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve => serve(config),
+        Command::Reindex { json } => reindex(config, json),
+        Command::Ask {
+            text,
+            groups,
+            lang,
+            kind,
+            limit,
+            json,
+        } => ask(config, text, groups, lang, kind, limit, json),
+        Command::Eval(EvalCommand::Retrieval {
+            articles,
+            queries,
+            json,
+            misses,
+        }) => eval_retrieval(articles, queries, json, misses),
+    }
+}
+
+fn progress_callback(reporter: &mut Reporter) -> impl FnMut(Progress) + '_ {
+    move |event| match event {
+        Progress::Scanning { total } => reporter.phase("reading", total as u64),
+        Progress::Scanned { .. } | Progress::Indexed => reporter.inc(),
+        Progress::Indexing { total } => reporter.phase("indexing", total as u64),
+        Progress::Committing => reporter.finish(),
+    }
+}
+
+/// Opens the knowledge base, building the index first when it is missing or stale.
+pub fn open_knowledge(config: &Config) -> anyhow::Result<KnowledgeBase> {
+    let mut reporter = Reporter::new();
+    let (knowledge, report) = KnowledgeBase::open_or_build(
+        &config.index_dir(),
+        Sources::new(&config.knowledge_dir),
+        &mut progress_callback(&mut reporter),
+    )
+    .with_context(|| {
+        format!(
+            "opening the knowledge index in {}",
+            config.index_dir().display()
+        )
+    })?;
+    if let Some(report) = report {
+        tracing::info!(
+            articles = report.articles,
+            activities = report.activities,
+            skipped = report.skipped.len(),
+            elapsed_ms = report.elapsed_ms,
+            "knowledge index built"
+        );
+        for skipped in &report.skipped {
+            tracing::warn!(file = %skipped.file.display(), line = ?skipped.line, reason = %skipped.reason, "knowledge source skipped");
+        }
+    }
+    Ok(knowledge)
+}
+
+fn serve(config: Config) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let knowledge = Arc::new(open_knowledge(&config)?);
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("binding {}", config.listen))?;
+        tracing::info!(
+            address = %listener.local_addr()?,
+            ready_ms = started.elapsed().as_millis() as u64,
+            "ponte is listening"
+        );
+        let state = AppState { knowledge };
+        server::run(listener, state, shutdown::signal()).await?;
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn reindex(config: Config, json: bool) -> anyhow::Result<ExitCode> {
+    let mut reporter = Reporter::new();
+    let report = crate::knowledge::index::rebuild(
+        &config.index_dir(),
+        &Sources::new(&config.knowledge_dir),
+        &mut progress_callback(&mut reporter),
+    )
+    .context("reindex failed; the previous index (if any) keeps serving")?;
+    drop(reporter);
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!(
+            "indexed {} articles and {} activities from {} files in {} ms (generation {})",
+            report.articles, report.activities, report.files, report.elapsed_ms, report.generation
+        );
+        for skipped in &report.skipped {
+            println!("skipped {skipped}");
+        }
+        if !report.skipped.is_empty() {
+            println!("{} file(s) skipped", report.skipped.len());
+        }
+    }
+    Ok(if report.skipped.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(3)
+    })
+}
+
+fn ask(
+    config: Config,
+    text: String,
+    groups: Vec<String>,
+    lang: Option<Language>,
+    kind: Option<KindArg>,
+    limit: usize,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    if text.trim().is_empty() {
+        anyhow::bail!("the text to ask about is empty");
+    }
+    let knowledge = open_knowledge(&config)?;
+    let mut request = SearchRequest::new(text.clone());
+    request.groups = groups
+        .into_iter()
+        .filter(|group| !group.is_empty())
+        .collect();
+    request.language = lang.or_else(|| Language::detect(&text));
+    request.kind = kind.map(|kind| match kind {
+        KindArg::Article => DocKind::Article,
+        KindArg::Activity => DocKind::Activity,
+    });
+    request.limit = limit.clamp(1, 100);
+    let hits = knowledge.search(&request)?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string(&serde_json::json!({
+                "text": text,
+                "language": request.language,
+                "hits": hits,
+            }))?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if hits.is_empty() {
+        println!("nothing found");
+    }
+    for (rank, hit) in hits.iter().enumerate() {
+        println!(
+            "{:>2}. {:<8} {:>6.3}  {:<32} {}",
+            rank + 1,
+            hit.kind.tag(),
+            hit.score,
+            hit.id,
+            hit.title
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn eval_retrieval(
+    articles: PathBuf,
+    queries: PathBuf,
+    json: bool,
+    misses: bool,
+) -> anyhow::Result<ExitCode> {
+    let mut reporter = Reporter::new();
+    let mut started = false;
+    let report = eval::retrieval::evaluate_files(&articles, &queries, &mut |done, total| {
+        if !started {
+            reporter.phase("queries", total as u64);
+            started = true;
+        }
+        let _ = done;
+        reporter.inc();
+    })?;
+    drop(reporter);
+    print!("{}", report.render());
+    if misses {
+        for miss in &report.misses {
+            println!(
+                "miss [{}] {:?}: expected {}, got {:?} (rank {:?})",
+                miss.kind, miss.query, miss.expected_id, miss.got_id, miss.rank
+            );
+        }
+    }
+    if json {
+        println!("{}", report.json_line());
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,28 @@
+//! The evaluation commands' engines (`ponte eval retrieval`, `ponte eval intents`): they
+//! read labelled data, run Ponte's own matching code on it and compute the metrics that
+//! DESIGN.md fixes, independent of how the CLI prints them.
+
+pub mod retrieval;
+
+/// The value at quantile `q` (0..=1) of already sorted samples (nearest rank).
+pub fn quantile(sorted: &[u64], q: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = (q * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quantile;
+
+    #[test]
+    fn nearest_rank_quantiles() {
+        let samples: Vec<u64> = (1..=100).collect();
+        assert_eq!(quantile(&samples, 0.5), 50);
+        assert_eq!(quantile(&samples, 0.99), 99);
+        assert_eq!(quantile(&samples, 1.0), 100);
+        assert_eq!(quantile(&[], 0.5), 0);
+    }
+}

@@ -1,0 +1,153 @@
+//! The text pipelines of the index: one stemming analyzer per language (tokenize, drop
+//! overlong tokens, lowercase, fold accents, stem) and one plain analyzer without stemming
+//! for exact and fuzzy title matching. They must be registered every time an index is
+//! opened, because tantivy only persists their names.
+
+use crate::lang::Language;
+use tantivy::Index;
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, Language as StemLanguage, LowerCaser, RemoveLongFilter, SimpleTokenizer,
+    Stemmer, TextAnalyzer, TokenStream,
+};
+
+/// Name of the analyzer without stemming (lowercase and accent folding only).
+pub const PLAIN: &str = "ponte_plain";
+
+/// Name of the stemming analyzer for `language`.
+pub fn stemmed_name(language: Language) -> &'static str {
+    match language {
+        Language::PtBr => "ponte_pt",
+        Language::Es => "ponte_es",
+        Language::En => "ponte_en",
+    }
+}
+
+/// Folding happens before stemming so that "configuração" and "configuracao" (typed without
+/// accents, as requesters often do) reach the stemmer as the same word.
+fn stemmed(language: Language) -> TextAnalyzer {
+    let stem_language = match language {
+        Language::PtBr => StemLanguage::Portuguese,
+        Language::Es => StemLanguage::Spanish,
+        Language::En => StemLanguage::English,
+    };
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .filter(Stemmer::new(stem_language))
+        .build()
+}
+
+fn plain() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build()
+}
+
+/// Registers every Ponte analyzer on `index`. Call it after each create or open.
+pub fn register(index: &Index) {
+    let tokenizers = index.tokenizers();
+    tokenizers.register(PLAIN, plain());
+    for language in Language::ALL {
+        tokenizers.register(stemmed_name(language), stemmed(language));
+    }
+}
+
+/// The tokens `analyzer` produces for `text`, in order, duplicates kept.
+pub fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
+    let mut stream = analyzer.token_stream(text);
+    let mut out = Vec::new();
+    while stream.advance() {
+        out.push(stream.token().text.clone());
+    }
+    out
+}
+
+/// A set of analyzers owned by one searching thread (analyzers are cheap to clone).
+#[derive(Clone)]
+pub struct Analyzers {
+    pub plain: TextAnalyzer,
+    pub stemmed: [TextAnalyzer; 3],
+}
+
+impl Default for Analyzers {
+    fn default() -> Self {
+        Analyzers {
+            plain: plain(),
+            stemmed: Language::ALL.map(stemmed),
+        }
+    }
+}
+
+/// Lowercases, folds accents and keeps only letters, digits and single spaces: the form
+/// in which titles and queries are compared character by character.
+pub fn fold(text: &str) -> String {
+    thread_local! {
+        static PLAIN_ANALYZER: std::cell::RefCell<TextAnalyzer> = std::cell::RefCell::new(plain());
+    }
+    PLAIN_ANALYZER.with(|analyzer| tokens(&mut analyzer.borrow_mut(), text).join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stem(language: Language, text: &str) -> Vec<String> {
+        tokens(&mut stemmed(language), text)
+    }
+
+    #[test]
+    fn portuguese_folds_accents_and_stems_plurals() {
+        assert_eq!(
+            stem(Language::PtBr, "Impressoras"),
+            stem(Language::PtBr, "impressora")
+        );
+        assert_eq!(
+            stem(Language::PtBr, "SENHA"),
+            stem(Language::PtBr, "senhas")
+        );
+        assert_eq!(
+            stem(Language::PtBr, "configuração"),
+            stem(Language::PtBr, "configuracao")
+        );
+    }
+
+    #[test]
+    fn spanish_folds_accents_and_stems() {
+        assert_eq!(
+            stem(Language::Es, "contraseñas"),
+            stem(Language::Es, "contrasena")
+        );
+        assert_eq!(
+            stem(Language::Es, "Conexión"),
+            stem(Language::Es, "conexion")
+        );
+        assert_eq!(
+            stem(Language::Es, "impresoras"),
+            stem(Language::Es, "impresora")
+        );
+    }
+
+    #[test]
+    fn english_stems_inflections() {
+        assert_eq!(
+            stem(Language::En, "Printers"),
+            stem(Language::En, "printer")
+        );
+        assert_eq!(
+            stem(Language::En, "connecting"),
+            stem(Language::En, "connect")
+        );
+    }
+
+    #[test]
+    fn plain_analyzer_does_not_stem() {
+        assert_eq!(fold("Impressoras  da REDE!"), "impressoras da rede");
+        assert_eq!(
+            fold("¿Cómo cambio mi contraseña?"),
+            "como cambio mi contrasena"
+        );
+    }
+}

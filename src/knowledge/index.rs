@@ -1,0 +1,600 @@
+//! The knowledge index on disk and in memory. A data directory holds index generations
+//! (`gen-<millis>-<pid>/`) and a `CURRENT` file naming the one that serves. A full rebuild
+//! writes a fresh generation and then replaces `CURRENT` with an atomic rename, so readers
+//! never see a half-built index and a failed rebuild leaves the old one serving. A lock
+//! file serialises writers across processes (`ponte serve` and `ponte reindex` may share a
+//! directory); readers never take it.
+
+use super::analyzers;
+use super::ingest::{IngestError, Sources, render_article};
+use super::schema::{Fields, parse_rank_key};
+use super::search::{self, Hit, SearchRequest};
+use super::{DocKind, Document, KnowledgeError};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tantivy::collector::TopDocs;
+use tantivy::columnar::StrColumn;
+use tantivy::index::SegmentId;
+use tantivy::query::TermQuery;
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{DocId, Index, IndexReader, ReloadPolicy, SegmentReader, TantivyDocument, Term};
+
+const CURRENT: &str = "CURRENT";
+const LOCK: &str = "ponte.lock";
+const SOURCES_STAMP: &str = "ponte-sources.txt";
+/// Generations kept besides the current one, so a process still reading the previous
+/// generation is not pulled from under it.
+const KEEP_PREVIOUS: usize = 1;
+
+/// One built index: the tantivy index, its long-lived reader and the field handles.
+pub struct Generation {
+    pub name: String,
+    pub index: Index,
+    pub reader: IndexReader,
+    pub fields: Fields,
+    /// Decoded rank keys per segment, loaded on first use (segments are immutable).
+    rank_keys: Mutex<HashMap<SegmentId, Arc<SegmentKeys>>>,
+}
+
+/// One decoded rank key (see [`Fields::rank_key`]).
+#[derive(Debug, Clone)]
+pub struct RankKey {
+    pub language: Option<crate::lang::Language>,
+    pub id: String,
+    pub folded_title: String,
+}
+
+/// The rank keys of one segment: the column maps a document to ordinals of `keys`.
+pub struct SegmentKeys {
+    column: StrColumn,
+    keys: Vec<RankKey>,
+}
+
+impl SegmentKeys {
+    /// The rank keys of document `doc` of this segment.
+    pub fn of(&self, doc: DocId) -> impl Iterator<Item = &RankKey> + '_ {
+        self.column
+            .term_ords(doc)
+            .filter_map(|ord| self.keys.get(ord as usize))
+    }
+}
+
+impl Generation {
+    fn from_index(name: String, index: Index) -> Result<Generation, KnowledgeError> {
+        analyzers::register(&index);
+        let fields = Fields::from_schema(&index.schema()).map_err(KnowledgeError::Corrupt)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(Generation {
+            name,
+            index,
+            reader,
+            fields,
+            rank_keys: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The decoded rank keys of `segment`, decoding its dictionary once.
+    pub fn segment_keys(
+        &self,
+        segment: &SegmentReader,
+    ) -> Result<Arc<SegmentKeys>, KnowledgeError> {
+        let id = segment.segment_id();
+        if let Some(keys) = self
+            .rank_keys
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(&id)
+        {
+            return Ok(keys.clone());
+        }
+        let column = segment
+            .fast_fields()
+            .str("rank_key")?
+            .ok_or_else(|| KnowledgeError::Corrupt("the index has no rank keys".to_string()))?;
+        let mut keys = Vec::new();
+        let mut stream = column
+            .dictionary()
+            .stream()
+            .map_err(|error| KnowledgeError::Corrupt(error.to_string()))?;
+        while stream.advance() {
+            let value = String::from_utf8_lossy(stream.key());
+            let Some(key) = parse_rank_key(&value) else {
+                return Err(KnowledgeError::Corrupt(format!(
+                    "malformed rank key {value:?}"
+                )));
+            };
+            keys.push(RankKey {
+                language: key.language,
+                id: key.id.to_string(),
+                folded_title: key.folded_title.to_string(),
+            });
+        }
+        let keys = Arc::new(SegmentKeys { column, keys });
+        let mut cache = self
+            .rank_keys
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Forget segments merged away since, so the cache does not grow with upserts.
+        let live: Vec<SegmentId> = self
+            .reader
+            .searcher()
+            .segment_readers()
+            .iter()
+            .map(SegmentReader::segment_id)
+            .collect();
+        cache.retain(|segment_id, _| live.contains(segment_id));
+        cache.insert(id, keys.clone());
+        Ok(keys)
+    }
+
+    fn open(dir: &Path, name: &str) -> Result<Generation, KnowledgeError> {
+        let index = Index::open_in_dir(dir.join(name))?;
+        Generation::from_index(name.to_string(), index)
+    }
+
+    /// Builds an index in memory from `documents` (evaluation, tests).
+    pub fn in_memory(documents: &[Document]) -> Result<Generation, KnowledgeError> {
+        let fields = Fields::new();
+        let index = Index::create_in_ram(fields.schema.clone());
+        analyzers::register(&index);
+        write_all(&index, &fields, documents, &mut |_| {})?;
+        Generation::from_index("memory".to_string(), index)
+    }
+
+    /// The stored document with `id` and `kind`, if any.
+    pub fn get(&self, kind: DocKind, id: &str) -> Result<Option<Document>, KnowledgeError> {
+        let searcher = self.reader.searcher();
+        let query = TermQuery::new(
+            Term::from_field_text(self.fields.id, id),
+            IndexRecordOption::Basic,
+        );
+        let top = searcher.search(&query, &TopDocs::with_limit(4).order_by_score())?;
+        for (_, address) in top {
+            let stored: TantivyDocument = searcher.doc(address)?;
+            let document = search::payload(&self.fields, &stored)?;
+            if document.kind() == kind {
+                return Ok(Some(document));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The number of searchable documents.
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    fn replace(
+        &self,
+        document: Option<&Document>,
+        kind: DocKind,
+        id: &str,
+    ) -> Result<(), KnowledgeError> {
+        let mut writer: tantivy::IndexWriter = self.index.writer_with_num_threads(1, 15_000_000)?;
+        // Ids are unique per kind; an article and an activity may share one, so the delete
+        // re-adds the other kind's document when there is one.
+        let other = match kind {
+            DocKind::Article => self.get(DocKind::Activity, id)?,
+            DocKind::Activity => self.get(DocKind::Article, id)?,
+        };
+        writer.delete_term(Term::from_field_text(self.fields.id, id));
+        if let Some(other) = other {
+            writer.add_document(self.fields.to_tantivy(&other).map_err(corrupt)?)?;
+        }
+        if let Some(document) = document {
+            writer.add_document(self.fields.to_tantivy(document).map_err(corrupt)?)?;
+        }
+        writer.commit()?;
+        writer.wait_merging_threads()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+}
+
+fn corrupt(error: serde_json::Error) -> KnowledgeError {
+    KnowledgeError::Corrupt(error.to_string())
+}
+
+/// What a step of a rebuild is doing, for progress display.
+#[derive(Debug, Clone)]
+pub enum Progress<'a> {
+    Scanning { total: usize },
+    Scanned { file: &'a Path },
+    Indexing { total: usize },
+    Indexed,
+    Committing,
+}
+
+/// The outcome of a full rebuild.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReindexReport {
+    pub generation: String,
+    pub files: usize,
+    pub articles: usize,
+    pub activities: usize,
+    pub skipped: Vec<IngestError>,
+    pub elapsed_ms: u64,
+}
+
+/// The knowledge base a process serves from: the current generation, swapped when a
+/// rebuild (here or in another process) replaces it.
+pub struct KnowledgeBase {
+    root: Option<PathBuf>,
+    sources: Option<Sources>,
+    current: RwLock<Arc<Generation>>,
+}
+
+impl KnowledgeBase {
+    /// Serves a fixed in-memory index (no data directory, no sources).
+    pub fn from_generation(generation: Generation) -> KnowledgeBase {
+        KnowledgeBase {
+            root: None,
+            sources: None,
+            current: RwLock::new(Arc::new(generation)),
+        }
+    }
+
+    /// Opens the current generation under `root`.
+    pub fn open(root: &Path, sources: Option<Sources>) -> Result<KnowledgeBase, KnowledgeError> {
+        let name =
+            read_current(root)?.ok_or_else(|| KnowledgeError::NoIndex(root.to_path_buf()))?;
+        let generation = Generation::open(root, &name)?;
+        Ok(KnowledgeBase {
+            root: Some(root.to_path_buf()),
+            sources,
+            current: RwLock::new(Arc::new(generation)),
+        })
+    }
+
+    /// Opens the current generation, first rebuilding it from `sources` when there is none
+    /// or when the source files changed since it was built.
+    pub fn open_or_build(
+        root: &Path,
+        sources: Sources,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<(KnowledgeBase, Option<ReindexReport>), KnowledgeError> {
+        let fresh = match read_current(root)? {
+            Some(name) => {
+                let stamp = fs::read_to_string(root.join(&name).join(SOURCES_STAMP)).ok();
+                stamp.is_some() && stamp == Some(sources_stamp(&sources)?)
+            }
+            None => false,
+        };
+        let report = if fresh {
+            None
+        } else {
+            Some(rebuild(root, &sources, progress)?)
+        };
+        Ok((KnowledgeBase::open(root, Some(sources))?, report))
+    }
+
+    /// The generation serving now; hold it for the length of one request.
+    pub fn generation(&self) -> Arc<Generation> {
+        self.current
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Switches to the generation named in `CURRENT` when it changed. Returns whether it did.
+    pub fn refresh(&self) -> Result<bool, KnowledgeError> {
+        let Some(root) = &self.root else {
+            return Ok(false);
+        };
+        let Some(name) = read_current(root)? else {
+            return Ok(false);
+        };
+        if name == self.generation().name {
+            return Ok(false);
+        }
+        let generation = Arc::new(Generation::open(root, &name)?);
+        *self
+            .current
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = generation;
+        tracing::info!(generation = %name, "knowledge index swapped in");
+        Ok(true)
+    }
+
+    /// Ranked documents for one request (blocking: call it off the async threads).
+    pub fn search(&self, request: &SearchRequest) -> Result<Vec<Hit>, KnowledgeError> {
+        search::search(&self.generation(), request)
+    }
+
+    pub fn get(&self, kind: DocKind, id: &str) -> Result<Option<Document>, KnowledgeError> {
+        self.generation().get(kind, id)
+    }
+
+    pub fn sources(&self) -> Option<&Sources> {
+        self.sources.as_ref()
+    }
+
+    /// Runs a full rebuild from this base's sources and swaps it in.
+    pub fn rebuild(
+        &self,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<ReindexReport, KnowledgeError> {
+        let (Some(root), Some(sources)) = (&self.root, &self.sources) else {
+            return Err(KnowledgeError::Invalid(
+                "this knowledge base has no data directory to rebuild into".to_string(),
+            ));
+        };
+        let report = rebuild(root, sources, progress)?;
+        self.refresh()?;
+        Ok(report)
+    }
+
+    /// Inserts or replaces one document: its source file first (so the next full rebuild
+    /// keeps it), then the serving index.
+    pub fn upsert(&self, document: Document) -> Result<Document, KnowledgeError> {
+        let _lock = self.lock()?;
+        self.refresh()?;
+        let generation = self.generation();
+        let previous = generation.get(document.kind(), document.id())?;
+        let document = self.write_source(document, previous.as_ref())?;
+        generation.replace(Some(&document), document.kind(), document.id())?;
+        Ok(document)
+    }
+
+    /// Deletes one document from the sources and the serving index.
+    pub fn delete(&self, kind: DocKind, id: &str) -> Result<Document, KnowledgeError> {
+        let _lock = self.lock()?;
+        self.refresh()?;
+        let generation = self.generation();
+        let Some(previous) = generation.get(kind, id)? else {
+            return Err(KnowledgeError::UnknownId(id.to_string()));
+        };
+        if let (Some(sources), Some(relative)) = (&self.sources, previous.source_path()) {
+            let path = sources.root.join(relative);
+            match fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                Err(error) => return Err(KnowledgeError::io(path, error)),
+            }
+        }
+        generation.replace(None, kind, id)?;
+        Ok(previous)
+    }
+
+    fn lock(&self) -> Result<Option<File>, KnowledgeError> {
+        match &self.root {
+            Some(root) => lock(root).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn write_source(
+        &self,
+        document: Document,
+        previous: Option<&Document>,
+    ) -> Result<Document, KnowledgeError> {
+        let Some(sources) = &self.sources else {
+            return Ok(document);
+        };
+        let relative = previous
+            .and_then(Document::source_path)
+            .cloned()
+            .unwrap_or_else(|| default_source_path(&document));
+        let path = sources.root.join(&relative);
+        let (document, text) = match document {
+            Document::Article(mut article) => {
+                article.source_path = Some(relative);
+                let text = render_article(&article);
+                (Document::Article(article), text)
+            }
+            Document::Activity(mut activity) => {
+                activity.source_path = None;
+                let text = toml::to_string(&activity)
+                    .map_err(|error| KnowledgeError::Invalid(error.to_string()))?;
+                activity.source_path = Some(relative);
+                (Document::Activity(activity), text)
+            }
+        };
+        write_atomically(&path, text.as_bytes())?;
+        Ok(document)
+    }
+}
+
+/// Where a new document's source file goes: ids become file names, with anything that is
+/// not a safe file-name character replaced.
+fn default_source_path(document: &Document) -> PathBuf {
+    let safe: String = document
+        .id()
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let safe = safe.trim_start_matches('.').to_string();
+    match document {
+        Document::Article(article) => PathBuf::from("articles")
+            .join(article.language.tag())
+            .join(format!("{safe}.md")),
+        Document::Activity(_) => PathBuf::from("activities").join(format!("{safe}.toml")),
+    }
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), KnowledgeError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(|error| KnowledgeError::io(dir, error))?;
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    let mut file = File::create(&tmp).map_err(|error| KnowledgeError::io(&tmp, error))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|error| KnowledgeError::io(&tmp, error))?;
+    fs::rename(&tmp, path).map_err(|error| KnowledgeError::io(path, error))?;
+    if let Ok(dir_handle) = File::open(dir) {
+        let _ = dir_handle.sync_all();
+    }
+    Ok(())
+}
+
+fn read_current(root: &Path) -> Result<Option<String>, KnowledgeError> {
+    match fs::read_to_string(root.join(CURRENT)) {
+        Ok(name) => {
+            let name = name.trim().to_string();
+            if name.is_empty() || name.contains('/') || name.contains("..") {
+                return Err(KnowledgeError::Corrupt(format!(
+                    "{} names no valid generation",
+                    root.join(CURRENT).display()
+                )));
+            }
+            Ok(Some(name))
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(KnowledgeError::io(root.join(CURRENT), error)),
+    }
+}
+
+/// Takes the cross-process writer lock of `root` (blocking until it is free).
+fn lock(root: &Path) -> Result<File, KnowledgeError> {
+    fs::create_dir_all(root).map_err(|error| KnowledgeError::io(root, error))?;
+    let path = root.join(LOCK);
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|error| KnowledgeError::io(&path, error))?;
+    file.lock()
+        .map_err(|error| KnowledgeError::io(&path, error))?;
+    Ok(file)
+}
+
+/// A fingerprint of the source files (paths, sizes, modification times).
+fn sources_stamp(sources: &Sources) -> Result<String, KnowledgeError> {
+    let mut stamp = String::new();
+    for path in sources.files()? {
+        let metadata = fs::metadata(&path).map_err(|error| KnowledgeError::io(&path, error))?;
+        let modified = metadata
+            .modified()
+            .ok()
+            .and_then(|time| time.duration_since(UNIX_EPOCH).ok())
+            .unwrap_or_default();
+        stamp.push_str(&format!(
+            "{}\t{}\t{}\n",
+            path.display(),
+            metadata.len(),
+            modified.as_nanos()
+        ));
+    }
+    Ok(stamp)
+}
+
+fn write_all(
+    index: &Index,
+    fields: &Fields,
+    documents: &[Document],
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(), KnowledgeError> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 4);
+    let mut writer: tantivy::IndexWriter =
+        index.writer_with_num_threads(threads, 64_000_000 * threads)?;
+    progress(Progress::Indexing {
+        total: documents.len(),
+    });
+    for document in documents {
+        writer.add_document(fields.to_tantivy(document).map_err(corrupt)?)?;
+        progress(Progress::Indexed);
+    }
+    progress(Progress::Committing);
+    writer.commit()?;
+    writer.wait_merging_threads()?;
+    Ok(())
+}
+
+/// Rebuilds the index under `root` from `sources` into a fresh generation and swaps it in.
+/// Broken files are reported in the result and skipped; when nothing at all could be
+/// read, the old generation keeps serving and an error is returned.
+pub fn rebuild(
+    root: &Path,
+    sources: &Sources,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<ReindexReport, KnowledgeError> {
+    let started = Instant::now();
+    let _lock = lock(root)?;
+    let stamp = sources_stamp(sources)?;
+    let files = sources.files()?;
+    progress(Progress::Scanning { total: files.len() });
+    let scan = sources.scan(&mut |file| progress(Progress::Scanned { file }))?;
+    if scan.documents.is_empty() {
+        return Err(KnowledgeError::EmptyCorpus {
+            skipped: scan.errors.len(),
+        });
+    }
+    let millis = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_millis();
+    let name = format!("gen-{millis}-{}", std::process::id());
+    let dir = root.join(&name);
+    fs::create_dir_all(&dir).map_err(|error| KnowledgeError::io(&dir, error))?;
+    let built = (|| {
+        let fields = Fields::new();
+        let index = Index::create_in_dir(&dir, fields.schema.clone())?;
+        analyzers::register(&index);
+        write_all(&index, &fields, &scan.documents, progress)?;
+        write_atomically(&dir.join(SOURCES_STAMP), stamp.as_bytes())
+    })();
+    if let Err(error) = built {
+        let _ = fs::remove_dir_all(&dir);
+        return Err(error);
+    }
+    write_atomically(&root.join(CURRENT), name.as_bytes())?;
+    remove_old_generations(root, &name);
+    Ok(ReindexReport {
+        generation: name,
+        files: scan.files,
+        articles: scan.articles(),
+        activities: scan.activities(),
+        skipped: scan.errors,
+        elapsed_ms: started.elapsed().as_millis() as u64,
+    })
+}
+
+fn remove_old_generations(root: &Path, current: &str) {
+    let Ok(entries) = fs::read_dir(root) else {
+        return;
+    };
+    let mut generations: Vec<String> = entries
+        .filter_map(|entry| entry.ok())
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("gen-") && name != current)
+        .collect();
+    // Names sort by build time: gen-<millis>-<pid>.
+    generations.sort_by_key(|name| {
+        name.split('-')
+            .nth(1)
+            .and_then(|millis| millis.parse::<u128>().ok())
+            .unwrap_or(0)
+    });
+    let remove = generations.len().saturating_sub(KEEP_PREVIOUS);
+    for name in &generations[..remove] {
+        if let Err(error) = fs::remove_dir_all(root.join(name)) {
+            tracing::warn!(generation = %name, %error, "could not remove an old index generation");
+        }
+    }
+}
+
+/// Reads one stored text value.
+pub(crate) fn stored_text<'a>(
+    doc: &'a TantivyDocument,
+    field: tantivy::schema::Field,
+) -> Option<&'a str> {
+    doc.get_first(field).and_then(|value| value.as_str())
+}

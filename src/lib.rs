@@ -1,0 +1,28 @@
+//! Ponte: a chatbot bridge and virtual-assistant orchestrator for service-desk portals.
+//!
+//! # Layout
+//! - [`cli`]: the command line (`serve`, `reindex`, `ask`, `eval`); parses and prints only.
+//! - [`config`]: typed settings from a TOML file, the environment and flags.
+//! - [`telemetry`]: structured logging.
+//! - [`lang`]: the three end-user languages and a small detector.
+//! - [`knowledge`]: articles and activities, their sources and the tantivy index.
+//! - [`eval`]: the evaluation engines behind `ponte eval`.
+//! - [`error`]: the API error enum and its table of stable codes.
+//! - [`http`]: the routers, one per resource, and our extractors.
+//! - [`state`]: the shared handles given to every handler.
+//! - [`server`]: runs the router and background workers on a listener until shutdown.
+//! - [`shutdown`]: the Ctrl-C / SIGTERM signal.
+//! - [`progress`]: progress bars on a terminal, plain lines otherwise.
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod eval;
+pub mod http;
+pub mod knowledge;
+pub mod lang;
+pub mod progress;
+pub mod server;
+pub mod shutdown;
+pub mod state;
+pub mod telemetry;

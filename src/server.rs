@@ -1,0 +1,55 @@
+//! Running the HTTP server: takes a bound listener and a shutdown future (so tests bind
+//! port 0 and stop it themselves), runs the background workers, and stops in order:
+//! workers first, then the HTTP server, which drains in-flight requests.
+
+use crate::http;
+use crate::state::AppState;
+use std::future::Future;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// How often the server checks whether another process swapped in a new index.
+const INDEX_REFRESH_EVERY: Duration = Duration::from_millis(500);
+
+/// Serves `state` on `listener` until `shutdown` resolves.
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let refresher = tokio::spawn(refresh_index(state.clone(), stop_rx.clone()));
+    let app = http::router(state);
+    let mut http_stop_rx = stop_rx;
+    let served = axum::serve(listener, app).with_graceful_shutdown(async move {
+        let _ = http_stop_rx.wait_for(|stop| *stop).await;
+    });
+    let signal = tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+    let result = served.await;
+    signal.abort();
+    let _ = refresher.await;
+    tracing::info!("server stopped");
+    result
+}
+
+async fn refresh_index(state: AppState, mut stop_rx: watch::Receiver<bool>) {
+    let mut ticker = tokio::time::interval(INDEX_REFRESH_EVERY);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stop_rx.wait_for(|stop| *stop) => return,
+        }
+        let knowledge = state.knowledge.clone();
+        match tokio::task::spawn_blocking(move || knowledge.refresh()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "index refresh failed; the old index keeps serving")
+            }
+            Err(error) => tracing::warn!(%error, "index refresh task failed"),
+        }
+    }
+}
