@@ -61,6 +61,25 @@ pub enum Command {
     /// Measure retrieval or intent recognition on labelled data.
     #[command(subcommand)]
     Eval(EvalCommand),
+    /// Benchmark helpers.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Write a synthetic knowledge source directory (for reindex and query benchmarks).
+    Corpus {
+        /// Where to write articles/ and activities/.
+        #[arg(long)]
+        out: PathBuf,
+        /// How many articles.
+        #[arg(long, default_value_t = 50_000)]
+        articles: usize,
+        /// Seed of the generator.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -130,6 +149,21 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             json,
             misses,
         }) => eval_retrieval(articles, queries, json, misses),
+        Command::Bench(BenchCommand::Corpus {
+            out,
+            articles,
+            seed,
+        }) => {
+            let started = Instant::now();
+            let written = crate::knowledge::synthetic::write_corpus(&out, articles, seed)
+                .with_context(|| format!("writing a synthetic corpus into {}", out.display()))?;
+            println!(
+                "wrote {written} articles into {} in {} ms",
+                out.display(),
+                started.elapsed().as_millis()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

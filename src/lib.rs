@@ -5,6 +5,8 @@
 //! - [`config`]: typed settings from a TOML file, the environment and flags.
 //! - [`telemetry`]: structured logging.
 //! - [`lang`]: the three end-user languages and a small detector.
+//! - [`intent`]: the dialogue-control intent classifier (n-gram features, softmax model).
+//! - [`conversation`]: the pure conversation state machine and the end-user texts.
 //! - [`knowledge`]: articles and activities, their sources and the tantivy index.
 //! - [`eval`]: the evaluation engines behind `ponte eval`.
 //! - [`error`]: the API error enum and its table of stable codes.
@@ -16,9 +18,11 @@
 
 pub mod cli;
 pub mod config;
+pub mod conversation;
 pub mod error;
 pub mod eval;
 pub mod http;
+pub mod intent;
 pub mod knowledge;
 pub mod lang;
 pub mod progress;

@@ -10,6 +10,7 @@ pub mod index;
 pub mod ingest;
 pub mod schema;
 pub mod search;
+pub mod synthetic;
 
 use crate::lang::Language;
 use serde::{Deserialize, Serialize};

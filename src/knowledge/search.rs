@@ -220,6 +220,7 @@ pub fn search(
     };
 
     let folded_query = fold(&text);
+    let profile = QueryProfile::new(&folded_query);
     let mut segments: Vec<Option<Arc<SegmentKeys>>> = vec![None; searcher.segment_readers().len()];
     let mut ranked = Vec::with_capacity(top.len());
     for (score, address) in top {
@@ -239,7 +240,7 @@ pub fn search(
             if id.is_empty() {
                 id = key.id.clone();
             }
-            similarity = similarity.max(title_similarity(&folded_query, &key.folded_title));
+            similarity = similarity.max(profile.similarity(&key.folded_title));
             in_language |= request.language.is_some() && key.language == request.language;
         }
         let lexical = if best > 0.0 { score / best } else { 0.0 };
@@ -288,45 +289,73 @@ pub fn search(
 /// How much the (folded) query looks like the (folded) title, 0..1: 1 for the same text,
 /// high for a contiguous part of the title or the title with a typo, low otherwise.
 pub fn title_similarity(query: &str, title: &str) -> f32 {
-    if query.is_empty() || title.is_empty() {
-        return 0.0;
-    }
-    if query == title {
-        return 1.0;
-    }
-    let query_len = query.chars().count() as f32;
-    let title_len = title.chars().count() as f32;
-    let padded_title = format!(" {title} ");
-    let mut score: f32 = 0.0;
-    if padded_title.contains(&format!(" {query} ")) {
-        // A whole-word part of the title: the larger the part, the closer.
-        score = score.max(0.55 + 0.4 * (query_len / title_len));
-    }
-    // The whole-text edit similarity can only reach 0.75 when the lengths are close.
-    if (query_len - title_len).abs() <= 0.25 * query_len.max(title_len) {
-        let distance = strsim::osa_distance(query, title) as f32;
-        let edit = 1.0 - distance / query_len.max(title_len);
-        if edit >= 0.75 {
-            score = score.max(edit * 0.95);
+    QueryProfile::new(query).similarity(title)
+}
+
+/// A folded query prepared once for comparing with many titles.
+pub struct QueryProfile<'a> {
+    text: &'a str,
+    padded: String,
+    chars: usize,
+    words: Vec<&'a str>,
+}
+
+/// Queries longer than this many words are compared with titles word by word, exactly;
+/// edit distances only pay off for short, title-like queries.
+const FUZZY_COMPARE_MAX_WORDS: usize = 10;
+
+impl<'a> QueryProfile<'a> {
+    pub fn new(text: &'a str) -> Self {
+        QueryProfile {
+            text,
+            padded: format!(" {text} "),
+            chars: text.chars().count(),
+            words: text.split(' ').filter(|word| !word.is_empty()).collect(),
         }
     }
-    // Word by word: the share of query words that appear (or nearly appear) in the title.
-    let title_words: Vec<&str> = title.split(' ').collect();
-    let query_words: Vec<&str> = query.split(' ').collect();
-    let matched = query_words
-        .iter()
-        .filter(|word| {
-            title_words.iter().any(|candidate| {
-                *candidate == **word
-                    || (word.len() >= 4
-                        && word.len().abs_diff(candidate.len()) <= 1
-                        && strsim::osa_distance(word, candidate) <= 1)
+
+    pub fn similarity(&self, title: &str) -> f32 {
+        if self.words.is_empty() || title.is_empty() {
+            return 0.0;
+        }
+        if self.text == title {
+            return 1.0;
+        }
+        let query_len = self.chars as f32;
+        let title_len = title.chars().count() as f32;
+        let mut score: f32 = 0.0;
+        if title_len > query_len && format!(" {title} ").contains(&self.padded) {
+            // A whole-word part of the title: the larger the part, the closer.
+            score = score.max(0.55 + 0.4 * (query_len / title_len));
+        }
+        // The whole-text edit similarity can only reach 0.75 when the lengths are close.
+        if (query_len - title_len).abs() <= 0.25 * query_len.max(title_len) {
+            let distance = strsim::osa_distance(self.text, title) as f32;
+            let edit = 1.0 - distance / query_len.max(title_len);
+            if edit >= 0.75 {
+                score = score.max(edit * 0.95);
+            }
+        }
+        // Word by word: the share of query words that appear (or nearly appear) in the title.
+        let title_words: Vec<&str> = title.split(' ').collect();
+        let fuzzy = self.words.len() <= FUZZY_COMPARE_MAX_WORDS;
+        let matched = self
+            .words
+            .iter()
+            .filter(|word| {
+                title_words.contains(word)
+                    || (fuzzy
+                        && word.len() >= 4
+                        && title_words.iter().any(|candidate| {
+                            word.len().abs_diff(candidate.len()) <= 1
+                                && strsim::osa_distance(word, candidate) <= 1
+                        }))
             })
-        })
-        .count() as f32;
-    let coverage = matched / query_words.len() as f32;
-    let precision = matched / title_words.len() as f32;
-    score.max(0.5 * coverage + 0.3 * precision)
+            .count() as f32;
+        let coverage = matched / self.words.len() as f32;
+        let precision = matched / title_words.len() as f32;
+        score.max(0.5 * coverage + 0.3 * precision)
+    }
 }
 
 /// Whether a word, given as its stem in each language, occurs in any title, summary or

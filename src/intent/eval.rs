@@ -1,0 +1,676 @@
+//! `ponte eval intents`: reads labelled JSONL rows, trains a [`Classifier`] on the training
+//! rows, picks the fallback threshold on the validation rows and reports on the test rows
+//! (accuracy with and without the threshold, out-of-scope recall, hand-off precision, the
+//! operating curve and per-call latency).
+//!
+//! Definitions, for a threshold `t`:
+//! - a row *falls back* when its confidence is below `t`, or, when "oos" is trained as a
+//!   class, when "oos" is its best label;
+//! - *in-scope accuracy*: of the in-scope rows, the fraction whose best label is right and
+//!   that did not fall back;
+//! - *out-of-scope recall*: of the "oos" rows, the fraction that fell back;
+//! - *hand-off precision*: of the rows that fell back, the fraction that really are "oos"
+//!   (the share of hand-offs a person would agree with); undefined when nothing fell back.
+//!
+//! Ratios over an empty set are `None` and print as JSON `null`.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use super::IntentError;
+use super::model::{Classifier, Example, TrainOptions};
+
+/// The intent that marks out-of-scope text.
+pub const OOS_LABEL: &str = "oos";
+
+/// Out-of-scope recall levels of the operating curve, as (JSON key, tenths).
+const CURVE_POINTS: [(&str, usize); 3] = [("0.3", 3), ("0.5", 5), ("0.7", 7)];
+
+/// One row of an intent file: `{"text", "intent"}`; other fields are ignored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabeledRow {
+    pub text: String,
+    pub intent: String,
+}
+
+impl LabeledRow {
+    fn is_oos(&self) -> bool {
+        self.intent == OOS_LABEL
+    }
+}
+
+/// Reads a JSONL file of [`LabeledRow`]s. Blank lines are skipped; any other line that is
+/// not such an object is an error naming the file and the 1-based line.
+pub fn read_jsonl(path: &Path) -> Result<Vec<LabeledRow>, IntentError> {
+    let io_error = |source| IntentError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = File::open(path).map_err(io_error)?;
+    let mut rows = Vec::new();
+    for (index, line) in BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(io_error)?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let row: LabeledRow = serde_json::from_str(&line).map_err(|error| IntentError::Parse {
+            path: path.to_path_buf(),
+            line: index + 1,
+            reason: error.to_string(),
+        })?;
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// Row counts behind a report.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportCounts {
+    pub train_rows: usize,
+    /// Rows the classifier was trained on ("oos" rows only with `oos_train`).
+    pub train_examples: usize,
+    pub labels: usize,
+    pub val_rows: usize,
+    pub val_oos: usize,
+    pub test_rows: usize,
+    pub test_in_scope: usize,
+    pub test_oos: usize,
+}
+
+/// The result of [`evaluate`]. Figures are on the test rows unless named `val_*`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IntentReport {
+    pub in_scope_accuracy: Option<f64>,
+    pub oos_recall: Option<f64>,
+    /// The fallback threshold picked on the validation rows.
+    pub threshold: f64,
+    pub handoff_precision: Option<f64>,
+    /// Best label right, no threshold, over in-scope rows.
+    pub raw_accuracy: Option<f64>,
+    /// In-scope accuracy at the lowest threshold whose out-of-scope recall reaches
+    /// 0.3, 0.5 and 0.7 (keys "0.3", "0.5", "0.7").
+    pub in_scope_at_oos_recall: BTreeMap<String, Option<f64>>,
+    /// Latency of one classification (normalise, features, scoring), nearest-rank percentiles.
+    pub p50_us: u64,
+    pub p99_us: u64,
+    pub val_in_scope_accuracy: Option<f64>,
+    pub val_oos_recall: Option<f64>,
+    pub train_ms: u64,
+    /// Softmax temperature the classifier calibrated for itself.
+    pub temperature: f32,
+    /// Vocabulary rows of the trained model.
+    pub feature_count: usize,
+    pub oos_train: bool,
+    pub counts: ReportCounts,
+}
+
+/// The DESIGN.md `--json` object, field order included.
+#[derive(Serialize)]
+struct JsonLine<'a> {
+    in_scope_accuracy: Option<f64>,
+    oos_recall: Option<f64>,
+    threshold: f64,
+    handoff_precision: Option<f64>,
+    raw_accuracy: Option<f64>,
+    in_scope_at_oos_recall: &'a BTreeMap<String, Option<f64>>,
+    p99_us: u64,
+}
+
+impl IntentReport {
+    /// The one-line JSON object of `ponte eval intents --json`.
+    pub fn to_json_line(&self) -> String {
+        let line = JsonLine {
+            in_scope_accuracy: self.in_scope_accuracy,
+            oos_recall: self.oos_recall,
+            threshold: self.threshold,
+            handoff_precision: self.handoff_precision,
+            raw_accuracy: self.raw_accuracy,
+            in_scope_at_oos_recall: &self.in_scope_at_oos_recall,
+            p99_us: self.p99_us,
+        };
+        // Serialising plain numbers, options and a string map cannot fail.
+        serde_json::to_string(&line).unwrap_or_default()
+    }
+
+    /// A human-readable report.
+    pub fn render_text(&self) -> String {
+        let ratio = |value: Option<f64>| match value {
+            Some(value) => format!("{value:.4}"),
+            None => "n/a".to_string(),
+        };
+        let counts = &self.counts;
+        let mut text = String::new();
+        text.push_str(&format!(
+            "train: {} rows, {} examples, {} labels{}, {} features, temperature {:.3}, trained in {} ms\n",
+            counts.train_rows,
+            counts.train_examples,
+            counts.labels,
+            if self.oos_train { " (oos trained as a class)" } else { "" },
+            self.feature_count,
+            self.temperature,
+            self.train_ms
+        ));
+        text.push_str(&format!(
+            "val:   {} rows ({} oos): threshold {:.4}, in-scope accuracy {}, oos recall {}\n",
+            counts.val_rows,
+            counts.val_oos,
+            self.threshold,
+            ratio(self.val_in_scope_accuracy),
+            ratio(self.val_oos_recall)
+        ));
+        text.push_str(&format!(
+            "test:  {} rows ({} in scope, {} oos)\n",
+            counts.test_rows, counts.test_in_scope, counts.test_oos
+        ));
+        text.push_str(&format!(
+            "  in-scope accuracy    {}\n",
+            ratio(self.in_scope_accuracy)
+        ));
+        text.push_str(&format!(
+            "  oos recall           {}\n",
+            ratio(self.oos_recall)
+        ));
+        text.push_str(&format!(
+            "  hand-off precision   {}\n",
+            ratio(self.handoff_precision)
+        ));
+        text.push_str(&format!(
+            "  raw accuracy         {}\n",
+            ratio(self.raw_accuracy)
+        ));
+        for (key, value) in &self.in_scope_at_oos_recall {
+            text.push_str(&format!(
+                "  in-scope at oos recall {key}: {}\n",
+                ratio(*value)
+            ));
+        }
+        text.push_str(&format!(
+            "  latency p50 {} us, p99 {} us\n",
+            self.p50_us, self.p99_us
+        ));
+        text
+    }
+}
+
+/// What happened to one evaluated row.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Outcome {
+    confidence: f32,
+    oos: bool,
+    /// In scope and the best label is the gold one.
+    correct: bool,
+    /// Falls back whatever the threshold ("oos" predicted with `oos_train`).
+    forced_fallback: bool,
+}
+
+/// Counts at one threshold.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Tally {
+    threshold: f64,
+    in_scope_right: usize,
+    oos_fallen: usize,
+    fallen: usize,
+}
+
+fn ratio(numerator: usize, denominator: usize) -> Option<f64> {
+    (denominator > 0).then(|| numerator as f64 / denominator as f64)
+}
+
+/// Every threshold that changes the outcome, ascending, with the counts at each: 0 (only
+/// forced fallbacks), the midpoints between consecutive distinct confidences, and one
+/// above the highest confidence (everything falls back).
+fn sweep(outcomes: &[Outcome]) -> Vec<Tally> {
+    let mut sorted: Vec<Outcome> = outcomes.to_vec();
+    sorted.sort_by(|a, b| a.confidence.total_cmp(&b.confidence));
+    let mut tally = Tally {
+        threshold: 0.0,
+        in_scope_right: sorted
+            .iter()
+            .filter(|o| o.correct && !o.forced_fallback)
+            .count(),
+        oos_fallen: sorted.iter().filter(|o| o.oos && o.forced_fallback).count(),
+        fallen: sorted.iter().filter(|o| o.forced_fallback).count(),
+    };
+    let mut tallies = vec![tally];
+    let mut start = 0;
+    while start < sorted.len() {
+        let confidence = sorted[start].confidence;
+        let mut end = start;
+        while end < sorted.len() && sorted[end].confidence == confidence {
+            let outcome = sorted[end];
+            if !outcome.forced_fallback {
+                tally.fallen += 1;
+                if outcome.oos {
+                    tally.oos_fallen += 1;
+                }
+                if outcome.correct {
+                    tally.in_scope_right -= 1;
+                }
+            }
+            end += 1;
+        }
+        let current = f64::from(confidence);
+        tally.threshold = match sorted.get(end) {
+            Some(next) => (current + f64::from(next.confidence)) / 2.0,
+            None if current < 1.0 => (current + 1.0) / 2.0,
+            None => current + 1e-6,
+        };
+        tallies.push(tally);
+        start = end;
+    }
+    tallies
+}
+
+/// The counts of `outcomes` at a given threshold.
+fn tally_at(outcomes: &[Outcome], threshold: f64) -> Tally {
+    let falls = |o: &Outcome| o.forced_fallback || f64::from(o.confidence) < threshold;
+    Tally {
+        threshold,
+        in_scope_right: outcomes.iter().filter(|o| o.correct && !falls(o)).count(),
+        oos_fallen: outcomes.iter().filter(|o| o.oos && falls(o)).count(),
+        fallen: outcomes.iter().filter(|o| falls(o)).count(),
+    }
+}
+
+/// The threshold maximising in-scope accuracy + out-of-scope recall (a missing term counts
+/// as 0, so without oos rows this maximises in-scope accuracy); on ties the lowest one,
+/// which hands off the fewest conversations.
+fn pick_threshold(outcomes: &[Outcome]) -> f64 {
+    let in_scope = outcomes.iter().filter(|o| !o.oos).count();
+    let oos = outcomes.len() - in_scope;
+    let score = |tally: &Tally| {
+        ratio(tally.in_scope_right, in_scope).unwrap_or(0.0)
+            + ratio(tally.oos_fallen, oos).unwrap_or(0.0)
+    };
+    let mut best: Option<(f64, f64)> = None;
+    for tally in sweep(outcomes) {
+        let value = score(&tally);
+        // A tiny tolerance so that float noise does not decide between equal scores.
+        if best.is_none_or(|(best_value, _)| value > best_value + 1e-12) {
+            best = Some((value, tally.threshold));
+        }
+    }
+    best.map_or(0.0, |(_, threshold)| threshold)
+}
+
+/// In-scope accuracy at the lowest threshold whose out-of-scope recall reaches each curve
+/// point; `None` without oos (or without in-scope) rows.
+fn operating_curve(outcomes: &[Outcome]) -> BTreeMap<String, Option<f64>> {
+    let in_scope = outcomes.iter().filter(|o| !o.oos).count();
+    let oos = outcomes.len() - in_scope;
+    let tallies = sweep(outcomes);
+    CURVE_POINTS
+        .iter()
+        .map(|&(key, tenths)| {
+            let value = if oos == 0 {
+                None
+            } else {
+                tallies
+                    .iter()
+                    .find(|t| t.oos_fallen * 10 >= tenths * oos)
+                    .and_then(|t| ratio(t.in_scope_right, in_scope))
+            };
+            (key.to_string(), value)
+        })
+        .collect()
+}
+
+/// Nearest-rank percentile of sorted nanosecond samples, in whole microseconds (rounded up).
+fn percentile_us(sorted_nanos: &[u128], percent: usize) -> u64 {
+    if sorted_nanos.is_empty() {
+        return 0;
+    }
+    let rank = (percent * sorted_nanos.len()).div_ceil(100).max(1);
+    let nanos = sorted_nanos[rank - 1];
+    u64::try_from(nanos.div_ceil(1000)).unwrap_or(u64::MAX)
+}
+
+fn outcome(classifier: &Classifier, row: &LabeledRow, oos_train: bool) -> (Outcome, u128) {
+    let started = Instant::now();
+    let prediction = classifier.classify(&row.text, 1);
+    let nanos = started.elapsed().as_nanos();
+    let best = prediction
+        .scored
+        .first()
+        .and_then(|scored| classifier.label(scored.label));
+    let oos = row.is_oos();
+    let outcome = Outcome {
+        confidence: prediction.confidence,
+        oos,
+        correct: !oos && best == Some(row.intent.as_str()),
+        forced_fallback: oos_train && best == Some(OOS_LABEL),
+    };
+    (outcome, nanos)
+}
+
+/// Runs `ponte eval intents` with the default [`TrainOptions`].
+pub fn evaluate(
+    train: &[LabeledRow],
+    val: &[LabeledRow],
+    test: &[LabeledRow],
+    oos_train: bool,
+    progress: &mut dyn FnMut(&str),
+) -> Result<IntentReport, IntentError> {
+    evaluate_with(
+        train,
+        val,
+        test,
+        oos_train,
+        &TrainOptions::default(),
+        progress,
+    )
+}
+
+/// [`evaluate`] with explicit training options.
+pub fn evaluate_with(
+    train: &[LabeledRow],
+    val: &[LabeledRow],
+    test: &[LabeledRow],
+    oos_train: bool,
+    options: &TrainOptions,
+    progress: &mut dyn FnMut(&str),
+) -> Result<IntentReport, IntentError> {
+    let examples: Vec<Example> = train
+        .iter()
+        .filter(|row| oos_train || !row.is_oos())
+        .map(|row| Example {
+            text: row.text.clone(),
+            label: row.intent.clone(),
+        })
+        .collect();
+    progress(&format!("training on {} examples", examples.len()));
+    let started = Instant::now();
+    let classifier = Classifier::train(&examples, options)?;
+    let train_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    progress(&format!(
+        "trained {} labels in {train_ms} ms",
+        classifier.labels().len()
+    ));
+
+    progress(&format!("scoring {} validation rows", val.len()));
+    let val_outcomes: Vec<Outcome> = val
+        .iter()
+        .map(|row| outcome(&classifier, row, oos_train).0)
+        .collect();
+    let threshold = pick_threshold(&val_outcomes);
+    let val_in_scope = val.iter().filter(|row| !row.is_oos()).count();
+    let val_oos = val.len() - val_in_scope;
+    let val_tally = tally_at(&val_outcomes, threshold);
+
+    progress(&format!("scoring {} test rows", test.len()));
+    let mut nanos = Vec::with_capacity(test.len());
+    let mut test_outcomes = Vec::with_capacity(test.len());
+    for row in test {
+        let (test_outcome, elapsed) = outcome(&classifier, row, oos_train);
+        test_outcomes.push(test_outcome);
+        nanos.push(elapsed);
+    }
+    nanos.sort_unstable();
+    let test_in_scope = test.iter().filter(|row| !row.is_oos()).count();
+    let test_oos = test.len() - test_in_scope;
+    let tally = tally_at(&test_outcomes, threshold);
+    let raw_right = test_outcomes.iter().filter(|o| o.correct).count();
+
+    Ok(IntentReport {
+        in_scope_accuracy: ratio(tally.in_scope_right, test_in_scope),
+        oos_recall: ratio(tally.oos_fallen, test_oos),
+        threshold,
+        handoff_precision: ratio(tally.oos_fallen, tally.fallen),
+        raw_accuracy: ratio(raw_right, test_in_scope),
+        in_scope_at_oos_recall: operating_curve(&test_outcomes),
+        p50_us: percentile_us(&nanos, 50),
+        p99_us: percentile_us(&nanos, 99),
+        val_in_scope_accuracy: ratio(val_tally.in_scope_right, val_in_scope),
+        val_oos_recall: ratio(val_tally.oos_fallen, val_oos),
+        train_ms,
+        temperature: classifier.temperature(),
+        feature_count: classifier.feature_count(),
+        oos_train,
+        counts: ReportCounts {
+            train_rows: train.len(),
+            train_examples: examples.len(),
+            labels: classifier.labels().len(),
+            val_rows: val.len(),
+            val_oos,
+            test_rows: test.len(),
+            test_in_scope,
+            test_oos,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(intent: &str, text: &str) -> LabeledRow {
+        LabeledRow {
+            text: text.to_string(),
+            intent: intent.to_string(),
+        }
+    }
+
+    fn outcome_of(confidence: f32, kind: &str) -> Outcome {
+        Outcome {
+            confidence,
+            oos: kind == "oos",
+            correct: kind == "right",
+            forced_fallback: false,
+        }
+    }
+
+    /// Four in-scope rows (three right) and three oos rows; figures worked out by hand:
+    ///
+    /// | threshold | falls back      | in-scope acc | oos recall | sum   |
+    /// |-----------|-----------------|--------------|------------|-------|
+    /// | 0         | -               | 3/4          | 0          | 0.75  |
+    /// | 0.25      | G               | 3/4          | 1/3        | 1.083 |
+    /// | 0.35      | G F             | 3/4          | 2/3        | 1.417 |
+    /// | 0.45      | G F E           | 2/4          | 2/3        | 1.167 |
+    /// | 0.55      | G F E D         | 2/4          | 3/3        | 1.5   |
+    /// | 0.7       | ... C (wrong)   | 2/4          | 3/3        | 1.5   |
+    /// | 0.85      | ... B           | 1/4          | 3/3        | 1.25  |
+    /// | 0.95      | everything      | 0            | 3/3        | 1.0   |
+    fn hand_made() -> Vec<Outcome> {
+        vec![
+            outcome_of(0.9, "right"), // A
+            outcome_of(0.8, "right"), // B
+            outcome_of(0.6, "wrong"), // C
+            outcome_of(0.5, "oos"),   // D
+            outcome_of(0.4, "right"), // E
+            outcome_of(0.3, "oos"),   // F
+            outcome_of(0.2, "oos"),   // G
+        ]
+    }
+
+    #[test]
+    fn picks_the_lowest_threshold_with_the_best_sum() {
+        let threshold = pick_threshold(&hand_made());
+        // 1.5 is reached at 0.55 and again at 0.7; the lower one wins.
+        assert!((threshold - 0.55).abs() < 1e-6, "{threshold}");
+        let tally = tally_at(&hand_made(), threshold);
+        assert_eq!(tally.in_scope_right, 2);
+        assert_eq!(tally.oos_fallen, 3);
+        // G, F, E and D fell back, three of them oos: hand-off precision 3/4.
+        assert_eq!(tally.fallen, 4);
+        assert_eq!(ratio(tally.oos_fallen, tally.fallen), Some(0.75));
+    }
+
+    #[test]
+    fn operating_curve_takes_the_first_threshold_reaching_each_recall() {
+        let curve = operating_curve(&hand_made());
+        // recall 1/3 >= 0.3 at 0.25; 2/3 >= 0.5 at 0.35; 0.7 needs 3/3, at 0.55.
+        assert_eq!(curve["0.3"], Some(0.75));
+        assert_eq!(curve["0.5"], Some(0.75));
+        assert_eq!(curve["0.7"], Some(0.5));
+    }
+
+    #[test]
+    fn without_oos_rows_the_threshold_keeps_every_right_answer() {
+        let outcomes = vec![
+            outcome_of(0.9, "right"),
+            outcome_of(0.2, "wrong"),
+            outcome_of(0.1, "right"),
+        ];
+        assert_eq!(pick_threshold(&outcomes), 0.0);
+        let curve = operating_curve(&outcomes);
+        assert!(curve.values().all(Option::is_none));
+    }
+
+    #[test]
+    fn a_predicted_oos_class_falls_back_at_any_threshold() {
+        let mut forced = outcome_of(0.99, "oos");
+        forced.forced_fallback = true;
+        let outcomes = vec![forced, outcome_of(0.9, "right"), outcome_of(0.2, "oos")];
+        let tally = tally_at(&outcomes, 0.0);
+        assert_eq!((tally.oos_fallen, tally.fallen), (1, 1));
+        // Recall 1/2 already at threshold 0; 0.7 needs the 0.2 row too.
+        let curve = operating_curve(&outcomes);
+        assert_eq!(curve["0.5"], Some(1.0));
+        assert_eq!(curve["0.7"], Some(1.0));
+        assert!((pick_threshold(&outcomes) - 0.55).abs() < 1e-6);
+    }
+
+    #[test]
+    fn percentiles_use_the_nearest_rank() {
+        let nanos: Vec<u128> = (1..=100).map(|i| i * 1000).collect();
+        assert_eq!(percentile_us(&nanos, 50), 50);
+        assert_eq!(percentile_us(&nanos, 99), 99);
+        assert_eq!(percentile_us(&[1500], 99), 2);
+        assert_eq!(percentile_us(&[], 99), 0);
+    }
+
+    fn report() -> IntentReport {
+        IntentReport {
+            in_scope_accuracy: Some(0.5),
+            oos_recall: None,
+            threshold: 0.25,
+            handoff_precision: Some(0.75),
+            raw_accuracy: Some(1.0),
+            in_scope_at_oos_recall: CURVE_POINTS
+                .iter()
+                .map(|&(key, _)| (key.to_string(), None))
+                .collect(),
+            p50_us: 3,
+            p99_us: 12,
+            val_in_scope_accuracy: Some(0.5),
+            val_oos_recall: None,
+            train_ms: 1,
+            temperature: 1.0,
+            feature_count: 10,
+            oos_train: false,
+            counts: ReportCounts::default(),
+        }
+    }
+
+    #[test]
+    fn json_line_is_the_design_object() {
+        assert_eq!(
+            report().to_json_line(),
+            r#"{"in_scope_accuracy":0.5,"oos_recall":null,"threshold":0.25,"handoff_precision":0.75,"raw_accuracy":1.0,"in_scope_at_oos_recall":{"0.3":null,"0.5":null,"0.7":null},"p99_us":12}"#
+        );
+        let text = report().render_text();
+        assert!(text.contains("oos recall           n/a"), "{text}");
+        assert!(text.contains("p99 12 us"), "{text}");
+    }
+
+    #[test]
+    fn read_jsonl_ignores_extra_fields_and_names_bad_lines() {
+        let directory = std::env::temp_dir().join(format!("ponte-intent-{}", std::process::id()));
+        std::fs::create_dir_all(&directory).unwrap();
+        let good = directory.join("good.jsonl");
+        std::fs::write(
+            &good,
+            "{\"text\": \"oi\", \"intent\": \"greeting\", \"orig_intent\": \"x\"}\n\n{\"text\": \"?\", \"intent\": \"oos\"}\n",
+        )
+        .unwrap();
+        let rows = read_jsonl(&good).unwrap();
+        assert_eq!(rows, vec![row("greeting", "oi"), row("oos", "?")]);
+
+        let bad = directory.join("bad.jsonl");
+        std::fs::write(
+            &bad,
+            "{\"text\": \"oi\", \"intent\": \"greeting\"}\n{\"text\": \"no intent\"}\n",
+        )
+        .unwrap();
+        let message = read_jsonl(&bad).unwrap_err().to_string();
+        assert!(message.contains("bad.jsonl:2:"), "{message}");
+        assert!(message.contains("intent"), "{message}");
+
+        let missing = read_jsonl(&directory.join("missing.jsonl")).unwrap_err();
+        assert!(matches!(missing, IntentError::Io { .. }));
+        std::fs::remove_dir_all(&directory).unwrap();
+    }
+
+    fn tiny_train() -> Vec<LabeledRow> {
+        vec![
+            row("password", "i forgot my password"),
+            row("password", "reset my password"),
+            row("password", "esqueci minha senha"),
+            row("printer", "the printer is jammed"),
+            row("printer", "printer out of paper"),
+            row("printer", "a impressora travou"),
+            row("oos", "what is the weather like"),
+        ]
+    }
+
+    #[test]
+    fn evaluates_end_to_end_on_tiny_files() {
+        let val = vec![
+            row("password", "forgot password"),
+            row("printer", "printer jammed"),
+            row("oos", "tell me a joke about cats"),
+        ];
+        let test = vec![
+            row("password", "password reset please"),
+            row("printer", "impressora sem papel"),
+            row("oos", "who won the football match"),
+            row("oos", "recommend a pizza place"),
+        ];
+        let mut messages = Vec::new();
+        let report = evaluate(&tiny_train(), &val, &test, false, &mut |m| {
+            messages.push(m.to_string())
+        })
+        .unwrap();
+        assert!(!messages.is_empty());
+        assert_eq!(report.counts.train_examples, 6);
+        assert_eq!(report.counts.labels, 2);
+        assert_eq!(
+            (report.counts.test_in_scope, report.counts.test_oos),
+            (2, 2)
+        );
+        assert_eq!(report.raw_accuracy, Some(1.0));
+        assert!(report.oos_recall.is_some());
+        assert!(report.in_scope_at_oos_recall.values().all(Option::is_some));
+
+        let with_oos_class = evaluate(&tiny_train(), &val, &test, true, &mut |_| {}).unwrap();
+        assert_eq!(with_oos_class.counts.labels, 3);
+
+        let in_scope_only: Vec<LabeledRow> =
+            test.iter().filter(|r| r.intent != "oos").cloned().collect();
+        let no_oos = evaluate(
+            &tiny_train(),
+            &in_scope_only,
+            &in_scope_only,
+            false,
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!(no_oos.oos_recall, None);
+        assert_eq!(no_oos.threshold, 0.0);
+        assert_eq!(no_oos.handoff_precision, None);
+        assert!(no_oos.to_json_line().contains("\"oos_recall\":null"));
+    }
+
+    #[test]
+    fn only_oos_training_rows_is_an_error() {
+        let train = vec![row("oos", "anything")];
+        let result = evaluate(&train, &[], &[], false, &mut |_| {});
+        assert!(matches!(result, Err(IntentError::NoTrainingData)));
+    }
+}
