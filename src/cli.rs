@@ -105,6 +105,24 @@ pub enum EvalCommand {
         #[arg(long)]
         misses: bool,
     },
+    /// Accuracy, out-of-scope recall and operating curve of the intent matcher.
+    Intents {
+        /// JSONL training rows: {"text","intent"}; intent "oos" marks out-of-scope text.
+        #[arg(long)]
+        train: PathBuf,
+        /// JSONL rows the fallback threshold is chosen on.
+        #[arg(long)]
+        val: PathBuf,
+        /// JSONL rows the figures are reported on.
+        #[arg(long)]
+        test: PathBuf,
+        /// Train "oos" as a class of its own.
+        #[arg(long)]
+        oos_train: bool,
+        /// End with one JSON line of the headline figures.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Parses the command line and runs it.
@@ -149,6 +167,24 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             json,
             misses,
         }) => eval_retrieval(articles, queries, json, misses),
+        Command::Eval(EvalCommand::Intents {
+            train,
+            val,
+            test,
+            oos_train,
+            json,
+        }) => {
+            let train = crate::intent::read_jsonl(&train)?;
+            let val = crate::intent::read_jsonl(&val)?;
+            let test = crate::intent::read_jsonl(&test)?;
+            let mut progress = |message: &str| eprintln!("{message}");
+            let report = crate::intent::evaluate(&train, &val, &test, oos_train, &mut progress)?;
+            print!("{}", report.render_text());
+            if json {
+                println!("{}", report.to_json_line());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench(BenchCommand::Corpus {
             out,
             articles,
