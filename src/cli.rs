@@ -316,6 +316,17 @@ fn ask(
     });
     request.limit = limit.clamp(1, 100);
     let hits = knowledge.search(&request)?;
+    let knowledge = Arc::new(knowledge);
+    let intents = crate::assistant::load_intents(&config.intents_dir)?;
+    let matcher = crate::assistant::Matcher::build(&intents, knowledge, Default::default())?;
+    let started = Instant::now();
+    let decision = matcher.decide(&crate::assistant::MatchInput {
+        text: &text,
+        language: request.language.unwrap_or(Language::PtBr),
+        groups: &request.groups,
+        expecting: crate::conversation::Expecting::FreeText,
+    })?;
+    let decision_us = started.elapsed().as_micros();
     if json {
         println!(
             "{}",
@@ -323,9 +334,21 @@ fn ask(
                 "text": text,
                 "language": request.language,
                 "hits": hits,
+                "decision": decision,
+                "decision_us": decision_us,
             }))?
         );
         return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "decision ({decision_us} us): {}",
+        serde_json::to_string(&decision.understanding)?
+    );
+    for signal in decision.signals.iter().take(6) {
+        println!(
+            "  signal {:<10} {:>5.3} {}",
+            signal.source, signal.confidence, signal.candidate
+        );
     }
     if hits.is_empty() {
         println!("nothing found");

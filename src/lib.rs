@@ -7,6 +7,7 @@
 //! - [`lang`]: the three end-user languages and a small detector.
 //! - [`intent`]: the dialogue-control intent classifier (n-gram features, softmax model).
 //! - [`conversation`]: the pure conversation state machine and the end-user texts.
+//! - [`assistant`]: the intents on disk and the matcher that turns text into an understanding.
 //! - [`knowledge`]: articles and activities, their sources and the tantivy index.
 //! - [`eval`]: the evaluation engines behind `ponte eval`.
 //! - [`error`]: the API error enum and its table of stable codes.
@@ -16,6 +17,7 @@
 //! - [`shutdown`]: the Ctrl-C / SIGTERM signal.
 //! - [`progress`]: progress bars on a terminal, plain lines otherwise.
 
+pub mod assistant;
 pub mod cli;
 pub mod config;
 pub mod conversation;

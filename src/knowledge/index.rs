@@ -167,6 +167,24 @@ impl Generation {
         Ok(None)
     }
 
+    /// Every stored document of `kind` (the activity catalogue is small; articles may not be).
+    pub fn all(&self, kind: DocKind) -> Result<Vec<Document>, KnowledgeError> {
+        let searcher = self.reader.searcher();
+        let query = TermQuery::new(
+            Term::from_field_text(self.fields.kind, kind.tag()),
+            IndexRecordOption::Basic,
+        );
+        let limit = (searcher.num_docs() as usize).max(1);
+        let top = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
+        let mut documents = Vec::with_capacity(top.len());
+        for (_, address) in top {
+            let stored: TantivyDocument = searcher.doc(address)?;
+            documents.push(search::payload(&self.fields, &stored)?);
+        }
+        documents.sort_by(|a, b| a.id().cmp(b.id()));
+        Ok(documents)
+    }
+
     /// The number of searchable documents.
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()

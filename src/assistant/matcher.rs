@@ -1,0 +1,374 @@
+//! The matcher: for one requester text, decide among a control intent, catalogue activities,
+//! knowledge articles, a "which one?" question, or fallback. No language model.
+//!
+//! Signals, each a confidence in 0..1:
+//! - a softmax classifier over word and character n-grams (see [`crate::intent`]) trained at
+//!   start on the control-intent phrases and on every activity's name and example phrases
+//!   (labels `intent:<name>` and `activity:<id>`), with a calibrated probability;
+//! - the tantivy search (BM25 over per-language fields, fuzzy terms, strsim re-ranking) for
+//!   activities and articles, whose title similarity says how closely the text names one.
+//!
+//! An activity's confidence is the larger of the two signals; an article's is its title
+//! similarity, raised when the search ranks it clearly first. The best candidate wins when
+//! it clears its threshold; candidates within the ambiguity margin of it make a question
+//! (at most three options); nothing above threshold is fallback. What the conversation
+//! currently expects narrows the candidates (a yes/no question only weighs control intents).
+//! Only what the requester's groups may see is ever a candidate.
+
+use super::intents::IntentFile;
+use crate::conversation::{
+    ActivityHit, ArticleHit, Candidate, ControlIntent, Expecting, Understanding,
+};
+use crate::intent::{Classifier, Example, IntentError, TrainOptions};
+use crate::knowledge::{Activity, DocKind, Document, KnowledgeBase, KnowledgeError, SearchRequest};
+use crate::lang::Language;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Thresholds of the decision.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct MatcherSettings {
+    /// A control intent must reach this probability.
+    pub intent_threshold: f32,
+    /// An activity must reach this confidence.
+    pub activity_threshold: f32,
+    /// An article must reach this confidence.
+    pub article_threshold: f32,
+    /// Candidates this close to the best one make a "which one?" question.
+    pub ambiguity_margin: f32,
+}
+
+impl Default for MatcherSettings {
+    fn default() -> Self {
+        MatcherSettings {
+            intent_threshold: 0.6,
+            activity_threshold: 0.5,
+            article_threshold: 0.6,
+            ambiguity_margin: 0.06,
+        }
+    }
+}
+
+/// One requester text and its context.
+#[derive(Debug, Clone)]
+pub struct MatchInput<'a> {
+    pub text: &'a str,
+    pub language: Language,
+    pub groups: &'a [String],
+    pub expecting: Expecting,
+}
+
+/// One scored candidate, for `ponte ask` and logs.
+#[derive(Debug, Clone, Serialize)]
+pub struct Signal {
+    pub candidate: String,
+    pub confidence: f32,
+    pub source: &'static str,
+}
+
+/// The matcher's answer: the understanding handed to the conversation machine, and the
+/// signals it was decided from.
+#[derive(Debug, Clone, Serialize)]
+pub struct Decision {
+    pub understanding: Understanding,
+    pub signals: Vec<Signal>,
+}
+
+/// Errors building the matcher.
+#[derive(Debug, thiserror::Error)]
+pub enum MatcherError {
+    #[error(transparent)]
+    Intent(#[from] IntentError),
+    #[error(transparent)]
+    Knowledge(#[from] KnowledgeError),
+}
+
+const INTENT_PREFIX: &str = "intent:";
+const ACTIVITY_PREFIX: &str = "activity:";
+
+/// The trained matcher. Cheap to share; rebuild it after a reindex changes the catalogue.
+pub struct Matcher {
+    classifier: Classifier,
+    intents: HashMap<usize, ControlIntent>,
+    activity_labels: HashMap<usize, String>,
+    activities: HashMap<String, Activity>,
+    knowledge: Arc<KnowledgeBase>,
+    pub settings: MatcherSettings,
+}
+
+#[derive(Debug, Clone)]
+enum Scored {
+    Intent(ControlIntent),
+    Activity(String),
+    Article(ArticleHit),
+}
+
+impl Matcher {
+    /// Trains the classifier on `intents` and on the activity catalogue of `knowledge`.
+    pub fn build(
+        intents: &[IntentFile],
+        knowledge: Arc<KnowledgeBase>,
+        settings: MatcherSettings,
+    ) -> Result<Matcher, MatcherError> {
+        let mut examples = Vec::new();
+        for intent in intents {
+            for language in Language::ALL {
+                for phrase in intent.examples.get(language).into_iter().flatten() {
+                    examples.push(Example {
+                        text: phrase.clone(),
+                        label: format!("{INTENT_PREFIX}{}", intent.intent),
+                    });
+                }
+            }
+        }
+        let mut activities = HashMap::new();
+        for document in knowledge.generation().all(DocKind::Activity)? {
+            let Document::Activity(activity) = document else {
+                continue;
+            };
+            let label = format!("{ACTIVITY_PREFIX}{}", activity.id);
+            for language in Language::ALL {
+                let names = activity.name.get(language).into_iter();
+                let phrases = activity.examples.get(language).into_iter().flatten();
+                for text in names.chain(phrases) {
+                    examples.push(Example {
+                        text: text.clone(),
+                        label: label.clone(),
+                    });
+                }
+            }
+            activities.insert(activity.id.clone(), activity);
+        }
+        let classifier = Classifier::train(&examples, &TrainOptions::default())?;
+        let mut intent_labels = HashMap::new();
+        let mut activity_labels = HashMap::new();
+        for (index, label) in classifier.labels().iter().enumerate() {
+            if let Some(name) = label.strip_prefix(INTENT_PREFIX) {
+                if let Some(control) = super::intents::control_intent(name) {
+                    intent_labels.insert(index, control);
+                }
+            } else if let Some(id) = label.strip_prefix(ACTIVITY_PREFIX) {
+                activity_labels.insert(index, id.to_string());
+            }
+        }
+        Ok(Matcher {
+            classifier,
+            intents: intent_labels,
+            activity_labels,
+            activities,
+            knowledge,
+            settings,
+        })
+    }
+
+    /// How many activities the classifier knows.
+    pub fn activity_count(&self) -> usize {
+        self.activities.len()
+    }
+
+    /// Decides what `input` is about (blocking: searches the index).
+    pub fn decide(&self, input: &MatchInput) -> Result<Decision, KnowledgeError> {
+        let settings = self.settings;
+        let want_intents = !matches!(input.expecting, Expecting::HumanChat | Expecting::Nothing);
+        let (want_activities, want_articles) = match input.expecting {
+            Expecting::FreeText | Expecting::Choice => (true, true),
+            Expecting::ActivityName | Expecting::Description => (true, false),
+            Expecting::ArticleTitle => (false, true),
+            _ => (false, false),
+        };
+        let mut signals = Vec::new();
+        let mut scored: Vec<(f32, Scored)> = Vec::new();
+
+        let prediction = self.classifier.classify(input.text, 8);
+        let mut activity_confidence: HashMap<String, f32> = HashMap::new();
+        for entry in &prediction.scored {
+            if let Some(intent) = self.intents.get(&entry.label) {
+                signals.push(Signal {
+                    candidate: format!("{INTENT_PREFIX}{}", intent_name(*intent)),
+                    confidence: entry.probability,
+                    source: "classifier",
+                });
+                if want_intents && entry.probability >= settings.intent_threshold {
+                    scored.push((entry.probability, Scored::Intent(*intent)));
+                }
+            } else if let Some(id) = self.activity_labels.get(&entry.label) {
+                signals.push(Signal {
+                    candidate: format!("{ACTIVITY_PREFIX}{id}"),
+                    confidence: entry.probability,
+                    source: "classifier",
+                });
+                let visible = self
+                    .activities
+                    .get(id)
+                    .is_some_and(|activity| activity.visibility.allows(input.groups));
+                if visible {
+                    activity_confidence.insert(id.clone(), entry.probability);
+                }
+            }
+        }
+
+        if want_activities || want_articles {
+            let mut request = SearchRequest::new(input.text);
+            request.groups = input.groups.to_vec();
+            request.language = Some(input.language);
+            request.limit = 8;
+            request.kind = match (want_activities, want_articles) {
+                (true, false) => Some(DocKind::Activity),
+                (false, true) => Some(DocKind::Article),
+                _ => None,
+            };
+            let hits = self.knowledge.search(&request)?;
+            let mut article_rank = 0;
+            for hit in &hits {
+                match &hit.document {
+                    Some(Document::Activity(activity)) if want_activities => {
+                        let confidence = 0.95 * hit.title_similarity;
+                        signals.push(Signal {
+                            candidate: format!("{ACTIVITY_PREFIX}{}", activity.id),
+                            confidence,
+                            source: "search",
+                        });
+                        let entry = activity_confidence
+                            .entry(activity.id.clone())
+                            .or_insert(0.0);
+                        *entry = entry.max(confidence);
+                    }
+                    Some(Document::Article(article)) if want_articles => {
+                        // A clear first place in the ranking adds to the title evidence.
+                        let lead = if article_rank == 0 {
+                            0.15 * hit.lexical
+                        } else {
+                            0.0
+                        };
+                        article_rank += 1;
+                        let confidence = (hit.title_similarity + lead).min(1.0);
+                        signals.push(Signal {
+                            candidate: format!("article:{}", article.id),
+                            confidence,
+                            source: "search",
+                        });
+                        scored.push((
+                            confidence,
+                            Scored::Article(ArticleHit {
+                                id: article.id.clone(),
+                                title: article.title.clone(),
+                                summary: article.summary.clone(),
+                                url: article.url.clone().unwrap_or_default(),
+                                score: confidence,
+                            }),
+                        ));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if want_activities {
+            for (id, confidence) in activity_confidence {
+                if confidence >= settings.activity_threshold {
+                    scored.push((confidence, Scored::Activity(id)));
+                }
+            }
+        }
+        scored.retain(|(confidence, candidate)| match candidate {
+            Scored::Intent(_) => *confidence >= settings.intent_threshold,
+            Scored::Activity(_) => *confidence >= settings.activity_threshold,
+            Scored::Article(_) => *confidence >= settings.article_threshold,
+        });
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let understanding = self.understanding(&scored, input.language);
+        Ok(Decision {
+            understanding,
+            signals,
+        })
+    }
+
+    fn activity_hit(&self, id: &str, confidence: f32, language: Language) -> Option<ActivityHit> {
+        let activity = self.activities.get(id)?;
+        Some(ActivityHit {
+            id: activity.id.clone(),
+            name: activity
+                .name
+                .get_or_any(language)
+                .cloned()
+                .unwrap_or_else(|| activity.id.clone()),
+            contract: activity.contract.clone(),
+            group: activity.group.clone(),
+            score: confidence,
+        })
+    }
+
+    fn candidate(&self, scored: &Scored, confidence: f32, language: Language) -> Option<Candidate> {
+        Some(match scored {
+            Scored::Intent(intent) => Candidate::Intent { intent: *intent },
+            Scored::Activity(id) => Candidate::Activity {
+                activity: self.activity_hit(id, confidence, language)?,
+            },
+            Scored::Article(article) => Candidate::Article {
+                article: article.clone(),
+            },
+        })
+    }
+
+    fn understanding(&self, scored: &[(f32, Scored)], language: Language) -> Understanding {
+        let Some((best, first)) = scored.first() else {
+            return Understanding::Fallback;
+        };
+        let close: Vec<&(f32, Scored)> = scored
+            .iter()
+            .filter(|(confidence, _)| best - confidence <= self.settings.ambiguity_margin)
+            .take(3)
+            .collect();
+        let kinds_differ = close
+            .iter()
+            .any(|(_, other)| std::mem::discriminant(other) != std::mem::discriminant(first));
+        // Several articles that all fit are a list, not a question; a tie across kinds (or
+        // between activities) is a question.
+        let ambiguous = close.len() > 1 && (kinds_differ || !matches!(first, Scored::Article(_)));
+        if ambiguous {
+            let candidates: Vec<Candidate> = close
+                .iter()
+                .filter_map(|(confidence, candidate)| {
+                    self.candidate(candidate, *confidence, language)
+                })
+                .collect();
+            if candidates.len() > 1 {
+                return Understanding::Ambiguous { candidates };
+            }
+        }
+        match first {
+            Scored::Intent(intent) => Understanding::Control {
+                intent: *intent,
+                confidence: *best,
+            },
+            Scored::Activity(_) => Understanding::Activities {
+                hits: scored
+                    .iter()
+                    .filter_map(|(confidence, candidate)| match candidate {
+                        Scored::Activity(id) => self.activity_hit(id, *confidence, language),
+                        _ => None,
+                    })
+                    .take(3)
+                    .collect(),
+            },
+            Scored::Article(_) => Understanding::Articles {
+                hits: scored
+                    .iter()
+                    .filter_map(|(_, candidate)| match candidate {
+                        Scored::Article(article) => Some(article.clone()),
+                        _ => None,
+                    })
+                    .take(crate::conversation::MAX_LISTED)
+                    .collect(),
+            },
+        }
+    }
+}
+
+/// The file name (snake_case) of a control intent.
+pub fn intent_name(intent: ControlIntent) -> String {
+    serde_json::to_value(intent)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
