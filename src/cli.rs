@@ -58,6 +58,18 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Talk to the assistant in the terminal (options are numbered: type the number).
+    Chat {
+        /// The conversation's language (pt-BR, es, en); detected from the first message when absent.
+        #[arg(long)]
+        lang: Option<Language>,
+        /// Who the requester is (their open tickets are offered for resuming).
+        #[arg(long, default_value = "terminal-user")]
+        requester: String,
+        /// The requester's groups, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        groups: Vec<String>,
+    },
     /// Measure retrieval or intent recognition on labelled data.
     #[command(subcommand)]
     Eval(EvalCommand),
@@ -161,6 +173,11 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             limit,
             json,
         } => ask(config, text, groups, lang, kind, limit, json),
+        Command::Chat {
+            lang,
+            requester,
+            groups,
+        } => chat(config, lang, requester, groups),
         Command::Eval(EvalCommand::Retrieval {
             articles,
             queries,
@@ -257,6 +274,66 @@ fn serve(config: Config) -> anyhow::Result<ExitCode> {
         let state = AppState { knowledge };
         server::run(listener, state, shutdown::signal()).await?;
         anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Everything a conversation needs: the store, the knowledge base, the trained matcher.
+pub async fn assemble(
+    config: &Config,
+    knowledge: Arc<KnowledgeBase>,
+) -> anyhow::Result<Arc<crate::orchestrator::Orchestrator>> {
+    if let Some(parent) = config.data_dir.to_str().map(std::path::Path::new) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating the data directory {}", parent.display()))?;
+    }
+    let store = crate::store::open(&config.database_url, crate::store::StoreOptions::default())
+        .await
+        .with_context(|| {
+            format!(
+                "opening the store {}",
+                crate::config::redact_url(&config.database_url)
+            )
+        })?;
+    let intents = crate::assistant::load_intents(&config.intents_dir)?;
+    let matcher_knowledge = knowledge.clone();
+    let matcher = tokio::task::spawn_blocking(move || {
+        crate::assistant::Matcher::build(&intents, matcher_knowledge, Default::default())
+    })
+    .await??;
+    let orchestrator = Arc::new(crate::orchestrator::Orchestrator::new(
+        store,
+        knowledge,
+        Arc::new(matcher),
+    ));
+    let resumed = orchestrator.resume_pending().await?;
+    if resumed > 0 {
+        tracing::info!(resumed, "conversations resumed after restart");
+    }
+    Ok(orchestrator)
+}
+
+fn chat(
+    config: Config,
+    lang: Option<Language>,
+    requester: String,
+    groups: Vec<String>,
+) -> anyhow::Result<ExitCode> {
+    let knowledge = Arc::new(open_knowledge(&config)?);
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async {
+        let orchestrator = assemble(&config, knowledge).await?;
+        let requester = crate::orchestrator::Requester {
+            id: requester,
+            groups: groups.into_iter().filter(|g| !g.is_empty()).collect(),
+        };
+        let stdin = std::io::stdin();
+        let mut input = stdin.lock();
+        let mut output = std::io::stdout();
+        let result =
+            crate::chat::run(&orchestrator, requester, lang, &mut input, &mut output).await;
+        orchestrator.store().close().await;
+        result
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -9,6 +9,10 @@
 //! - [`conversation`]: the pure conversation state machine and the end-user texts.
 //! - [`assistant`]: the intents on disk and the matcher that turns text into an understanding.
 //! - [`knowledge`]: articles and activities, their sources and the tantivy index.
+//! - [`store`]: persistence behind the `Store` trait (SQLite with WAL and group commit).
+//! - [`parameters`]: the numbered chat parameters, defaults and validation.
+//! - [`orchestrator`]: the one place composing store, matcher and conversation machine.
+//! - [`chat`]: `ponte chat`, the assistant in a terminal.
 //! - [`eval`]: the evaluation engines behind `ponte eval`.
 //! - [`error`]: the API error enum and its table of stable codes.
 //! - [`http`]: the routers, one per resource, and our extractors.
@@ -18,6 +22,7 @@
 //! - [`progress`]: progress bars on a terminal, plain lines otherwise.
 
 pub mod assistant;
+pub mod chat;
 pub mod cli;
 pub mod config;
 pub mod conversation;
@@ -27,8 +32,11 @@ pub mod http;
 pub mod intent;
 pub mod knowledge;
 pub mod lang;
+pub mod orchestrator;
+pub mod parameters;
 pub mod progress;
 pub mod server;
 pub mod shutdown;
 pub mod state;
+pub mod store;
 pub mod telemetry;

@@ -7,7 +7,7 @@ use crate::lang::Language;
 use tantivy::Index;
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language as StemLanguage, LowerCaser, RemoveLongFilter, SimpleTokenizer,
-    Stemmer, TextAnalyzer, TokenStream,
+    Stemmer, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
 };
 
 /// Name of the analyzer without stemming (lowercase and accent folding only).
@@ -25,17 +25,71 @@ pub fn stemmed_name(language: Language) -> &'static str {
 /// Folding happens before stemming so that "configuração" and "configuracao" (typed without
 /// accents, as requesters often do) reach the stemmer as the same word.
 fn stemmed(language: Language) -> TextAnalyzer {
-    let stem_language = match language {
-        Language::PtBr => StemLanguage::Portuguese,
-        Language::Es => StemLanguage::Spanish,
-        Language::En => StemLanguage::English,
-    };
-    TextAnalyzer::builder(SimpleTokenizer::default())
+    let folded = TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
         .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        .filter(Stemmer::new(stem_language))
-        .build()
+        .filter(AsciiFoldingFilter);
+    match language {
+        Language::PtBr => folded
+            .filter(PortuguesePlurals)
+            .filter(Stemmer::new(StemLanguage::Portuguese))
+            .build(),
+        Language::Es => folded.filter(Stemmer::new(StemLanguage::Spanish)).build(),
+        Language::En => folded.filter(Stemmer::new(StemLanguage::English)).build(),
+    }
+}
+
+/// Once accents are folded, the Portuguese Snowball stemmer no longer brings the plurals
+/// in "-ões" back to their singular in "-ão" ("configurações" → "configuraco" but
+/// "configuração" → "configuraca"; "permissões" → "permisso", "permissão" → "permissa").
+/// This filter rewrites the folded ending "oes" to "ao" before stemming. (The same rewrite
+/// for "-ais", "-eis" and "-ens" plurals was measured on the evaluation sets and did not
+/// help, so it is not done.)
+#[derive(Clone)]
+struct PortuguesePlurals;
+
+impl TokenFilter for PortuguesePlurals {
+    type Tokenizer<T: Tokenizer> = PortuguesePluralsFilter<T>;
+
+    fn transform<T: Tokenizer>(self, tokenizer: T) -> Self::Tokenizer<T> {
+        PortuguesePluralsFilter(tokenizer)
+    }
+}
+
+#[derive(Clone)]
+struct PortuguesePluralsFilter<T>(T);
+
+impl<T: Tokenizer> Tokenizer for PortuguesePluralsFilter<T> {
+    type TokenStream<'a> = PortuguesePluralsStream<T::TokenStream<'a>>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        PortuguesePluralsStream(self.0.token_stream(text))
+    }
+}
+
+struct PortuguesePluralsStream<S>(S);
+
+impl<S: TokenStream> TokenStream for PortuguesePluralsStream<S> {
+    fn advance(&mut self) -> bool {
+        if !self.0.advance() {
+            return false;
+        }
+        let word = &mut self.0.token_mut().text;
+        // Five letters at least: "poes" (you put) is not a plural.
+        if word.len() >= 5 && word.ends_with("oes") {
+            word.truncate(word.len() - "oes".len());
+            word.push_str("ao");
+        }
+        true
+    }
+
+    fn token(&self) -> &Token {
+        self.0.token()
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.0.token_mut()
+    }
 }
 
 fn plain() -> TextAnalyzer {
@@ -112,6 +166,26 @@ mod tests {
             stem(Language::PtBr, "configuração"),
             stem(Language::PtBr, "configuracao")
         );
+    }
+
+    #[test]
+    fn portuguese_irregular_plurals_meet_their_singular() {
+        for (plural, singular) in [
+            ("configurações", "configuração"),
+            ("configuracoes", "configuração"),
+            ("permissões", "permissão"),
+            ("botões", "botão"),
+            ("conexoes", "conexão"),
+            ("versões", "versao"),
+        ] {
+            assert_eq!(
+                stem(Language::PtBr, plural),
+                stem(Language::PtBr, singular),
+                "{plural} / {singular}"
+            );
+        }
+        // Short words are left alone.
+        assert_eq!(stem(Language::PtBr, "pões"), vec!["poes".to_string()]);
     }
 
     #[test]

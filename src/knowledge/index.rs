@@ -353,6 +353,7 @@ impl KnowledgeBase {
     /// Inserts or replaces one document: its source file first (so the next full rebuild
     /// keeps it), then the serving index.
     pub fn upsert(&self, document: Document) -> Result<Document, KnowledgeError> {
+        super::ingest::validate(&document)?;
         let _lock = self.lock()?;
         self.refresh()?;
         let generation = self.generation();

@@ -353,23 +353,54 @@ pub fn render_article(article: &Article) -> String {
 /// Parses one activity file.
 pub fn read_activity(path: &Path, relative: &Path) -> Result<Activity, IngestError> {
     let text = read_text(path)?;
+    parse_activity(path, &text, relative)
+}
+
+/// Parses activity text (TOML).
+pub fn parse_activity(path: &Path, text: &str, relative: &Path) -> Result<Activity, IngestError> {
     let mut activity: Activity =
-        toml::from_str(&text).map_err(|error| toml_error(path, &text, 1, error))?;
+        toml::from_str(text).map_err(|error| toml_error(path, text, 1, error))?;
     require(
         path,
-        key_line(&text, "id").saturating_sub(1),
+        key_line(text, "id").saturating_sub(1),
         "id",
         &activity.id,
     )?;
     if activity.name.languages().next().is_none() {
         return Err(IngestError::new(
             path,
-            Some(key_line(&text, "[name]").saturating_sub(1).max(1)),
+            Some(key_line(text, "[name]").saturating_sub(1).max(1)),
             "missing name: give it in at least one of pt-BR, es, en",
         ));
     }
     activity.source_path = Some(relative.to_path_buf());
     Ok(activity)
+}
+
+/// Checks that `document` passes the rules its source file is read with, so that what an
+/// upsert writes is not skipped by the next full rebuild.
+pub fn validate(document: &Document) -> Result<(), KnowledgeError> {
+    let label = Path::new(document.id());
+    let checked = match document {
+        Document::Article(article) => {
+            parse_article(label, &render_article(article), label).map(|_| ())
+        }
+        Document::Activity(activity) => {
+            let mut without_path = activity.clone();
+            without_path.source_path = None;
+            let text = toml::to_string(&without_path)
+                .map_err(|error| KnowledgeError::Invalid(error.to_string()))?;
+            parse_activity(label, &text, label).map(|_| ())
+        }
+    };
+    checked.map_err(|error| {
+        KnowledgeError::Invalid(format!(
+            "{} {:?}: {}",
+            document.kind().tag(),
+            document.id(),
+            error.reason
+        ))
+    })
 }
 
 #[derive(Deserialize)]

@@ -1,0 +1,695 @@
+//! The orchestrator: the one place that composes the subsystems. For each requester input
+//! it loads the conversation, asks the matcher what the text means, steps the pure state
+//! machine, stores the new state *before* carrying out the effects (so a restart re-issues
+//! a pending effect instead of losing it), then performs the effects against the store
+//! (messages, tickets, hand-off) and feeds their results back into the machine.
+//! Inputs to one conversation are serialised; different conversations run in parallel.
+
+use crate::assistant::{MatchInput, Matcher};
+use crate::conversation::{
+    self, ChatStatus, Effect, Event, Expecting, MachineError, TicketSummary, Understanding, texts,
+};
+use crate::knowledge::{DocKind, Document, KnowledgeBase};
+use crate::lang::Language;
+use crate::parameters;
+use crate::store::{
+    self, Channel, ConversationStatus, NewConversation, NewMessage, NewTicket, SenderKind, Store,
+    StoreError, TicketStatus,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, RwLock};
+
+/// Who is talking: the requester's id and the groups that decide what they may see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Requester {
+    pub id: String,
+    #[serde(default)]
+    pub groups: Vec<String>,
+}
+
+/// What the store keeps as a conversation's machine state: the machine's own state plus
+/// the requester's groups (needed again for every later match).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Envelope {
+    machine: conversation::Conversation,
+    groups: Vec<String>,
+}
+
+/// Why an input was not carried out.
+#[derive(Debug, thiserror::Error)]
+pub enum ChatError {
+    #[error("conversation {0:?} not found")]
+    UnknownConversation(String),
+    #[error("this conversation belongs to another requester")]
+    NotYours,
+    #[error("{error}")]
+    Machine {
+        error: MachineError,
+        /// What the requester should read, in their language.
+        reply: Option<String>,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Knowledge(#[from] crate::knowledge::KnowledgeError),
+    #[error("stored conversation state is unreadable: {0}")]
+    Corrupt(String),
+    #[error("background task failed: {0}")]
+    Join(String),
+}
+
+impl ChatError {
+    /// A stable snake_case code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ChatError::UnknownConversation(_) => "unknown_conversation",
+            ChatError::NotYours => "forbidden",
+            ChatError::Machine { error, .. } => error.code(),
+            ChatError::Store(error) => error.code(),
+            ChatError::Knowledge(_) => "index_error",
+            ChatError::Corrupt(_) => "corrupt_state",
+            ChatError::Join(_) => "internal",
+        }
+    }
+}
+
+/// The result of one input: the stored conversation after it and every message it added
+/// (the requester's own first, when there is one).
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub conversation: store::Conversation,
+    pub messages: Vec<store::Message>,
+    /// The input repeated a client message id already stored: nothing was done again.
+    pub duplicate: bool,
+}
+
+/// Composes the store, the matcher and the conversation machine.
+pub struct Orchestrator {
+    store: Arc<dyn Store>,
+    knowledge: Arc<KnowledgeBase>,
+    matcher: RwLock<Arc<Matcher>>,
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+fn status_of(status: ChatStatus) -> ConversationStatus {
+    match status {
+        ChatStatus::NotStarted | ChatStatus::Bot => ConversationStatus::Bot,
+        ChatStatus::WaitingForAttendant => ConversationStatus::Queued,
+        ChatStatus::Online => ConversationStatus::Chat,
+        ChatStatus::Finished => ConversationStatus::Finished,
+    }
+}
+
+impl Orchestrator {
+    pub fn new(
+        store: Arc<dyn Store>,
+        knowledge: Arc<KnowledgeBase>,
+        matcher: Arc<Matcher>,
+    ) -> Self {
+        Orchestrator {
+            store,
+            knowledge,
+            matcher: RwLock::new(matcher),
+            locks: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Replaces the matcher (after a reindex changed the catalogue).
+    pub fn set_matcher(&self, matcher: Arc<Matcher>) {
+        *self.matcher.write().unwrap_or_else(|p| p.into_inner()) = matcher;
+    }
+
+    fn matcher(&self) -> Arc<Matcher> {
+        self.matcher
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn lock_for(&self, conversation_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+        if locks.len() > 10_000 {
+            locks.retain(|_, lock| Arc::strong_count(lock) > 1);
+        }
+        locks
+            .entry(conversation_id.to_string())
+            .or_insert_with(|| Arc::new(tokio::sync::Mutex::new(())))
+            .clone()
+    }
+
+    /// Opens a conversation for `requester` and runs its greeting.
+    pub async fn open(
+        &self,
+        requester: &Requester,
+        channel: Channel,
+        language: Language,
+    ) -> Result<Outcome, ChatError> {
+        let params = self.params().await?;
+        let machine = conversation::Conversation::new();
+        let transition = machine
+            .step(
+                &params,
+                Event::Opened {
+                    language,
+                    requester: requester.id.clone(),
+                },
+            )
+            .map_err(|error| machine_error(error, language))?;
+        let envelope = Envelope {
+            machine: conversation::Conversation::new(),
+            groups: requester.groups.clone(),
+        };
+        let record = self
+            .store
+            .create_conversation(NewConversation {
+                id: new_id(),
+                channel,
+                requester_id: requester.id.clone(),
+                language: language.tag().to_string(),
+                status: ConversationStatus::Bot,
+                queue_group: None,
+                machine_state: to_json(&envelope)?,
+            })
+            .await?;
+        let lock = self.lock_for(&record.id);
+        let _guard = lock.lock().await;
+        let mut outcome = Outcome {
+            conversation: record,
+            messages: Vec::new(),
+            duplicate: false,
+        };
+        self.apply(&mut outcome, envelope, transition, &params)
+            .await?;
+        Ok(outcome)
+    }
+
+    /// Posts requester text; `client_message_id` makes a retried post a no-op.
+    pub async fn post(
+        &self,
+        requester: &Requester,
+        conversation_id: &str,
+        text: &str,
+        client_message_id: Option<String>,
+    ) -> Result<Outcome, ChatError> {
+        let lock = self.lock_for(conversation_id);
+        let _guard = lock.lock().await;
+        let (record, envelope) = self.load(requester, conversation_id).await?;
+        let language = envelope.machine.language();
+        let params = self.params().await?;
+        let expecting = envelope.machine.expecting();
+        let understanding = match expecting {
+            Expecting::HumanChat | Expecting::Nothing => Understanding::Fallback,
+            _ => {
+                self.understand(text, language, &envelope.groups, expecting)
+                    .await?
+            }
+        };
+        let event = Event::RequesterText {
+            text: text.to_string(),
+            understanding,
+        };
+        // Validate before storing anything: a refused input leaves no trace.
+        let transition = envelope
+            .machine
+            .step(&params, event)
+            .map_err(|error| machine_error(error, language))?;
+        let appended = self
+            .store
+            .append_message(NewMessage {
+                conversation_id: record.id.clone(),
+                sender_kind: SenderKind::Requester,
+                sender_id: Some(requester.id.clone()),
+                body: text.to_string(),
+                payload: None,
+                client_message_id,
+            })
+            .await?;
+        let mut outcome = Outcome {
+            conversation: record,
+            messages: vec![appended.message],
+            duplicate: appended.duplicate,
+        };
+        if appended.duplicate {
+            return Ok(outcome);
+        }
+        self.apply(&mut outcome, envelope, transition, &params)
+            .await?;
+        Ok(outcome)
+    }
+
+    /// Chooses one of the options offered last.
+    pub async fn choose(
+        &self,
+        requester: &Requester,
+        conversation_id: &str,
+        option_id: &str,
+    ) -> Result<Outcome, ChatError> {
+        let lock = self.lock_for(conversation_id);
+        let _guard = lock.lock().await;
+        let (record, envelope) = self.load(requester, conversation_id).await?;
+        let language = envelope.machine.language();
+        let params = self.params().await?;
+        let label = envelope
+            .machine
+            .offers()
+            .iter()
+            .find(|offer| offer.id == option_id)
+            .map(|offer| texts::render_label(offer, language));
+        let transition = envelope
+            .machine
+            .step(
+                &params,
+                Event::OptionChosen {
+                    option_id: option_id.to_string(),
+                },
+            )
+            .map_err(|error| machine_error(error, language))?;
+        let chosen = self
+            .store
+            .append_message(NewMessage {
+                conversation_id: record.id.clone(),
+                sender_kind: SenderKind::Requester,
+                sender_id: Some(requester.id.clone()),
+                body: label.unwrap_or_else(|| option_id.to_string()),
+                payload: Some(json!({ "option": option_id })),
+                client_message_id: None,
+            })
+            .await?;
+        let mut outcome = Outcome {
+            conversation: record,
+            messages: vec![chosen.message],
+            duplicate: false,
+        };
+        self.apply(&mut outcome, envelope, transition, &params)
+            .await?;
+        Ok(outcome)
+    }
+
+    /// Re-issues whatever a conversation was waiting for when the process stopped (a ticket
+    /// half created, a list half fetched) and asks its current question again.
+    pub async fn resume(&self, conversation_id: &str) -> Result<Outcome, ChatError> {
+        let lock = self.lock_for(conversation_id);
+        let _guard = lock.lock().await;
+        let record = self
+            .store
+            .get_conversation(conversation_id)
+            .await?
+            .ok_or_else(|| ChatError::UnknownConversation(conversation_id.to_string()))?;
+        let envelope = envelope_of(&record)?;
+        let language = envelope.machine.language();
+        let params = self.params().await?;
+        let transition = envelope
+            .machine
+            .step(&params, Event::Resumed)
+            .map_err(|error| machine_error(error, language))?;
+        let mut outcome = Outcome {
+            conversation: record,
+            messages: Vec::new(),
+            duplicate: false,
+        };
+        self.apply(&mut outcome, envelope, transition, &params)
+            .await?;
+        Ok(outcome)
+    }
+
+    /// Resumes every conversation that was waiting on an effect (call once at start).
+    pub async fn resume_pending(&self) -> Result<usize, ChatError> {
+        let mut resumed = 0;
+        let filter = store::ConversationFilter {
+            status: Some(ConversationStatus::Bot),
+            limit: store::MAX_PAGE,
+            ..Default::default()
+        };
+        for record in self.store.list_conversations(filter).await? {
+            let Ok(envelope) = envelope_of(&record) else {
+                continue;
+            };
+            if envelope.machine.state().waiting_for_effect() {
+                match self.resume(&record.id).await {
+                    Ok(_) => resumed += 1,
+                    Err(error) => {
+                        tracing::warn!(conversation = %record.id, %error, "could not resume")
+                    }
+                }
+            }
+        }
+        Ok(resumed)
+    }
+
+    /// The stored conversation, checked to belong to `requester`.
+    pub async fn conversation(
+        &self,
+        requester: &Requester,
+        conversation_id: &str,
+    ) -> Result<store::Conversation, ChatError> {
+        Ok(self.load(requester, conversation_id).await?.0)
+    }
+
+    /// What the conversation offers now and its status, for a client that (re)connects.
+    pub async fn machine_view(
+        &self,
+        requester: &Requester,
+        conversation_id: &str,
+    ) -> Result<serde_json::Value, ChatError> {
+        let (_, envelope) = self.load(requester, conversation_id).await?;
+        let language = envelope.machine.language();
+        Ok(json!({
+            "state": envelope.machine.state().name(),
+            "status": envelope.machine.status(),
+            "ticket": envelope.machine.ticket(),
+            "options": offers_json(envelope.machine.offers(), language),
+        }))
+    }
+
+    async fn params(&self) -> Result<conversation::Params, ChatError> {
+        Ok(parameters::to_params(&self.store.parameters().await?))
+    }
+
+    async fn load(
+        &self,
+        requester: &Requester,
+        conversation_id: &str,
+    ) -> Result<(store::Conversation, Envelope), ChatError> {
+        let record = self
+            .store
+            .get_conversation(conversation_id)
+            .await?
+            .ok_or_else(|| ChatError::UnknownConversation(conversation_id.to_string()))?;
+        if record.requester_id != requester.id {
+            return Err(ChatError::NotYours);
+        }
+        let envelope = envelope_of(&record)?;
+        Ok((record, envelope))
+    }
+
+    async fn understand(
+        &self,
+        text: &str,
+        language: Language,
+        groups: &[String],
+        expecting: Expecting,
+    ) -> Result<Understanding, ChatError> {
+        let matcher = self.matcher();
+        let text = text.to_string();
+        let groups = groups.to_vec();
+        let decision = tokio::task::spawn_blocking(move || {
+            matcher.decide(&MatchInput {
+                text: &text,
+                language,
+                groups: &groups,
+                expecting,
+            })
+        })
+        .await
+        .map_err(|error| ChatError::Join(error.to_string()))??;
+        Ok(decision.understanding)
+    }
+
+    /// Stores the transition's state, performs its effects and feeds their results back,
+    /// until nothing is pending.
+    async fn apply(
+        &self,
+        outcome: &mut Outcome,
+        mut envelope: Envelope,
+        first: conversation::Transition,
+        params: &conversation::Params,
+    ) -> Result<(), ChatError> {
+        let mut transition = first;
+        loop {
+            envelope.machine = transition.conversation.clone();
+            let language = envelope.machine.language();
+            let mut update = outcome.conversation.to_update();
+            update.status = status_of(envelope.machine.status());
+            update.machine_state = to_json(&envelope)?;
+            let mut follow_ups: VecDeque<Event> = VecDeque::new();
+            let mut say_after = Vec::new();
+            for effect in &transition.effects {
+                match effect {
+                    Effect::Handoff { group, ticket } => {
+                        update.status = ConversationStatus::Queued;
+                        update.queue_group = Some(group.clone());
+                        say_after.push(system(json!({
+                            "event": "handoff", "group": group, "ticket": ticket,
+                        })));
+                    }
+                    Effect::SetStatus(status) => {
+                        if update.status != ConversationStatus::Queued || *status != ChatStatus::Bot
+                        {
+                            update.status = status_of(*status);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            // Write-ahead: the state that asks for an effect is durable before the effect.
+            outcome.conversation = self.store.update_conversation(update).await?;
+            for effect in transition.effects {
+                match effect {
+                    Effect::Say(reply) => {
+                        let body = texts::render_text(reply.text_key, &reply.args, language);
+                        let payload = json!({
+                            "text_key": reply.text_key,
+                            "options": offers_json(&reply.options, language),
+                        });
+                        let message = self.say(&outcome.conversation.id, body, payload).await?;
+                        outcome.messages.push(message);
+                    }
+                    Effect::CreateTicket(new) => {
+                        let created = self
+                            .store
+                            .create_ticket(NewTicket {
+                                requester_id: new.requester.clone(),
+                                activity_id: new.activity_id.clone(),
+                                contract: new.contract.clone(),
+                                group: new.group.clone(),
+                                description: new.description.clone(),
+                                status: TicketStatus::Open,
+                                tags: new.tags.clone(),
+                                conversation_id: Some(outcome.conversation.id.clone()),
+                                request_key: Some(format!(
+                                    "{}:{}",
+                                    outcome.conversation.id, new.request_seq
+                                )),
+                            })
+                            .await;
+                        follow_ups.push_back(match created {
+                            Ok(ticket) => Event::TicketCreated {
+                                number: ticket.number,
+                            },
+                            Err(error) => {
+                                tracing::error!(%error, "ticket creation failed");
+                                Event::EffectFailed
+                            }
+                        });
+                    }
+                    Effect::ListOpenTickets { preferred_activity } => {
+                        let tickets = self
+                            .store
+                            .open_tickets_for(&outcome.conversation.requester_id)
+                            .await;
+                        follow_ups.push_back(match tickets {
+                            Ok(mut tickets) => {
+                                // The matched activity's tickets first, newest first within.
+                                tickets.sort_by_key(|ticket| {
+                                    (
+                                        Some(&ticket.activity_id) != preferred_activity.as_ref(),
+                                        std::cmp::Reverse(ticket.created_at),
+                                    )
+                                });
+                                Event::OpenTickets {
+                                    tickets: tickets
+                                        .into_iter()
+                                        .map(|ticket| TicketSummary {
+                                            subject: subject_of(&ticket.description),
+                                            number: ticket.number,
+                                            activity_id: Some(ticket.activity_id),
+                                            group: Some(ticket.group),
+                                        })
+                                        .collect(),
+                                }
+                            }
+                            Err(error) => {
+                                tracing::error!(%error, "listing tickets failed");
+                                Event::EffectFailed
+                            }
+                        });
+                    }
+                    Effect::AttachTicket { number } => {
+                        let owned = self.store.get_ticket(&number).await?.is_some_and(|ticket| {
+                            ticket.requester_id == outcome.conversation.requester_id
+                        });
+                        follow_ups.push_back(if !owned {
+                            Event::EffectFailed
+                        } else {
+                            match self
+                                .store
+                                .attach_ticket(&number, &outcome.conversation.id)
+                                .await
+                            {
+                                Ok(()) => Event::TicketAttached { number },
+                                Err(error) => {
+                                    tracing::error!(%error, "attaching the ticket failed");
+                                    Event::EffectFailed
+                                }
+                            }
+                        });
+                    }
+                    Effect::ShowArticle { article_id } => {
+                        let article = self.article_card(&article_id, &envelope.groups)?;
+                        let message = self
+                            .say(
+                                &outcome.conversation.id,
+                                String::new(),
+                                json!({ "event": "show_article", "article": article }),
+                            )
+                            .await?;
+                        outcome.messages.push(message);
+                    }
+                    Effect::CollapseArticle { article_id } => {
+                        let message = self
+                            .say(
+                                &outcome.conversation.id,
+                                String::new(),
+                                json!({ "event": "collapse_article", "article_id": article_id }),
+                            )
+                            .await?;
+                        outcome.messages.push(message);
+                    }
+                    Effect::OpenUrl { url } => {
+                        let message = self
+                            .say(
+                                &outcome.conversation.id,
+                                String::new(),
+                                json!({ "event": "open_url", "url": url }),
+                            )
+                            .await?;
+                        outcome.messages.push(message);
+                    }
+                    Effect::Handoff { .. } | Effect::SetStatus(_) | Effect::Forward { .. } => {}
+                }
+            }
+            for payload in say_after {
+                let message = self
+                    .say(&outcome.conversation.id, String::new(), payload)
+                    .await?;
+                outcome.messages.push(message);
+            }
+            let Some(event) = follow_ups.pop_front() else {
+                return Ok(());
+            };
+            debug_assert!(follow_ups.is_empty(), "one effect with a result per step");
+            transition = envelope
+                .machine
+                .step(params, event)
+                .map_err(|error| machine_error(error, language))?;
+        }
+    }
+
+    async fn say(
+        &self,
+        conversation_id: &str,
+        body: String,
+        payload: serde_json::Value,
+    ) -> Result<store::Message, ChatError> {
+        Ok(self
+            .store
+            .append_message(NewMessage {
+                conversation_id: conversation_id.to_string(),
+                sender_kind: SenderKind::Assistant,
+                sender_id: None,
+                body,
+                payload: Some(payload),
+                client_message_id: None,
+            })
+            .await?
+            .message)
+    }
+
+    fn article_card(
+        &self,
+        article_id: &str,
+        groups: &[String],
+    ) -> Result<serde_json::Value, ChatError> {
+        let document = self.knowledge.get(DocKind::Article, article_id)?;
+        Ok(match document {
+            Some(Document::Article(article)) if article.visibility.allows(groups) => json!({
+                "id": article.id,
+                "title": article.title,
+                "summary": article.summary,
+                "url": article.url,
+            }),
+            _ => json!({ "id": article_id }),
+        })
+    }
+}
+
+fn system(payload: serde_json::Value) -> serde_json::Value {
+    payload
+}
+
+fn offers_json(offers: &[conversation::Offer], language: Language) -> serde_json::Value {
+    serde_json::Value::Array(
+        offers
+            .iter()
+            .map(|offer| json!({ "id": offer.id, "label": texts::render_label(offer, language) }))
+            .collect(),
+    )
+}
+
+fn subject_of(description: &str) -> String {
+    let line = description.lines().next().unwrap_or_default();
+    let mut subject: String = line.chars().take(80).collect();
+    if line.chars().count() > 80 {
+        subject.push('…');
+    }
+    subject
+}
+
+fn machine_error(error: MachineError, language: Language) -> ChatError {
+    let reply = error
+        .user_reply()
+        .map(|reply| texts::render(&reply, language));
+    ChatError::Machine { error, reply }
+}
+
+fn envelope_of(record: &store::Conversation) -> Result<Envelope, ChatError> {
+    serde_json::from_value(record.machine_state.clone())
+        .map_err(|error| ChatError::Corrupt(error.to_string()))
+}
+
+fn to_json(envelope: &Envelope) -> Result<serde_json::Value, ChatError> {
+    serde_json::to_value(envelope).map_err(|error| ChatError::Corrupt(error.to_string()))
+}
+
+/// A new random conversation id (UUID v4 form, from the OS's randomness).
+pub fn new_id() -> String {
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        // Extremely unlikely; fall back to time and a counter, still unique per process.
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        bytes[..8].copy_from_slice(&(nanos as u64).to_le_bytes());
+        bytes[8..].copy_from_slice(&COUNTER.fetch_add(1, Ordering::Relaxed).to_le_bytes());
+    }
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}

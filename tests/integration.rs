@@ -1,0 +1,8 @@
+//! Ponte's integration tests, in one binary (one link, one process): a module per
+//! feature, shared helpers in `common`.
+
+mod api;
+mod common;
+mod config;
+mod eval;
+mod knowledge;
