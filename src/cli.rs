@@ -92,6 +92,16 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
+    /// Latency of one assistant decision (matcher + state machine, no I/O) over the bundled
+    /// intents, activities, article titles and out-of-scope texts.
+    Decide {
+        /// How many times every text is decided.
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -199,6 +209,35 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             print!("{}", report.render_text());
             if json {
                 println!("{}", report.to_json_line());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Decide { rounds, json }) => {
+            let knowledge = Arc::new(open_knowledge(&config)?);
+            let intents = crate::assistant::load_intents(&config.intents_dir)?;
+            let started = Instant::now();
+            let matcher =
+                crate::assistant::Matcher::build(&intents, knowledge, Default::default())?;
+            let training_ms = started.elapsed().as_millis();
+            let texts = crate::assistant::bench::sample_texts(&intents, &matcher)?;
+            let latency = crate::assistant::bench::run(&matcher, &texts, rounds)?;
+            if json {
+                println!("{}", serde_json::to_string(&latency)?);
+            } else {
+                println!(
+                    "matcher trained in {training_ms} ms on {} intents and {} activities",
+                    intents.len(),
+                    matcher.activity_count()
+                );
+                println!(
+                    "{} decisions over {} texts: p50 {} us, p99 {} us, p99.9 {} us, max {} us",
+                    latency.decisions,
+                    latency.texts,
+                    latency.p50_us,
+                    latency.p99_us,
+                    latency.p999_us,
+                    latency.max_us
+                );
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -162,6 +162,11 @@ impl Matcher {
         })
     }
 
+    /// The knowledge base the matcher searches.
+    pub fn knowledge(&self) -> &Arc<KnowledgeBase> {
+        &self.knowledge
+    }
+
     /// How many activities the classifier knows.
     pub fn activity_count(&self) -> usize {
         self.activities.len()
@@ -218,23 +223,24 @@ impl Matcher {
                 (false, true) => Some(DocKind::Article),
                 _ => None,
             };
+            // Ids and titles come from the index's columns; only the few articles that
+            // clear the threshold are loaded in full.
+            request.with_documents = false;
             let hits = self.knowledge.search(&request)?;
             let mut article_rank = 0;
             for hit in &hits {
-                match &hit.document {
-                    Some(Document::Activity(activity)) if want_activities => {
+                match hit.kind {
+                    DocKind::Activity if want_activities => {
                         let confidence = 0.95 * hit.title_similarity;
                         signals.push(Signal {
-                            candidate: format!("{ACTIVITY_PREFIX}{}", activity.id),
+                            candidate: format!("{ACTIVITY_PREFIX}{}", hit.id),
                             confidence,
                             source: "search",
                         });
-                        let entry = activity_confidence
-                            .entry(activity.id.clone())
-                            .or_insert(0.0);
+                        let entry = activity_confidence.entry(hit.id.clone()).or_insert(0.0);
                         *entry = entry.max(confidence);
                     }
-                    Some(Document::Article(article)) if want_articles => {
+                    DocKind::Article if want_articles => {
                         // A clear first place in the ranking adds to the title evidence.
                         let lead = if article_rank == 0 {
                             0.15 * hit.lexical
@@ -244,10 +250,21 @@ impl Matcher {
                         article_rank += 1;
                         let confidence = (hit.title_similarity + lead).min(1.0);
                         signals.push(Signal {
-                            candidate: format!("article:{}", article.id),
+                            candidate: format!("article:{}", hit.id),
                             confidence,
                             source: "search",
                         });
+                        if confidence < settings.article_threshold {
+                            continue;
+                        }
+                        let Some(Document::Article(article)) =
+                            self.knowledge.get(DocKind::Article, &hit.id)?
+                        else {
+                            continue;
+                        };
+                        if !article.visibility.allows(input.groups) {
+                            continue;
+                        }
                         scored.push((
                             confidence,
                             Scored::Article(ArticleHit {

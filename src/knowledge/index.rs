@@ -45,6 +45,7 @@ pub struct Generation {
 #[derive(Debug, Clone)]
 pub struct RankKey {
     pub language: Option<crate::lang::Language>,
+    pub kind: DocKind,
     pub id: String,
     pub folded_title: String,
 }
@@ -113,6 +114,7 @@ impl Generation {
             };
             keys.push(RankKey {
                 language: key.language,
+                kind: key.kind,
                 id: key.id.to_string(),
                 folded_title: key.folded_title.to_string(),
             });

@@ -2,7 +2,7 @@
 //! much a match in it weighs, and the conversion of a [`Document`] into a tantivy document.
 
 use super::analyzers::{PLAIN, fold, stemmed_name};
-use super::{Document, Visibility};
+use super::{DocKind, Document, Visibility};
 use crate::lang::Language;
 use tantivy::TantivyDocument;
 use tantivy::schema::{
@@ -34,7 +34,7 @@ pub struct Fields {
     pub per_language: [LanguageFields; 3],
     /// The whole document as JSON, so a hit can be shown without another lookup.
     pub payload: Field,
-    /// A columnar (fast) value per language: `lang \x1f id \x1f folded title`, read while
+    /// A columnar (fast) value per language: `lang \x1f kind \x1f id \x1f folded title`, read while
     /// re-ranking candidates without touching the compressed document store.
     pub rank_key: Field,
 }
@@ -121,7 +121,12 @@ impl Fields {
                 doc.add_text(self.language, article.language.tag());
                 doc.add_text(
                     self.rank_key,
-                    rank_key(article.language, &article.id, &article.title),
+                    rank_key(
+                        article.language,
+                        DocKind::Article,
+                        &article.id,
+                        &article.title,
+                    ),
                 );
                 doc.add_text(self.title_plain, &article.title);
                 doc.add_text(fields.title, &article.title);
@@ -136,7 +141,10 @@ impl Fields {
                     let fields = self.for_language(language);
                     doc.add_text(self.language, language.tag());
                     if let Some(name) = activity.name.get(language) {
-                        doc.add_text(self.rank_key, rank_key(language, &activity.id, name));
+                        doc.add_text(
+                            self.rank_key,
+                            rank_key(language, DocKind::Activity, &activity.id, name),
+                        );
                         doc.add_text(self.title_plain, name);
                         doc.add_text(fields.title, name);
                     }
@@ -160,10 +168,11 @@ impl Fields {
 /// Separates the parts of a rank key.
 pub const RANK_KEY_SEPARATOR: char = '\u{1f}';
 
-fn rank_key(language: Language, id: &str, title: &str) -> String {
+fn rank_key(language: Language, kind: DocKind, id: &str, title: &str) -> String {
     format!(
-        "{}{RANK_KEY_SEPARATOR}{id}{RANK_KEY_SEPARATOR}{}",
+        "{}{RANK_KEY_SEPARATOR}{}{RANK_KEY_SEPARATOR}{id}{RANK_KEY_SEPARATOR}{}",
         language.tag(),
+        kind.tag(),
         fold(title)
     )
 }
@@ -172,18 +181,25 @@ fn rank_key(language: Language, id: &str, title: &str) -> String {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RankKey<'a> {
     pub language: Option<Language>,
+    pub kind: DocKind,
     pub id: &'a str,
     pub folded_title: &'a str,
 }
 
 /// Splits a stored rank key back into its parts.
 pub fn parse_rank_key(value: &str) -> Option<RankKey<'_>> {
-    let mut parts = value.splitn(3, RANK_KEY_SEPARATOR);
+    let mut parts = value.splitn(4, RANK_KEY_SEPARATOR);
     let language = parts.next()?.parse().ok();
+    let kind = match parts.next()? {
+        "article" => DocKind::Article,
+        "activity" => DocKind::Activity,
+        _ => return None,
+    };
     let id = parts.next()?;
     let folded_title = parts.next()?;
     Some(RankKey {
         language,
+        kind,
         id,
         folded_title,
     })

@@ -234,11 +234,13 @@ pub fn search(
             }
         };
         let mut id = String::new();
+        let mut kind = DocKind::Article;
         let mut similarity: f32 = 0.0;
         let mut in_language = false;
         for key in keys.of(address.doc_id) {
             if id.is_empty() {
                 id = key.id.clone();
+                kind = key.kind;
             }
             similarity = similarity.max(profile.similarity(&key.folded_title));
             in_language |= request.language.is_some() && key.language == request.language;
@@ -248,13 +250,13 @@ pub fn search(
         if in_language {
             final_score += weights.same_language;
         }
-        ranked.push((final_score, lexical, similarity, id, address));
+        ranked.push((final_score, lexical, similarity, id, kind, address));
     }
     ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.3.cmp(&b.3)));
     ranked.truncate(request.limit);
 
     let mut hits = Vec::with_capacity(ranked.len());
-    for (score, lexical, similarity, id, address) in ranked {
+    for (score, lexical, similarity, id, kind, address) in ranked {
         let (kind, title, document) = if request.with_documents {
             let stored: TantivyDocument = searcher.doc(address)?;
             let document = payload(fields, &stored)?;
@@ -267,11 +269,7 @@ pub fn search(
                 .to_string();
             (document.kind(), title, Some(document))
         } else {
-            (
-                request.kind.unwrap_or(DocKind::Article),
-                String::new(),
-                None,
-            )
+            (kind, String::new(), None)
         };
         hits.push(Hit {
             id,
