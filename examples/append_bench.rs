@@ -14,7 +14,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use store::store::{
+use ponte::store::{
     self as storage, Channel, ConversationStatus, NewConversation, NewMessage, SenderKind,
     StoreOptions, Synchronous,
 };

@@ -2,7 +2,9 @@
 //! feature, shared helpers in `common`.
 
 mod api;
+mod assistant;
 mod common;
 mod config;
 mod eval;
 mod knowledge;
+mod store;

@@ -85,6 +85,8 @@ pub enum MatcherError {
 }
 
 const INTENT_PREFIX: &str = "intent:";
+/// A title similarity this high means the requester typed the title itself.
+const EXACT_TITLE: f32 = 0.99;
 const ACTIVITY_PREFIX: &str = "activity:";
 
 /// The trained matcher. Cheap to share; rebuild it after a reindex changes the catalogue.
@@ -248,7 +250,13 @@ impl Matcher {
                             0.0
                         };
                         article_rank += 1;
-                        let confidence = (hit.title_similarity + lead).min(1.0);
+                        // The exact title typed is decisive: above any probability, so
+                        // no tie with a classifier guess makes it a question.
+                        let confidence = if hit.title_similarity >= EXACT_TITLE {
+                            1.0 + self.settings.ambiguity_margin * 2.0
+                        } else {
+                            (hit.title_similarity + lead).min(1.0)
+                        };
                         signals.push(Signal {
                             candidate: format!("article:{}", hit.id),
                             confidence,

@@ -216,3 +216,19 @@ fn typo_helper_makes_one_letter_typos() {
         "Conenct to the office"
     );
 }
+
+#[test]
+fn a_single_misspelled_word_still_finds_its_article() {
+    // Nothing else in these queries matches: only typo tolerance can find the article.
+    let fixture = TestKb::fixture();
+    let cases = [
+        ("pasword", "kb-password.en", Language::En),
+        ("contarseña", "kb-password.es", Language::Es),
+        ("maillbox", "kb-mailbox.en", Language::En),
+        ("inalambrixa", "kb-wifi.es", Language::Es),
+        ("permisoes", "kb-permissions.pt-BR", Language::PtBr),
+        ("impressoraz", "kb-printer.pt-BR", Language::PtBr),
+    ]
+    .map(|(query, id, language)| (query.to_string(), id.to_string(), language));
+    assert_all_first(&fixture.kb, &cases);
+}

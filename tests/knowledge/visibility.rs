@@ -7,11 +7,18 @@ use crate::common::{
 use ponte::knowledge::{DocKind, Document, Visibility};
 use ponte::lang::Language;
 
-/// Every restricted document of the bundled base: (id, kind, allowed groups, titles with
-/// their language).
-fn restricted_documents(
-    fixture: &TestKb,
-) -> Vec<(String, DocKind, Vec<String>, Vec<(String, Language)>)> {
+/// A group-only document of the bundled base.
+#[derive(Debug)]
+struct Restricted {
+    id: String,
+    kind: DocKind,
+    groups: Vec<String>,
+    /// Its title (articles) or names (activities), each with its language.
+    titles: Vec<(String, Language)>,
+}
+
+/// Every restricted document of the bundled base.
+fn restricted_documents(fixture: &TestKb) -> Vec<Restricted> {
     let scan = fixture.sources().scan(&mut |_| {}).unwrap();
     let restricted: Vec<_> = scan
         .documents
@@ -28,18 +35,18 @@ fn restricted_documents(
                     .map(|language| (activity.name.get(language).unwrap().clone(), language))
                     .collect(),
             };
-            Some((
-                document.id().to_string(),
-                document.kind(),
-                groups.clone(),
+            Some(Restricted {
+                id: document.id().to_string(),
+                kind: document.kind(),
+                groups: groups.clone(),
                 titles,
-            ))
+            })
         })
         .collect();
     // The bundled base promises some: server-room-access (it-staff), payroll (hr), ...
     assert!(restricted.len() >= 15, "{restricted:?}");
     for id in ["server-room-access.en", "payroll-system-access.pt-BR"] {
-        assert!(restricted.iter().any(|(found, ..)| found == id), "{id}");
+        assert!(restricted.iter().any(|found| found.id == id), "{id}");
     }
     restricted
 }
@@ -48,7 +55,13 @@ fn restricted_documents(
 fn outsiders_never_get_a_group_only_document_and_members_do() {
     let fixture = TestKb::bundled();
     let all_groups = ["it-staff", "security", "hr", "managers"];
-    for (id, kind, allowed, titles) in restricted_documents(&fixture) {
+    for Restricted {
+        id,
+        kind,
+        groups: allowed,
+        titles,
+    } in restricted_documents(&fixture)
+    {
         let outsider_groups: Vec<&str> = all_groups
             .iter()
             .copied()
@@ -214,7 +227,7 @@ async fn the_http_search_never_returns_group_only_documents() {
     let fixture = TestKb::bundled();
     let restricted = restricted_documents(&fixture);
     let app = app(fixture.kb);
-    for (id, _, _, titles) in &restricted {
+    for Restricted { id, titles, .. } in &restricted {
         for (title, language) in titles {
             for uri in [
                 format!("/api/knowledge/search?q={}&limit=50", encode(title)),

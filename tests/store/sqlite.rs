@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
+use ponte::store::conformance::{self, sample_conversation, sample_ticket, text_message};
+use ponte::store::{self as storage, Store, StoreError, StoreOptions, Synchronous};
 use sqlx::Connection;
 use sqlx::sqlite::SqliteConnection;
-use store::store::conformance::{self, sample_conversation, sample_ticket, text_message};
-use store::store::{self as storage, Store, StoreError, StoreOptions, Synchronous};
 use tempfile::TempDir;
 
 async fn file_store() -> (Arc<dyn Store>, TempDir) {
@@ -18,7 +18,7 @@ async fn file_store() -> (Arc<dyn Store>, TempDir) {
 
 mod file {
     use super::file_store;
-    store::store_conformance_tests!(file_store());
+    ponte::store_conformance_tests!(file_store());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,0 +1,213 @@
+//! The assistant end to end through the orchestrator, a real SQLite file, the bundled
+//! knowledge base and intents: every flow of DESIGN.md A and B in the three languages,
+//! fallback and ambiguity, a restart in the middle of a ticket creation, and requesters
+//! kept apart.
+
+mod flows;
+mod restart;
+
+use async_trait::async_trait;
+use ponte::assistant::{Matcher, load_intents};
+use ponte::knowledge::index::rebuild;
+use ponte::knowledge::{KnowledgeBase, Sources};
+use ponte::orchestrator::{Orchestrator, Outcome, Requester};
+use ponte::store::{self, Store, StoreOptions};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+/// The bundled knowledge base and the matcher trained on it, built once per test binary.
+pub struct Shared {
+    _dir: tempfile::TempDir,
+    pub knowledge: Arc<KnowledgeBase>,
+    pub matcher: Arc<Matcher>,
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn shared() -> &'static Shared {
+    static SHARED: OnceLock<Shared> = OnceLock::new();
+    SHARED.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let sources = Sources::new(repo().join("knowledge-index"));
+        rebuild(dir.path(), &sources, &mut |_| {}).unwrap();
+        let knowledge = Arc::new(KnowledgeBase::open(dir.path(), Some(sources)).unwrap());
+        let intents = load_intents(&repo().join("intents")).unwrap();
+        let matcher =
+            Arc::new(Matcher::build(&intents, knowledge.clone(), Default::default()).unwrap());
+        Shared {
+            _dir: dir,
+            knowledge,
+            matcher,
+        }
+    })
+}
+
+/// A SQLite store in a file of its own.
+pub async fn sqlite(dir: &Path) -> Arc<dyn Store> {
+    let url = format!("sqlite://{}", dir.join("ponte.db").display());
+    store::open(&url, StoreOptions::default()).await.unwrap()
+}
+
+pub fn orchestrator(store: Arc<dyn Store>) -> Orchestrator {
+    let shared = shared();
+    Orchestrator::new(store, shared.knowledge.clone(), shared.matcher.clone())
+}
+
+pub fn requester(id: &str) -> Requester {
+    Requester {
+        id: id.to_string(),
+        groups: Vec::new(),
+    }
+}
+
+/// The ids of the options offered by the last assistant message that offered any.
+pub fn offered(outcome: &Outcome) -> Vec<String> {
+    outcome
+        .messages
+        .iter()
+        .rev()
+        .filter_map(|message| message.payload.as_ref())
+        .filter_map(|payload| payload.get("options").and_then(|o| o.as_array()))
+        .find(|options| !options.is_empty())
+        .map(|options| {
+            options
+                .iter()
+                .filter_map(|option| option["id"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The text keys of the assistant's messages, in order.
+pub fn keys(outcome: &Outcome) -> Vec<String> {
+    outcome
+        .messages
+        .iter()
+        .filter_map(|message| message.payload.as_ref())
+        .filter_map(|payload| payload.get("text_key").and_then(|k| k.as_str()))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Everything the assistant said, joined.
+pub fn said(outcome: &Outcome) -> String {
+    outcome
+        .messages
+        .iter()
+        .filter(|message| message.sender_kind == store::SenderKind::Assistant)
+        .map(|message| message.body.clone())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A store that delegates to another and can be told to stall ticket creation forever
+/// (before or after the ticket is written), to cut an orchestrator off mid-effect as a crash
+/// would.
+pub struct Stalling {
+    pub inner: Arc<dyn Store>,
+    pub stall_before_create: bool,
+    pub stall_after_create: bool,
+}
+
+#[async_trait]
+impl Store for Stalling {
+    async fn create_conversation(
+        &self,
+        new: store::NewConversation,
+    ) -> Result<store::Conversation, store::StoreError> {
+        self.inner.create_conversation(new).await
+    }
+    async fn get_conversation(
+        &self,
+        id: &str,
+    ) -> Result<Option<store::Conversation>, store::StoreError> {
+        self.inner.get_conversation(id).await
+    }
+    async fn update_conversation(
+        &self,
+        update: store::ConversationUpdate,
+    ) -> Result<store::Conversation, store::StoreError> {
+        self.inner.update_conversation(update).await
+    }
+    async fn list_conversations(
+        &self,
+        filter: store::ConversationFilter,
+    ) -> Result<Vec<store::Conversation>, store::StoreError> {
+        self.inner.list_conversations(filter).await
+    }
+    async fn append_message(
+        &self,
+        new: store::NewMessage,
+    ) -> Result<store::Appended, store::StoreError> {
+        self.inner.append_message(new).await
+    }
+    async fn messages_after(
+        &self,
+        conversation: &str,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<store::Message>, store::StoreError> {
+        self.inner
+            .messages_after(conversation, after_seq, limit)
+            .await
+    }
+    async fn create_ticket(
+        &self,
+        new: store::NewTicket,
+    ) -> Result<store::Ticket, store::StoreError> {
+        if self.stall_before_create {
+            std::future::pending::<()>().await;
+        }
+        let ticket = self.inner.create_ticket(new).await?;
+        if self.stall_after_create {
+            std::future::pending::<()>().await;
+        }
+        Ok(ticket)
+    }
+    async fn get_ticket(&self, number: &str) -> Result<Option<store::Ticket>, store::StoreError> {
+        self.inner.get_ticket(number).await
+    }
+    async fn open_tickets_for(
+        &self,
+        requester: &str,
+    ) -> Result<Vec<store::Ticket>, store::StoreError> {
+        self.inner.open_tickets_for(requester).await
+    }
+    async fn attach_ticket(
+        &self,
+        number: &str,
+        conversation: &str,
+    ) -> Result<(), store::StoreError> {
+        self.inner.attach_ticket(number, conversation).await
+    }
+    async fn add_ticket_tags(
+        &self,
+        number: &str,
+        tags: &[String],
+    ) -> Result<store::Ticket, store::StoreError> {
+        self.inner.add_ticket_tags(number, tags).await
+    }
+    async fn set_ticket_status(
+        &self,
+        number: &str,
+        status: store::TicketStatus,
+    ) -> Result<store::Ticket, store::StoreError> {
+        self.inner.set_ticket_status(number, status).await
+    }
+    async fn parameters(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, String>, store::StoreError> {
+        self.inner.parameters().await
+    }
+    async fn parameter(&self, key: &str) -> Result<Option<String>, store::StoreError> {
+        self.inner.parameter(key).await
+    }
+    async fn set_parameter(&self, key: &str, value: &str) -> Result<(), store::StoreError> {
+        self.inner.set_parameter(key, value).await
+    }
+    async fn close(&self) {
+        self.inner.close().await
+    }
+}

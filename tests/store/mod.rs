@@ -1,0 +1,3 @@
+//! The storage backends: the shared conformance suite and backend-specific checks.
+
+mod sqlite;
