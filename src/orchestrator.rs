@@ -438,11 +438,13 @@ impl Orchestrator {
                             "event": "handoff", "group": group, "ticket": ticket,
                         })));
                     }
-                    Effect::SetStatus(status) => {
-                        if update.status != ConversationStatus::Queued || *status != ChatStatus::Bot
-                        {
-                            update.status = status_of(*status);
-                        }
+                    // A hand-off in the same step decides the status; the machine's own
+                    // status applies otherwise.
+                    Effect::SetStatus(status)
+                        if update.status != ConversationStatus::Queued
+                            || *status != ChatStatus::Bot =>
+                    {
+                        update.status = status_of(*status);
                     }
                     _ => {}
                 }

@@ -613,9 +613,6 @@ fn remove_old_generations(root: &Path, current: &str) {
 }
 
 /// Reads one stored text value.
-pub(crate) fn stored_text<'a>(
-    doc: &'a TantivyDocument,
-    field: tantivy::schema::Field,
-) -> Option<&'a str> {
+pub(crate) fn stored_text(doc: &TantivyDocument, field: tantivy::schema::Field) -> Option<&str> {
     doc.get_first(field).and_then(|value| value.as_str())
 }
