@@ -7,11 +7,37 @@ use crate::lang::Language;
 use tantivy::Index;
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language as StemLanguage, LowerCaser, RemoveLongFilter, SimpleTokenizer,
-    Stemmer, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
+    Stemmer, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer, WhitespaceTokenizer,
 };
 
 /// Name of the analyzer without stemming (lowercase and accent folding only).
 pub const PLAIN: &str = "ponte_plain";
+/// Name of the analyzer of pre-built word pairs (split on whitespace only).
+pub const PAIRS: &str = "ponte_pairs";
+
+/// How many words from the start of a body are indexed as word pairs: enough for the
+/// opening sentences a requester may paste, bounded so long bodies cost no more.
+pub const PAIR_WORDS: usize = 120;
+
+/// Consecutive word pairs of already folded text, as one whitespace-separated string
+/// (`"reset your" -> "reset_your"`), from at most `limit` words.
+pub fn word_pairs(folded: &str, limit: usize) -> String {
+    let words: Vec<&str> = folded
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .take(limit)
+        .collect();
+    let mut out = String::with_capacity(folded.len().min(limit * 12));
+    for pair in words.windows(2) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(pair[0]);
+        out.push('_');
+        out.push_str(pair[1]);
+    }
+    out
+}
 
 /// Name of the stemming analyzer for `language`.
 pub fn stemmed_name(language: Language) -> &'static str {
@@ -104,6 +130,12 @@ fn plain() -> TextAnalyzer {
 pub fn register(index: &Index) {
     let tokenizers = index.tokenizers();
     tokenizers.register(PLAIN, plain());
+    tokenizers.register(
+        PAIRS,
+        TextAnalyzer::builder(WhitespaceTokenizer::default())
+            .filter(RemoveLongFilter::limit(80))
+            .build(),
+    );
     for language in Language::ALL {
         tokenizers.register(stemmed_name(language), stemmed(language));
     }

@@ -1,7 +1,7 @@
 //! The index schema, in one place: field names, which analyzer each text field uses, how
 //! much a match in it weighs, and the conversion of a [`Document`] into a tantivy document.
 
-use super::analyzers::{PLAIN, fold, stemmed_name};
+use super::analyzers::{PAIR_WORDS, PAIRS, PLAIN, fold, stemmed_name, word_pairs};
 use super::{DocKind, Document, Visibility};
 use crate::lang::Language;
 use tantivy::TantivyDocument;
@@ -31,6 +31,8 @@ pub struct Fields {
     pub visibility: Field,
     pub title_plain: Field,
     pub tags: Field,
+    /// Word pairs of the opening of the body (summary included), unstemmed.
+    pub body_pairs: Field,
     pub per_language: [LanguageFields; 3],
     /// The whole document as JSON, so a hit can be shown without another lookup.
     pub payload: Field,
@@ -56,6 +58,7 @@ impl Fields {
         let visibility = builder.add_text_field("visibility", STRING);
         let title_plain = builder.add_text_field("title_plain", text(PLAIN));
         let tags = builder.add_text_field("tags", text(PLAIN));
+        let body_pairs = builder.add_text_field("body_pairs", text(PAIRS));
         let per_language = Language::ALL.map(|lang| {
             let suffix = match lang {
                 Language::PtBr => "pt",
@@ -80,6 +83,7 @@ impl Fields {
             visibility,
             title_plain,
             tags,
+            body_pairs,
             per_language,
             payload,
             rank_key,
@@ -135,6 +139,11 @@ impl Fields {
                 for tag in &article.tags {
                     doc.add_text(self.tags, tag);
                 }
+                let opening = format!("{}\n{}", article.summary, article.body);
+                doc.add_text(
+                    self.body_pairs,
+                    word_pairs(&fold_prefix(&opening), PAIR_WORDS),
+                );
             }
             Document::Activity(activity) => {
                 for language in activity.name.languages() {
@@ -163,6 +172,16 @@ impl Fields {
         doc.add_text(self.payload, serde_json::to_string(document)?);
         Ok(doc)
     }
+}
+
+/// Folds the start of a long text only (what [`PAIR_WORDS`] can use), to keep indexing cheap.
+fn fold_prefix(text: &str) -> String {
+    let cut = text
+        .char_indices()
+        .nth(PAIR_WORDS * 16)
+        .map(|(index, _)| index)
+        .unwrap_or(text.len());
+    fold(&text[..cut])
 }
 
 /// Separates the parts of a rank key.

@@ -40,6 +40,8 @@ pub struct Weights {
     pub title_plain: f32,
     pub fuzzy: f32,
     pub tags: f32,
+    /// Weight of a matching word pair of the query in the body's opening.
+    pub pairs: f32,
     /// Weight of the title similarity in the final score (BM25 is normalised to 0..1).
     pub title_similarity: f32,
     /// Bonus for a document in the requester's language.
@@ -55,6 +57,7 @@ impl Default for Weights {
             title_plain: 1.5,
             fuzzy: 1.5,
             tags: 0.5,
+            pairs: 0.7,
             title_similarity: 0.6,
             same_language: 0.35,
         }
@@ -163,6 +166,7 @@ pub fn search(
     if plain_words.is_empty() {
         return Ok(Vec::new());
     }
+    let text_folded = fold(&text);
 
     let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for (language_fields, words) in fields.per_language.iter().zip(&stemmed_words) {
@@ -201,6 +205,15 @@ pub fn search(
         }
     }
 
+    // Word pairs: a sentence taken from an article matches its own wording pair by pair.
+    if plain_words.len() >= 3 {
+        let folded: Vec<&str> = folded_query_words(&text_folded);
+        for pair in folded.windows(2).take(MAX_QUERY_TOKENS) {
+            let token = format!("{}_{}", pair[0], pair[1]);
+            should.push(boosted(term(fields.body_pairs, &token), weights.pairs));
+        }
+    }
+
     let mut clauses: Vec<(Occur, Box<dyn Query>)> =
         vec![(Occur::Must, Box::new(BooleanQuery::new(should)))];
     clauses.push((Occur::Must, visibility_filter(fields, &request.groups)));
@@ -219,7 +232,7 @@ pub fn search(
         return Ok(Vec::new());
     };
 
-    let folded_query = fold(&text);
+    let folded_query = text_folded;
     let profile = QueryProfile::new(&folded_query);
     let mut segments: Vec<Option<Arc<SegmentKeys>>> = vec![None; searcher.segment_readers().len()];
     let mut ranked = Vec::with_capacity(top.len());
@@ -354,6 +367,10 @@ impl<'a> QueryProfile<'a> {
         let precision = matched / title_words.len() as f32;
         score.max(0.5 * coverage + 0.3 * precision)
     }
+}
+
+fn folded_query_words(folded: &str) -> Vec<&str> {
+    folded.split(' ').filter(|word| !word.is_empty()).collect()
 }
 
 /// Whether a word, given as its stem in each language, occurs in any title, summary or
