@@ -85,8 +85,9 @@ pub enum MatcherError {
 }
 
 const INTENT_PREFIX: &str = "intent:";
-/// A title similarity this high means the requester typed the title itself.
-const EXACT_TITLE: f32 = 0.99;
+/// A title similarity this high means the requester typed the title itself (perhaps with
+/// a typo, or all but a word of it).
+const EXACT_TITLE: f32 = 0.9;
 const ACTIVITY_PREFIX: &str = "activity:";
 
 /// The trained matcher. Cheap to share; rebuild it after a reindex changes the catalogue.

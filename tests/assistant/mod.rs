@@ -4,6 +4,7 @@
 //! kept apart.
 
 mod flows;
+mod matcher;
 mod restart;
 
 use async_trait::async_trait;
