@@ -302,6 +302,7 @@ fn serve(config: Config) -> anyhow::Result<ExitCode> {
     let knowledge = Arc::new(open_knowledge(&config)?);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
+        let orchestrator = assemble(&config, knowledge.clone()).await?;
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
@@ -310,8 +311,12 @@ fn serve(config: Config) -> anyhow::Result<ExitCode> {
             ready_ms = started.elapsed().as_millis() as u64,
             "ponte is listening"
         );
-        let state = AppState { knowledge };
+        let state = AppState {
+            knowledge,
+            orchestrator: Some(orchestrator.clone()),
+        };
         server::run(listener, state, shutdown::signal()).await?;
+        orchestrator.store().close().await;
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)

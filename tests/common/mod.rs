@@ -156,6 +156,7 @@ pub fn app(kb: KnowledgeBase) -> axum::Router {
 pub fn app_state(kb: KnowledgeBase) -> ponte::state::AppState {
     ponte::state::AppState {
         knowledge: std::sync::Arc::new(kb),
+        orchestrator: None,
     }
 }
 
