@@ -434,9 +434,9 @@ impl Orchestrator {
                     Effect::Handoff { group, ticket } => {
                         update.status = ConversationStatus::Queued;
                         update.queue_group = Some(group.clone());
-                        say_after.push(system(json!({
+                        say_after.push(json!({
                             "event": "handoff", "group": group, "ticket": ticket,
-                        })));
+                        }));
                     }
                     // A hand-off in the same step decides the status; the machine's own
                     // status applies otherwise.
@@ -542,36 +542,18 @@ impl Orchestrator {
                             }
                         });
                     }
+                    // Display events for the client (the article card, its collapse, the
+                    // portal page to open) travel as bodiless assistant messages.
                     Effect::ShowArticle { article_id } => {
                         let article = self.article_card(&article_id, &envelope.groups)?;
-                        let message = self
-                            .say(
-                                &outcome.conversation.id,
-                                String::new(),
-                                json!({ "event": "show_article", "article": article }),
-                            )
-                            .await?;
-                        outcome.messages.push(message);
+                        say_after.push(json!({ "event": "show_article", "article": article }));
                     }
                     Effect::CollapseArticle { article_id } => {
-                        let message = self
-                            .say(
-                                &outcome.conversation.id,
-                                String::new(),
-                                json!({ "event": "collapse_article", "article_id": article_id }),
-                            )
-                            .await?;
-                        outcome.messages.push(message);
+                        say_after
+                            .push(json!({ "event": "collapse_article", "article_id": article_id }));
                     }
                     Effect::OpenUrl { url } => {
-                        let message = self
-                            .say(
-                                &outcome.conversation.id,
-                                String::new(),
-                                json!({ "event": "open_url", "url": url }),
-                            )
-                            .await?;
-                        outcome.messages.push(message);
+                        say_after.push(json!({ "event": "open_url", "url": url }));
                     }
                     Effect::Handoff { .. } | Effect::SetStatus(_) | Effect::Forward { .. } => {}
                 }
@@ -629,10 +611,6 @@ impl Orchestrator {
             _ => json!({ "id": article_id }),
         })
     }
-}
-
-fn system(payload: serde_json::Value) -> serde_json::Value {
-    payload
 }
 
 fn offers_json(offers: &[conversation::Offer], language: Language) -> serde_json::Value {

@@ -256,16 +256,13 @@ async fn requesters_never_see_each_others_tickets_or_conversations() {
     let alice = requester("alice");
     let bob = requester("bob");
 
-    let a = chat.open(&alice, Channel::Web, Language::En).await.unwrap();
-    let a_id = a.conversation.id.clone();
-    chat.post(&alice, &a_id, "i forgot my password", None)
-        .await
-        .unwrap();
-    chat.choose(&alice, &a_id, "create_ticket").await.unwrap();
-    chat.post(&alice, &a_id, "locked out since monday", None)
-        .await
-        .unwrap();
-    chat.post(&alice, &a_id, "yes", None).await.unwrap();
+    let (a_id, _) = ticket_by_chat(
+        &chat,
+        &alice,
+        Language::En,
+        ["i forgot my password", "locked out since monday", "yes"],
+    )
+    .await;
     let alice_ticket = chat
         .store()
         .open_tickets_for("alice")
@@ -333,16 +330,13 @@ async fn resume_lists_own_open_tickets_and_reattaches_the_chat() {
     let dir = tempfile::tempdir().unwrap();
     let chat = orchestrator(sqlite(dir.path()).await);
     let who = requester("eva");
-    let first = chat.open(&who, Channel::Web, Language::PtBr).await.unwrap();
-    let first_id = first.conversation.id.clone();
-    chat.post(&who, &first_id, "esqueci minha senha", None)
-        .await
-        .unwrap();
-    chat.choose(&who, &first_id, "create_ticket").await.unwrap();
-    chat.post(&who, &first_id, "senha bloqueada", None)
-        .await
-        .unwrap();
-    chat.post(&who, &first_id, "sim", None).await.unwrap();
+    ticket_by_chat(
+        &chat,
+        &who,
+        Language::PtBr,
+        ["esqueci minha senha", "senha bloqueada", "sim"],
+    )
+    .await;
     let ticket = chat
         .store()
         .open_tickets_for("eva")

@@ -63,6 +63,27 @@ pub fn requester(id: &str) -> Requester {
     }
 }
 
+/// Opens a conversation and creates a ticket through it the way a requester would: the
+/// problem, "create a ticket", the description, then the confirmation. Returns the
+/// conversation id and the last outcome.
+pub async fn ticket_by_chat(
+    chat: &Orchestrator,
+    who: &Requester,
+    language: ponte::lang::Language,
+    [problem, description, yes]: [&str; 3],
+) -> (String, Outcome) {
+    let opened = chat
+        .open(who, ponte::store::Channel::Web, language)
+        .await
+        .unwrap();
+    let id = opened.conversation.id.clone();
+    chat.post(who, &id, problem, None).await.unwrap();
+    chat.choose(who, &id, "create_ticket").await.unwrap();
+    chat.post(who, &id, description, None).await.unwrap();
+    let created = chat.post(who, &id, yes, None).await.unwrap();
+    (id, created)
+}
+
 /// The ids of the options offered by the last assistant message that offered any.
 pub fn offered(outcome: &Outcome) -> Vec<String> {
     outcome
