@@ -201,18 +201,20 @@ impl Matcher {
                     scored.push((entry.probability, Scored::Intent(*intent)));
                 }
             } else if let Some(id) = self.activity_labels.get(&entry.label) {
+                // A group-only activity leaves no trace for an outsider, signals included.
+                let visible = self
+                    .activities
+                    .get(id)
+                    .is_some_and(|activity| activity.visibility.allows(input.groups));
+                if !visible {
+                    continue;
+                }
                 signals.push(Signal {
                     candidate: format!("{ACTIVITY_PREFIX}{id}"),
                     confidence: entry.probability,
                     source: "classifier",
                 });
-                let visible = self
-                    .activities
-                    .get(id)
-                    .is_some_and(|activity| activity.visibility.allows(input.groups));
-                if visible {
-                    activity_confidence.insert(id.clone(), entry.probability);
-                }
+                activity_confidence.insert(id.clone(), entry.probability);
             }
         }
 

@@ -27,6 +27,8 @@ use tantivy::{DocId, Index, IndexReader, ReloadPolicy, SegmentReader, TantivyDoc
 const CURRENT: &str = "CURRENT";
 const LOCK: &str = "ponte.lock";
 const SOURCES_STAMP: &str = "ponte-sources.txt";
+/// The version of the index layout (schema, analyzers, rank keys).
+const INDEX_FORMAT: u32 = 2;
 /// Generations kept besides the current one, so a process still reading the previous
 /// generation is not pulled from under it.
 const KEEP_PREVIOUS: usize = 1;
@@ -496,7 +498,9 @@ fn lock(root: &Path) -> Result<File, KnowledgeError> {
 
 /// A fingerprint of the source files (paths, sizes, modification times).
 fn sources_stamp(sources: &Sources) -> Result<String, KnowledgeError> {
-    let mut stamp = String::new();
+    // The index format changes when fields or analyzers do: bump it so that a server
+    // started on an index built by an older Ponte rebuilds it.
+    let mut stamp = format!("format\t{INDEX_FORMAT}\n");
     for path in sources.files()? {
         let metadata = fs::metadata(&path).map_err(|error| KnowledgeError::io(&path, error))?;
         let modified = metadata

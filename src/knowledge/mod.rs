@@ -55,6 +55,10 @@ impl<'de> Deserialize<'de> for Visibility {
             RawVisibility::Groups(groups) if groups.is_empty() => Err(serde::de::Error::custom(
                 "visibility lists no group: use \"public\" or name at least one group",
             )),
+            // "public" among the groups makes the document public, as the index reads it.
+            RawVisibility::Groups(groups) if groups.iter().any(|g| g == "public") => {
+                Ok(Visibility::Public)
+            }
             RawVisibility::Groups(groups) => Ok(Visibility::Groups(groups)),
         }
     }

@@ -173,8 +173,22 @@ fn restricted_activities_and_articles_reach_only_their_groups() {
         json.contains("server-access") || json.contains("server-room-access")
     };
     for groups in [&[][..], &outsider[..]] {
-        let understanding = decide(text, Language::PtBr, groups, Expecting::FreeText);
-        assert!(!mentions_restricted(&understanding), "{understanding:?}");
+        let decision = shared()
+            .matcher
+            .decide(&MatchInput {
+                text,
+                language: Language::PtBr,
+                groups,
+                expecting: Expecting::FreeText,
+            })
+            .unwrap();
+        assert!(
+            !mentions_restricted(&decision.understanding),
+            "{decision:?}"
+        );
+        // Not even the signals shown by `ponte ask` name it.
+        let signals = serde_json::to_string(&decision.signals).unwrap();
+        assert!(!signals.contains("server-access"), "{signals}");
     }
     let understanding = decide(text, Language::PtBr, &staff, Expecting::FreeText);
     assert!(mentions_restricted(&understanding), "{understanding:?}");
