@@ -311,9 +311,24 @@ fn serve(config: Config) -> anyhow::Result<ExitCode> {
             ready_ms = started.elapsed().as_millis() as u64,
             "ponte is listening"
         );
+        let auth = Arc::new(crate::auth::TokenStore::new());
+        if let Ok(token) = std::env::var("PONTE_ADMIN_TOKEN")
+            && !token.is_empty()
+        {
+            auth.register(
+                &token,
+                crate::auth::Identity {
+                    role: crate::auth::Role::Admin,
+                    subject: "admin".to_string(),
+                    groups: Vec::new(),
+                },
+            )?;
+            tracing::info!("registered the admin token from PONTE_ADMIN_TOKEN");
+        }
         let state = AppState {
             knowledge,
             orchestrator: Some(orchestrator.clone()),
+            auth,
         };
         server::run(listener, state, shutdown::signal()).await?;
         orchestrator.store().close().await;

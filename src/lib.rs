@@ -14,6 +14,7 @@
 //! - [`orchestrator`]: the one place composing store, matcher and conversation machine.
 //! - [`chat`]: `ponte chat`, the assistant in a terminal.
 //! - [`eval`]: the evaluation engines behind `ponte eval`.
+//! - [`auth`]: roles, bearer tokens (stored hashed) and the `Authenticated` extractor.
 //! - [`error`]: the API error enum and its table of stable codes.
 //! - [`http`]: the routers, one per resource, and our extractors.
 //! - [`state`]: the shared handles given to every handler.
@@ -22,6 +23,7 @@
 //! - [`progress`]: progress bars on a terminal, plain lines otherwise.
 
 pub mod assistant;
+pub mod auth;
 pub mod chat;
 pub mod cli;
 pub mod config;

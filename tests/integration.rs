@@ -2,6 +2,7 @@
 //! feature, shared helpers in `common`.
 
 mod api;
+mod api_conversations;
 mod assistant;
 mod common;
 mod config;

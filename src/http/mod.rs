@@ -2,6 +2,8 @@
 //! (tracing, timeout, panic catching, body limit, sensitive headers), plus our own
 //! extractors so that malformed input gets our error format.
 
+pub mod admin;
+pub mod conversations;
 pub mod health;
 pub mod knowledge;
 
@@ -28,6 +30,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(knowledge::router())
+        .merge(conversations::router())
+        .merge(admin::router())
         .fallback(|| async { ApiError::UnknownRoute })
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))

@@ -157,6 +157,7 @@ pub fn app_state(kb: KnowledgeBase) -> ponte::state::AppState {
     ponte::state::AppState {
         knowledge: std::sync::Arc::new(kb),
         orchestrator: None,
+        auth: std::sync::Arc::new(ponte::auth::TokenStore::new()),
     }
 }
 

@@ -1,0 +1,352 @@
+//! Identity and roles: who is calling, and what they may do.
+//!
+//! Every API call but `/health` carries `Authorization: Bearer <token>`. A token maps to an
+//! [`Identity`]: a [`Role`], a subject (the requester or staff id) and the groups that decide
+//! which knowledge the subject may see. Tokens come from configuration
+//! ([`TokenStore::load`]), from `PONTE_ADMIN_TOKEN` at start, or are issued by an admin
+//! (`POST /api/admin/tokens`, [`TokenStore::issue`]).
+//!
+//! Only the SHA-256 hash of a token is kept. A presented token is hashed and compared with
+//! every stored hash in constant time, without stopping at the first match, so the time a
+//! check takes says nothing about how close a guess was.
+//!
+//! [`Authenticated`] is the extractor: it answers 401 `unauthorized` when the header is
+//! missing or the token unknown. [`Identity::require`] answers 403 `forbidden` for a role
+//! outside the allowed set.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// What a caller may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Talks to the assistant; sees only their own conversations and tickets.
+    Requester,
+    /// Answers chats handed over by the assistant.
+    Attendant,
+    /// Works tickets.
+    Analyst,
+    /// Edits the knowledge base.
+    KnowledgeManager,
+    /// Reads and sets parameters and issues tokens.
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Requester => "requester",
+            Role::Attendant => "attendant",
+            Role::Analyst => "analyst",
+            Role::KnowledgeManager => "knowledge_manager",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+/// Who is calling.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    pub role: Role,
+    /// The requester or staff id the token was issued to.
+    pub subject: String,
+    /// Knowledge groups the subject belongs to.
+    #[serde(default)]
+    pub groups: Vec<String>,
+}
+
+impl Identity {
+    /// `Ok` when the caller's role is one of `allowed`, else 403 `forbidden`.
+    pub fn require(&self, allowed: &[Role]) -> Result<(), ApiError> {
+        require(self, allowed)
+    }
+}
+
+/// `Ok` when `identity`'s role is one of `allowed`, else 403 `forbidden`.
+pub fn require(identity: &Identity, allowed: &[Role]) -> Result<(), ApiError> {
+    if allowed.contains(&identity.role) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "the role {} may not use this endpoint",
+            identity.role.as_str()
+        )))
+    }
+}
+
+/// A token as written in the tokens file: the plaintext `token` or its `sha256` (64 hex
+/// digits; preferred, so the file holds no secret), and whom it identifies.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfiguredToken {
+    #[serde(default)]
+    pub token: Option<String>,
+    #[serde(default)]
+    pub sha256: Option<String>,
+    pub role: Role,
+    pub subject: String,
+    #[serde(default)]
+    pub groups: Vec<String>,
+}
+
+/// Why a configured token was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("token for {subject:?}: give exactly one of `token` and `sha256`")]
+    Ambiguous { subject: String },
+    #[error("token for {subject:?}: `sha256` must be 64 hexadecimal digits")]
+    BadHash { subject: String },
+    #[error("a token must not be empty and its subject must not be blank")]
+    Empty,
+}
+
+type Hash = [u8; 32];
+
+fn hash(token: &str) -> Hash {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// Equality of two hashes whose time does not depend on where they differ.
+fn constant_time_eq(a: &Hash, b: &Hash) -> bool {
+    let mut difference = 0u8;
+    for (x, y) in a.iter().zip(b.iter()) {
+        difference |= x ^ y;
+    }
+    // Keep the compiler from turning the loop into an early exit.
+    std::hint::black_box(difference) == 0
+}
+
+fn parse_hex(text: &str) -> Option<Hash> {
+    let text = text.trim();
+    if text.len() != 64 || !text.is_ascii() {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (index, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&text[index * 2..index * 2 + 2], 16).ok()?;
+    }
+    Some(out)
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::new(), |mut out, byte| {
+        let _ = write!(out, "{byte:02x}");
+        out
+    })
+}
+
+/// The SHA-256 of `token` as 64 lowercase hex digits (what a tokens file stores).
+pub fn token_hash_hex(token: &str) -> String {
+    to_hex(&hash(token))
+}
+
+/// The known tokens, by hash. Cheap to share behind an `Arc`.
+#[derive(Debug, Default)]
+pub struct TokenStore {
+    tokens: Mutex<HashMap<Hash, Identity>>,
+}
+
+impl TokenStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Mints a random token (32 bytes from the OS, hex) for `subject`; returns the plaintext,
+    /// which is not kept.
+    pub fn issue(
+        &self,
+        role: Role,
+        subject: impl Into<String>,
+        groups: Vec<String>,
+    ) -> Result<String, ApiError> {
+        let subject = subject.into();
+        if subject.trim().is_empty() {
+            return Err(ApiError::BadRequest("the subject is empty".to_string()));
+        }
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes)
+            .map_err(|error| ApiError::Internal(format!("no randomness for a token: {error}")))?;
+        let token = to_hex(&bytes);
+        self.insert(
+            hash(&token),
+            Identity {
+                role,
+                subject,
+                groups,
+            },
+        );
+        Ok(token)
+    }
+
+    /// Registers a known plaintext token (e.g. `PONTE_ADMIN_TOKEN`).
+    pub fn register(&self, token: &str, identity: Identity) -> Result<(), TokenError> {
+        if token.is_empty() || identity.subject.trim().is_empty() {
+            return Err(TokenError::Empty);
+        }
+        self.insert(hash(token), identity);
+        Ok(())
+    }
+
+    /// Registers every configured token; on an invalid entry nothing is registered.
+    pub fn load(&self, configured: &[ConfiguredToken]) -> Result<usize, TokenError> {
+        let mut entries = Vec::with_capacity(configured.len());
+        for entry in configured {
+            let digest = match (&entry.token, &entry.sha256) {
+                (Some(token), None) if !token.is_empty() => hash(token),
+                (None, Some(hex)) => parse_hex(hex).ok_or_else(|| TokenError::BadHash {
+                    subject: entry.subject.clone(),
+                })?,
+                (Some(_), None) => return Err(TokenError::Empty),
+                _ => {
+                    return Err(TokenError::Ambiguous {
+                        subject: entry.subject.clone(),
+                    });
+                }
+            };
+            if entry.subject.trim().is_empty() {
+                return Err(TokenError::Empty);
+            }
+            entries.push((
+                digest,
+                Identity {
+                    role: entry.role,
+                    subject: entry.subject.clone(),
+                    groups: entry.groups.clone(),
+                },
+            ));
+        }
+        let count = entries.len();
+        for (digest, identity) in entries {
+            self.insert(digest, identity);
+        }
+        Ok(count)
+    }
+
+    fn insert(&self, digest: Hash, identity: Identity) {
+        self.tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(digest, identity);
+    }
+
+    /// The identity of `token`, if it is known. Compares against every stored hash in
+    /// constant time.
+    pub fn verify(&self, token: &str) -> Option<Identity> {
+        let presented = hash(token);
+        let tokens = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
+        // The map is keyed by the SHA-256 of the token, so a lookup's timing can only tell
+        // about digests, never about the secret; the final comparison is constant-time all the
+        // same. Lookups stay O(1) however many requesters hold tokens.
+        let (stored, identity) = tokens.get_key_value(&presented)?;
+        constant_time_eq(stored, &presented).then(|| identity.clone())
+    }
+
+    /// How many tokens are known.
+    pub fn len(&self) -> usize {
+        self.tokens.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The caller's identity, from `Authorization: Bearer <token>`; 401 `unauthorized` otherwise.
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub Identity);
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .ok_or(ApiError::Unauthorized(
+                "the Authorization header is missing",
+            ))?;
+        let value = header
+            .to_str()
+            .map_err(|_| ApiError::Unauthorized("the Authorization header is not text"))?;
+        let token = match value.split_once(' ') {
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
+            _ => {
+                return Err(ApiError::Unauthorized(
+                    "the Authorization header is not `Bearer <token>`",
+                ));
+            }
+        };
+        state
+            .auth
+            .verify(token)
+            .map(Authenticated)
+            .ok_or(ApiError::Unauthorized("the token is not valid"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issued_tokens_verify_and_others_do_not() {
+        let store = TokenStore::new();
+        let token = store
+            .issue(Role::Requester, "maria", vec!["rh".into()])
+            .unwrap();
+        assert_eq!(token.len(), 64);
+        let identity = store.verify(&token).unwrap();
+        assert_eq!(identity.subject, "maria");
+        assert_eq!(identity.role, Role::Requester);
+        assert!(store.verify("nope").is_none());
+        assert!(store.verify(&token[..63]).is_none());
+    }
+
+    #[test]
+    fn configured_tokens_load_by_plaintext_or_hash() {
+        let store = TokenStore::new();
+        let configured: Vec<ConfiguredToken> = toml::from_str::<HashMap<String, Vec<_>>>(&format!(
+            "tokens = [\n{{ token = \"alpha\", role = \"admin\", subject = \"root\" }},\n\
+             {{ sha256 = \"{}\", role = \"knowledge_manager\", subject = \"kim\" }}]",
+            token_hash_hex("beta")
+        ))
+        .unwrap()
+        .remove("tokens")
+        .unwrap();
+        assert_eq!(store.load(&configured).unwrap(), 2);
+        assert_eq!(store.verify("alpha").unwrap().role, Role::Admin);
+        assert_eq!(store.verify("beta").unwrap().role, Role::KnowledgeManager);
+        let bad = ConfiguredToken {
+            token: Some("x".into()),
+            sha256: Some(token_hash_hex("x")),
+            role: Role::Admin,
+            subject: "s".into(),
+            groups: vec![],
+        };
+        assert!(store.load(&[bad]).is_err());
+    }
+
+    #[test]
+    fn require_refuses_other_roles() {
+        let identity = Identity {
+            role: Role::Requester,
+            subject: "s".into(),
+            groups: vec![],
+        };
+        assert!(identity.require(&[Role::Requester]).is_ok());
+        let error = identity.require(&[Role::Admin]).unwrap_err();
+        assert_eq!(error.describe().1, "forbidden");
+    }
+}

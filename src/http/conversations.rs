@@ -1,0 +1,293 @@
+//! The requester's conversations and tickets over REST. Every route needs a requester token;
+//! the requester is the token's subject and their groups are the token's groups, so a
+//! requester only ever reaches their own conversations (another's answers 403 `forbidden`,
+//! an unknown id 404 `not_found`). Without a conversation engine (a search-only server) the
+//! routes answer 503 `unavailable`.
+//!
+//! - `POST /api/conversations` `{language?, channel?}` → 201 `{conversation, messages}`
+//! - `GET /api/conversations/{id}` → the conversation and `machine_view` (offers, status)
+//! - `POST /api/conversations/{id}/messages` `{text, client_message_id?}` →
+//!   `{duplicate, messages}`
+//! - `GET /api/conversations/{id}/messages?after=N&limit=M` → `{messages}` with `seq > N`
+//! - `POST /api/conversations/{id}/options` `{option_id}` → `{messages}`
+//! - `GET /api/tickets` → `{tickets}`: the requester's open tickets
+
+use super::{Json, Query};
+use crate::auth::{Authenticated, Identity, Role};
+use crate::error::ApiError;
+use crate::lang::Language;
+use crate::orchestrator::{Orchestrator, Outcome, Requester};
+use crate::state::AppState;
+use crate::store::{self, Channel};
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/conversations", post(open))
+        .route("/api/conversations/{id}", get(show))
+        .route(
+            "/api/conversations/{id}/messages",
+            post(post_message).get(messages),
+        )
+        .route("/api/conversations/{id}/options", post(choose))
+        .route("/api/tickets", get(tickets))
+}
+
+/// Default page size of `GET .../messages`.
+const DEFAULT_PAGE: u32 = 100;
+
+/// A message as clients see it.
+#[derive(Debug, Serialize)]
+pub struct MessageView {
+    pub seq: i64,
+    pub sender_kind: store::SenderKind,
+    pub body: String,
+    pub payload: Option<serde_json::Value>,
+    pub client_message_id: Option<String>,
+    pub created_at: i64,
+}
+
+impl From<store::Message> for MessageView {
+    fn from(message: store::Message) -> Self {
+        MessageView {
+            seq: message.seq,
+            sender_kind: message.sender_kind,
+            body: message.body,
+            payload: message.payload,
+            client_message_id: message.client_message_id,
+            created_at: message.created_at,
+        }
+    }
+}
+
+/// A conversation in short.
+#[derive(Debug, Serialize)]
+struct ConversationSummary {
+    id: String,
+    status: store::ConversationStatus,
+    language: String,
+    last_seq: i64,
+}
+
+/// A stored conversation without its internal machine state.
+#[derive(Debug, Serialize)]
+struct ConversationView {
+    id: String,
+    channel: Channel,
+    requester_id: String,
+    language: String,
+    status: store::ConversationStatus,
+    queue_group: Option<String>,
+    ticket_number: Option<String>,
+    version: i64,
+    last_seq: i64,
+    created_at: i64,
+    updated_at: i64,
+    machine_view: serde_json::Value,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OpenBody {
+    language: Option<String>,
+    channel: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Opened {
+    conversation: ConversationSummary,
+    messages: Vec<MessageView>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PostBody {
+    text: String,
+    client_message_id: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Posted {
+    duplicate: bool,
+    messages: Vec<MessageView>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChooseBody {
+    option_id: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Messages {
+    messages: Vec<MessageView>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Page {
+    after: Option<i64>,
+    limit: Option<u32>,
+}
+
+#[derive(Debug, Serialize)]
+struct Tickets {
+    tickets: Vec<store::Ticket>,
+}
+
+/// The engine and the requester behind a requester token.
+fn requester(
+    state: &AppState,
+    identity: Identity,
+) -> Result<(Arc<Orchestrator>, Requester), ApiError> {
+    identity.require(&[Role::Requester])?;
+    let orchestrator = state.orchestrator.clone().ok_or(ApiError::Unavailable)?;
+    Ok((
+        orchestrator,
+        Requester {
+            id: identity.subject,
+            groups: identity.groups,
+        },
+    ))
+}
+
+fn views(outcome: Outcome) -> Vec<MessageView> {
+    outcome
+        .messages
+        .into_iter()
+        .map(MessageView::from)
+        .collect()
+}
+
+async fn open(
+    State(state): State<AppState>,
+    Authenticated(identity): Authenticated,
+    Json(body): Json<OpenBody>,
+) -> Result<(StatusCode, axum::Json<Opened>), ApiError> {
+    let (chat, who) = requester(&state, identity)?;
+    let language = match body.language.as_deref() {
+        Some(tag) => tag
+            .parse::<Language>()
+            .map_err(|error| ApiError::BadRequest(error.to_string()))?,
+        None => Language::PtBr,
+    };
+    let channel = match body.channel.as_deref() {
+        Some(name) => name
+            .parse::<Channel>()
+            .map_err(|error| ApiError::BadRequest(error.to_string()))?,
+        None => Channel::Web,
+    };
+    let outcome = chat.open(&who, channel, language).await?;
+    let record = &outcome.conversation;
+    let conversation = ConversationSummary {
+        id: record.id.clone(),
+        status: record.status,
+        language: record.language.clone(),
+        last_seq: outcome
+            .messages
+            .last()
+            .map_or(record.last_seq, |message| message.seq.max(record.last_seq)),
+    };
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(Opened {
+            conversation,
+            messages: views(outcome),
+        }),
+    ))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Authenticated(identity): Authenticated,
+    Path(id): Path<String>,
+) -> Result<axum::Json<ConversationView>, ApiError> {
+    let (chat, who) = requester(&state, identity)?;
+    let record = chat.conversation(&who, &id).await?;
+    let machine_view = chat.machine_view(&who, &id).await?;
+    Ok(axum::Json(ConversationView {
+        id: record.id,
+        channel: record.channel,
+        requester_id: record.requester_id,
+        language: record.language,
+        status: record.status,
+        queue_group: record.queue_group,
+        ticket_number: record.ticket_number,
+        version: record.version,
+        last_seq: record.last_seq,
+        created_at: record.created_at,
+        updated_at: record.updated_at,
+        machine_view,
+    }))
+}
+
+async fn post_message(
+    State(state): State<AppState>,
+    Authenticated(identity): Authenticated,
+    Path(id): Path<String>,
+    Json(body): Json<PostBody>,
+) -> Result<axum::Json<Posted>, ApiError> {
+    let (chat, who) = requester(&state, identity)?;
+    if let Some(key) = &body.client_message_id
+        && (key.is_empty() || key.len() > 200)
+    {
+        return Err(ApiError::BadRequest(
+            "client_message_id must have 1 to 200 bytes".to_string(),
+        ));
+    }
+    let outcome = chat
+        .post(&who, &id, &body.text, body.client_message_id)
+        .await?;
+    Ok(axum::Json(Posted {
+        duplicate: outcome.duplicate,
+        messages: views(outcome),
+    }))
+}
+
+async fn choose(
+    State(state): State<AppState>,
+    Authenticated(identity): Authenticated,
+    Path(id): Path<String>,
+    Json(body): Json<ChooseBody>,
+) -> Result<axum::Json<Messages>, ApiError> {
+    let (chat, who) = requester(&state, identity)?;
+    let outcome = chat.choose(&who, &id, &body.option_id).await?;
+    Ok(axum::Json(Messages {
+        messages: views(outcome),
+    }))
+}
+
+async fn messages(
+    State(state): State<AppState>,
+    Authenticated(identity): Authenticated,
+    Path(id): Path<String>,
+    Query(page): Query<Page>,
+) -> Result<axum::Json<Messages>, ApiError> {
+    let (chat, who) = requester(&state, identity)?;
+    // Ownership first: another requester's id answers 403 before anything is read.
+    chat.conversation(&who, &id).await?;
+    let after = page.after.unwrap_or(0);
+    if after < 0 {
+        return Err(ApiError::BadRequest(
+            "`after` must not be negative".to_string(),
+        ));
+    }
+    let limit = page.limit.unwrap_or(DEFAULT_PAGE).clamp(1, store::MAX_PAGE);
+    let messages = chat.store().messages_after(&id, after, limit).await?;
+    Ok(axum::Json(Messages {
+        messages: messages.into_iter().map(MessageView::from).collect(),
+    }))
+}
+
+async fn tickets(
+    State(state): State<AppState>,
+    Authenticated(identity): Authenticated,
+) -> Result<axum::Json<Tickets>, ApiError> {
+    let (chat, who) = requester(&state, identity)?;
+    let tickets = chat.store().open_tickets_for(&who.id).await?;
+    Ok(axum::Json(Tickets { tickets }))
+}
