@@ -6,6 +6,7 @@ mod api_conversations;
 mod assistant;
 mod common;
 mod config;
+mod durability;
 mod eval;
 mod knowledge;
 mod store;
