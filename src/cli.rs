@@ -92,6 +92,30 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
+    /// Drive a running server over HTTP with concurrent requesters posting messages.
+    Load {
+        /// The server's address.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        address: std::net::SocketAddr,
+        /// An admin token of that server (its PONTE_ADMIN_TOKEN), to issue requester tokens.
+        #[arg(long, env = "PONTE_ADMIN_TOKEN")]
+        admin_token: String,
+        /// Concurrent requesters, one conversation and one connection each.
+        #[arg(long, default_value_t = 64)]
+        requesters: usize,
+        /// Seconds of load.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// Post to the assistant instead of a conversation handed to a person.
+        #[arg(long)]
+        assistant: bool,
+        /// The server's process id, to report its resident memory.
+        #[arg(long)]
+        server_pid: Option<u32>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Latency of one assistant decision (matcher + state machine, no I/O) over the bundled
     /// intents, activities, article titles and out-of-scope texts.
     Decide {
@@ -209,6 +233,45 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             print!("{}", report.render_text());
             if json {
                 println!("{}", report.to_json_line());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Load {
+            address,
+            admin_token,
+            requesters,
+            seconds,
+            assistant,
+            server_pid,
+            json,
+        }) => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            let report = runtime.block_on(crate::loadgen::run(crate::loadgen::LoadOptions {
+                address,
+                admin_token,
+                requesters: requesters.max(1),
+                duration: std::time::Duration::from_secs(seconds.max(1)),
+                live_chat: !assistant,
+                server_pid,
+            }))?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                println!(
+                    "{} requesters, {:.1} s: {} messages acknowledged, {:.0} messages/s, p50 {} us, p99 {} us, p99.9 {} us, {} errors, server RSS {}",
+                    report.requesters,
+                    report.seconds,
+                    report.acknowledged,
+                    report.messages_per_second,
+                    report.p50_us,
+                    report.p99_us,
+                    report.p999_us,
+                    report.errors,
+                    report
+                        .server_rss_kib
+                        .map(|kib| format!("{:.1} MiB", kib as f64 / 1024.0))
+                        .unwrap_or_else(|| "unknown".to_string())
+                );
             }
             Ok(ExitCode::SUCCESS)
         }

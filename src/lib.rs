@@ -20,6 +20,7 @@
 //! - [`state`]: the shared handles given to every handler.
 //! - [`server`]: runs the router and background workers on a listener until shutdown.
 //! - [`shutdown`]: the Ctrl-C / SIGTERM signal.
+//! - [`loadgen`]: `ponte bench load`, an HTTP load generator for a running server.
 //! - [`progress`]: progress bars on a terminal, plain lines otherwise.
 
 pub mod assistant;
@@ -34,6 +35,7 @@ pub mod http;
 pub mod intent;
 pub mod knowledge;
 pub mod lang;
+pub mod loadgen;
 pub mod orchestrator;
 pub mod parameters;
 pub mod progress;
