@@ -35,6 +35,7 @@ pub mod http;
 pub mod intent;
 pub mod knowledge;
 pub mod lang;
+pub mod live;
 pub mod loadgen;
 pub mod orchestrator;
 pub mod parameters;

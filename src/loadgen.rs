@@ -92,7 +92,10 @@ impl Connection {
         }
         let mut payload = vec![0u8; length];
         self.reader.read_exact(&mut payload).await?;
-        Ok((status, serde_json::from_slice(&payload).unwrap_or(Value::Null)))
+        Ok((
+            status,
+            serde_json::from_slice(&payload).unwrap_or(Value::Null),
+        ))
     }
 }
 
@@ -120,10 +123,21 @@ pub async fn run(options: LoadOptions) -> anyhow::Result<LoadReport> {
         anyhow::ensure!(status == 201, "issuing a token answered {status}: {body}");
         let token = body["token"].as_str().unwrap_or_default().to_string();
         let (status, body) = setup
-            .request("POST", "/api/conversations", &token, Some(&json!({ "language": "en" })))
+            .request(
+                "POST",
+                "/api/conversations",
+                &token,
+                Some(&json!({ "language": "en" })),
+            )
             .await?;
-        anyhow::ensure!(status == 201, "opening a conversation answered {status}: {body}");
-        let id = body["conversation"]["id"].as_str().unwrap_or_default().to_string();
+        anyhow::ensure!(
+            status == 201,
+            "opening a conversation answered {status}: {body}"
+        );
+        let id = body["conversation"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         if options.live_chat {
             for text in ["tell me a joke about penguins"] {
                 setup

@@ -4,6 +4,8 @@
 //! a pending effect instead of losing it), then performs the effects against the store
 //! (messages, tickets, hand-off) and feeds their results back into the machine.
 //! Inputs to one conversation are serialised; different conversations run in parallel.
+//! Every message is published to the live [`Hub`] right after it is stored, under the
+//! conversation's lock, so live subscribers see each conversation's messages in `seq` order.
 
 use crate::assistant::{MatchInput, Matcher};
 use crate::conversation::{
@@ -11,6 +13,7 @@ use crate::conversation::{
 };
 use crate::knowledge::{DocKind, Document, KnowledgeBase};
 use crate::lang::Language;
+use crate::live::Hub;
 use crate::parameters;
 use crate::store::{
     self, Channel, ConversationStatus, NewConversation, NewMessage, NewTicket, SenderKind, Store,
@@ -91,6 +94,8 @@ pub struct Orchestrator {
     knowledge: Arc<KnowledgeBase>,
     matcher: RwLock<Arc<Matcher>>,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Where every stored message is published for live delivery.
+    hub: Arc<Hub>,
 }
 
 fn status_of(status: ChatStatus) -> ConversationStatus {
@@ -113,7 +118,19 @@ impl Orchestrator {
             knowledge,
             matcher: RwLock::new(matcher),
             locks: Mutex::new(HashMap::new()),
+            hub: Arc::new(Hub::new()),
         }
+    }
+
+    /// Publishes to `hub` instead of the orchestrator's own.
+    pub fn with_hub(mut self, hub: Arc<Hub>) -> Self {
+        self.hub = hub;
+        self
+    }
+
+    /// The hub every stored message is published to.
+    pub fn hub(&self) -> &Arc<Hub> {
+        &self.hub
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -230,6 +247,9 @@ impl Orchestrator {
                 client_message_id,
             })
             .await?;
+        if !appended.duplicate {
+            self.hub.publish(&appended.message);
+        }
         let mut outcome = Outcome {
             conversation: record,
             messages: vec![appended.message],
@@ -281,6 +301,7 @@ impl Orchestrator {
                 client_message_id: None,
             })
             .await?;
+        self.hub.publish(&chosen.message);
         let mut outcome = Outcome {
             conversation: record,
             messages: vec![chosen.message],
@@ -581,7 +602,7 @@ impl Orchestrator {
         body: String,
         payload: serde_json::Value,
     ) -> Result<store::Message, ChatError> {
-        Ok(self
+        let message = self
             .store
             .append_message(NewMessage {
                 conversation_id: conversation_id.to_string(),
@@ -592,7 +613,9 @@ impl Orchestrator {
                 client_message_id: None,
             })
             .await?
-            .message)
+            .message;
+        self.hub.publish(&message);
+        Ok(message)
     }
 
     fn article_card(

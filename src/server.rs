@@ -1,6 +1,7 @@
 //! Running the HTTP server: takes a bound listener and a shutdown future (so tests bind
 //! port 0 and stop it themselves), runs the background workers, and stops in order:
-//! workers first, then the HTTP server, which drains in-flight requests.
+//! workers first, then the live feeds (WebSocket and SSE streams end), then the HTTP server,
+//! which drains in-flight requests.
 
 use crate::http;
 use crate::state::AppState;
@@ -20,6 +21,7 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let refresher = tokio::spawn(refresh_index(state.clone(), stop_rx.clone()));
+    let hub = state.orchestrator.as_ref().map(|chat| chat.hub().clone());
     let app = http::router(state);
     let mut http_stop_rx = stop_rx;
     let served = axum::serve(listener, app).with_graceful_shutdown(async move {
@@ -27,6 +29,10 @@ pub async fn run(
     });
     let signal = tokio::spawn(async move {
         shutdown.await;
+        // Live feeds end first: an open event stream would otherwise hold up the drain.
+        if let Some(hub) = hub {
+            hub.close();
+        }
         let _ = stop_tx.send(true);
     });
     let result = served.await;

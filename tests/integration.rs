@@ -9,4 +9,5 @@ mod config;
 mod durability;
 mod eval;
 mod knowledge;
+mod live;
 mod store;

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod conversations;
 pub mod health;
 pub mod knowledge;
+pub mod live;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -31,6 +32,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(knowledge::router())
         .merge(conversations::router())
+        .merge(live::router())
         .merge(admin::router())
         .fallback(|| async { ApiError::UnknownRoute })
         .with_state(state)

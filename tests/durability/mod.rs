@@ -14,6 +14,9 @@ use tokio::sync::Mutex;
 
 const ADMIN: &str = "durability-admin-token";
 
+/// Per conversation, the client ids whose posts were acknowledged, with their seq, in order.
+type Acknowledged = HashMap<String, Vec<(String, i64)>>;
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -132,7 +135,7 @@ async fn every_acknowledged_message_survives_sigkill_once_and_in_order() {
     }
 
     // Each conversation posts in a loop; acknowledged client ids are recorded in order.
-    let acknowledged: Arc<Mutex<HashMap<String, Vec<(String, i64)>>>> = Arc::default();
+    let acknowledged: Arc<Mutex<Acknowledged>> = Arc::default();
     let mut posters = Vec::new();
     for (id, token) in conversations.clone() {
         let acknowledged = acknowledged.clone();

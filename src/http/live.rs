@@ -1,0 +1,228 @@
+//! Live delivery of a conversation's messages to its owner (a requester token).
+//!
+//! - `GET /api/conversations/{id}/live?after=N` — WebSocket. The server sends JSON text frames
+//!   `{"type":"message","message":{seq,sender_kind,body,payload,client_message_id,created_at}}`
+//!   and a ping every 30 s; it reads only to notice the client closing.
+//! - `GET /api/conversations/{id}/events?after=N` — Server-Sent Events, the fallback:
+//!   `event: message`, `id: <seq>`, `data: <the same JSON>`. A `Last-Event-ID` header (what a
+//!   browser's `EventSource` sends when it reconnects) takes precedence over `after`.
+//!
+//! Both deliver every message with `seq > N` exactly once and in order, first the stored ones,
+//! then live ones (one [`Feed`] behind both), so a client that reconnects with the last `seq`
+//! it saw gets exactly what it missed, also across a server restart.
+//!
+//! The token comes in `Authorization: Bearer <token>` or, since a browser cannot set headers
+//! on a WebSocket or an `EventSource`, in `?token=`. Another requester's conversation answers
+//! 403 `forbidden` before any upgrade.
+
+use super::Query;
+use super::conversations::MessageView;
+use crate::auth::{Authenticated, Identity, Role};
+use crate::error::ApiError;
+use crate::live::Feed;
+use crate::orchestrator::Requester;
+use crate::state::AppState;
+use crate::store::Message;
+use axum::Router;
+use axum::extract::ws::{self, WebSocket, WebSocketUpgrade};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+use std::convert::Infallible;
+use std::time::Duration;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/conversations/{id}/live", get(live))
+        .route("/api/conversations/{id}/events", get(events))
+}
+
+/// How often the server pings a WebSocket client (and comments an SSE stream).
+pub const PING_EVERY: Duration = Duration::from_secs(30);
+
+// WebSocket buffers, set explicitly: tungstenite's defaults (128 KiB write buffer, a read
+// buffer that grows to 128 KiB, 64 MiB messages) cost about 128 KiB per connection, which
+// would make 10,000 idle conversations cost more than a gigabyte. The client only sends
+// control frames here, so the read side can be tiny; the write side holds a few messages, and
+// a client that does not read fills it, errors, and resumes later from its last `seq`.
+const READ_BUFFER: usize = 4 * 1024;
+const WRITE_BUFFER: usize = 8 * 1024;
+const MAX_WRITE_BUFFER: usize = 256 * 1024;
+const MAX_CLIENT_MESSAGE: usize = 4 * 1024;
+
+#[derive(Debug, Deserialize)]
+struct LiveQuery {
+    after: Option<i64>,
+}
+
+/// One frame (WebSocket) or `data:` (SSE).
+#[derive(Serialize)]
+struct Frame {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    message: MessageView,
+}
+
+fn frame_json(message: Message) -> String {
+    serde_json::to_string(&Frame {
+        kind: "message",
+        message: MessageView::from(message),
+    })
+    .unwrap_or_default()
+}
+
+/// The caller, from `?token=` when given, else from the `Authorization` header.
+struct LiveAuth(Identity);
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    token: Option<String>,
+}
+
+impl FromRequestParts<AppState> for LiveAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Query(query) = Query::<TokenQuery>::from_request_parts(parts, state).await?;
+        match query.token {
+            Some(token) => state
+                .auth
+                .verify(&token)
+                .map(LiveAuth)
+                .ok_or(ApiError::Unauthorized("the token is not valid")),
+            None => {
+                let Authenticated(identity) =
+                    Authenticated::from_request_parts(parts, state).await?;
+                Ok(LiveAuth(identity))
+            }
+        }
+    }
+}
+
+/// Checks the caller owns the conversation and subscribes a feed after `after`.
+async fn feed_for(
+    state: &AppState,
+    identity: Identity,
+    id: &str,
+    after: i64,
+) -> Result<Feed, ApiError> {
+    identity.require(&[Role::Requester])?;
+    let chat = state.orchestrator.clone().ok_or(ApiError::Unavailable)?;
+    let who = Requester {
+        id: identity.subject,
+        groups: identity.groups,
+    };
+    chat.conversation(&who, id).await?;
+    if after < 0 {
+        return Err(ApiError::BadRequest(
+            "`after` must not be negative".to_string(),
+        ));
+    }
+    Ok(Feed::new(chat.hub(), chat.store().clone(), id, after))
+}
+
+async fn live(
+    State(state): State<AppState>,
+    LiveAuth(identity): LiveAuth,
+    Path(id): Path<String>,
+    Query(query): Query<LiveQuery>,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let feed = feed_for(&state, identity, &id, query.after.unwrap_or(0)).await?;
+    Ok(upgrade
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
+        .max_write_buffer_size(MAX_WRITE_BUFFER)
+        .max_message_size(MAX_CLIENT_MESSAGE)
+        .max_frame_size(MAX_CLIENT_MESSAGE)
+        .on_upgrade(move |socket| serve_socket(socket, feed))
+        .into_response())
+}
+
+async fn serve_socket(mut socket: WebSocket, mut feed: Feed) {
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
+    loop {
+        tokio::select! {
+            next = feed.next() => match next {
+                Ok(Some(message)) => {
+                    let text = frame_json(message);
+                    if socket.send(ws::Message::Text(text.into())).await.is_err() {
+                        return;
+                    }
+                }
+                Ok(None) => break,
+                Err(error) => {
+                    tracing::warn!(%error, "live feed failed; closing the socket");
+                    let _ = socket
+                        .send(ws::Message::Close(Some(ws::CloseFrame {
+                            code: 1011,
+                            reason: "internal error; reconnect with after=<last seq>".into(),
+                        })))
+                        .await;
+                    return;
+                }
+            },
+            _ = ping.tick() => {
+                if socket.send(ws::Message::Ping(Default::default())).await.is_err() {
+                    return;
+                }
+            }
+            incoming = socket.recv() => match incoming {
+                None | Some(Err(_)) | Some(Ok(ws::Message::Close(_))) => return,
+                Some(Ok(_)) => {}
+            },
+        }
+    }
+    let _ = socket.send(ws::Message::Close(None)).await;
+}
+
+async fn events(
+    State(state): State<AppState>,
+    LiveAuth(identity): LiveAuth,
+    Path(id): Path<String>,
+    Query(query): Query<LiveQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let last_event_id = match headers.get("last-event-id") {
+        Some(value) => Some(
+            value
+                .to_str()
+                .ok()
+                .and_then(|text| text.trim().parse::<i64>().ok())
+                .ok_or_else(|| {
+                    ApiError::BadRequest("Last-Event-ID must be a sequence number".to_string())
+                })?,
+        ),
+        None => None,
+    };
+    let after = last_event_id.or(query.after).unwrap_or(0);
+    let feed = feed_for(&state, identity, &id, after).await?;
+    let stream = futures_util::stream::unfold(Some(feed), |feed| async move {
+        let mut feed = feed?;
+        match feed.next().await {
+            Ok(Some(message)) => {
+                let event = Event::default()
+                    .event("message")
+                    .id(message.seq.to_string())
+                    .data(frame_json(message));
+                Some((Ok::<_, Infallible>(event), Some(feed)))
+            }
+            Ok(None) => None,
+            Err(error) => {
+                tracing::warn!(%error, "live feed failed; ending the event stream");
+                // The client reconnects with Last-Event-ID and resumes.
+                Some((Ok(Event::default().event("error").data("internal")), None))
+            }
+        }
+    });
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(PING_EVERY))
+        .into_response())
+}

@@ -1,0 +1,289 @@
+//! Live delivery: a per-conversation event hub and the exactly-once feed built on it.
+//!
+//! The orchestrator [`Hub::publish`]es every message right after the store committed it, while
+//! it still holds the conversation's lock, so a conversation's messages are published in `seq`
+//! order. A [`Hub`] keeps one bounded tokio `broadcast` channel per conversation that has
+//! subscribers; it is created on the first [`Hub::subscribe`] and dropped once no receiver is
+//! left.
+//!
+//! A [`Feed`] turns the hub and the store into "every message after N, each exactly once":
+//! it subscribes *first*, then reads the store after N (paged), remembers the last `seq` it
+//! handed out and from then on forwards live messages, skipping any `seq` at or below it. A
+//! message committed before the subscription is in the store read; one committed after it is
+//! in the channel; one in both is skipped the second time. When the receiver lags (the channel
+//! overflowed) or a live message is not the next `seq`, the feed reads the store again after
+//! the last `seq` it handed out, so a slow client never sees a gap. Because the store is the
+//! source of truth, a client resuming after a server restart gets the same guarantee.
+
+use crate::store::{Message, Store, StoreError};
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::broadcast::{self, error::RecvError};
+
+/// Slots per conversation channel. A lagging receiver recovers from the store, so this only
+/// trades memory (the channel allocates every slot up front, for every watched conversation)
+/// against store re-reads for a burst of messages.
+pub const CHANNEL_CAPACITY: usize = 32;
+
+/// Page size of the store reads of a [`Feed`].
+const PAGE: u32 = 200;
+
+/// One broadcast channel per watched conversation.
+#[derive(Debug, Default)]
+pub struct Hub {
+    channels: Mutex<HashMap<String, broadcast::Sender<Message>>>,
+    /// Set by [`Hub::close`]: the server is stopping.
+    closed: AtomicBool,
+}
+
+impl Hub {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sends `message` to the current subscribers of its conversation (none: nothing to do).
+    pub fn publish(&self, message: &Message) {
+        let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(sender) = channels.get(&message.conversation_id)
+            && sender.send(message.clone()).is_err()
+        {
+            // Every receiver is gone.
+            channels.remove(&message.conversation_id);
+        }
+    }
+
+    /// A receiver of the messages published for `conversation_id` from now on.
+    pub fn subscribe(&self, conversation_id: &str) -> broadcast::Receiver<Message> {
+        let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
+        if self.closed.load(Ordering::SeqCst) {
+            // A receiver whose sender is already gone: its feed ends at once.
+            return broadcast::channel(1).1;
+        }
+        // Channels whose receivers all went away without a later publish would otherwise
+        // stay; sweep them now and then (amortised: only when the map is large).
+        if channels.len() >= 1024 && channels.len().is_power_of_two() {
+            channels.retain(|_, sender| sender.receiver_count() > 0);
+        }
+        if let Some(sender) = channels.get(conversation_id) {
+            return sender.subscribe();
+        }
+        let (sender, receiver) = broadcast::channel(CHANNEL_CAPACITY);
+        channels.insert(conversation_id.to_string(), sender);
+        receiver
+    }
+
+    /// Ends every subscription (their [`Feed`]s return `None` once caught up) and every later
+    /// one: called when the server stops, so that long-lived event streams do not hold up its
+    /// graceful shutdown. Publishing afterwards does nothing.
+    pub fn close(&self) {
+        let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
+        self.closed.store(true, Ordering::SeqCst);
+        channels.clear();
+    }
+
+    /// How many conversations have a channel now (for tests and metrics).
+    pub fn channels(&self) -> usize {
+        self.channels
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
+    }
+}
+
+/// Every message of one conversation after a sequence number, each exactly once, in order:
+/// first from the store, then live. See the module documentation.
+pub struct Feed {
+    store: Arc<dyn Store>,
+    receiver: broadcast::Receiver<Message>,
+    conversation_id: String,
+    /// The last `seq` handed out (or the `after` asked for).
+    last: i64,
+    /// Read from the store, not yet handed out.
+    backlog: VecDeque<Message>,
+    /// Whether the store has nothing after `last` that the channel will not bring.
+    caught_up: bool,
+}
+
+impl Feed {
+    /// Subscribes at once (before anything is read from the store).
+    pub fn new(hub: &Hub, store: Arc<dyn Store>, conversation_id: &str, after: i64) -> Feed {
+        let receiver = hub.subscribe(conversation_id);
+        Feed {
+            store,
+            receiver,
+            conversation_id: conversation_id.to_string(),
+            last: after.max(0),
+            backlog: VecDeque::new(),
+            caught_up: false,
+        }
+    }
+
+    /// The last `seq` handed out.
+    pub fn last_seq(&self) -> i64 {
+        self.last
+    }
+
+    /// The next message; `None` when the hub is gone. Cancel-safe (usable in `select!`):
+    /// nothing is lost when the future is dropped before it completes.
+    pub async fn next(&mut self) -> Result<Option<Message>, StoreError> {
+        loop {
+            if let Some(message) = self.backlog.pop_front() {
+                if message.seq > self.last {
+                    self.last = message.seq;
+                    return Ok(Some(message));
+                }
+                continue;
+            }
+            if !self.caught_up {
+                let page = self
+                    .store
+                    .messages_after(&self.conversation_id, self.last, PAGE)
+                    .await?;
+                self.caught_up = page.len() < PAGE as usize;
+                self.backlog.extend(page);
+                continue;
+            }
+            match self.receiver.recv().await {
+                Ok(message) if message.seq <= self.last => continue,
+                Ok(message) if message.seq == self.last + 1 => {
+                    self.last = message.seq;
+                    return Ok(Some(message));
+                }
+                // A gap (a message was missed) or an overflow: the store has them all.
+                Ok(_) | Err(RecvError::Lagged(_)) => self.caught_up = false,
+                Err(RecvError::Closed) => return Ok(None),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{self, Channel, ConversationStatus, NewConversation, NewMessage};
+    use std::time::Duration;
+
+    async fn fixture() -> (tempfile::TempDir, Arc<dyn Store>) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("live.db").display());
+        let store = store::open(&url, Default::default()).await.unwrap();
+        store
+            .create_conversation(NewConversation {
+                id: "c".to_string(),
+                channel: Channel::Web,
+                requester_id: "ana".to_string(),
+                language: "en".to_string(),
+                status: ConversationStatus::Bot,
+                queue_group: None,
+                machine_state: serde_json::json!({}),
+            })
+            .await
+            .unwrap();
+        (dir, store)
+    }
+
+    async fn append(store: &Arc<dyn Store>, body: &str) -> Message {
+        store
+            .append_message(NewMessage {
+                conversation_id: "c".to_string(),
+                sender_kind: store::SenderKind::Requester,
+                sender_id: None,
+                body: body.to_string(),
+                payload: None,
+                client_message_id: None,
+            })
+            .await
+            .unwrap()
+            .message
+    }
+
+    async fn take(feed: &mut Feed, count: usize) -> Vec<i64> {
+        let mut seqs = Vec::new();
+        for _ in 0..count {
+            let next = tokio::time::timeout(Duration::from_secs(5), feed.next());
+            seqs.push(next.await.unwrap().unwrap().unwrap().seq);
+        }
+        seqs
+    }
+
+    async fn quiet(feed: &mut Feed) -> bool {
+        tokio::time::timeout(Duration::from_millis(100), feed.next())
+            .await
+            .is_err()
+    }
+
+    #[tokio::test]
+    async fn a_message_both_stored_and_published_is_delivered_once() {
+        let (_dir, store) = fixture().await;
+        let hub = Hub::new();
+        let mut stored = Vec::new();
+        for body in ["a", "b", "c"] {
+            stored.push(append(&store, body).await);
+        }
+        // Subscribed after 1..=3 were committed but before they were published (the race
+        // the orchestrator's commit-then-publish order allows).
+        let mut feed = Feed::new(&hub, store.clone(), "c", 0);
+        let fourth = append(&store, "d").await;
+        for message in stored.iter().skip(1).chain([&fourth]) {
+            hub.publish(message);
+        }
+        assert_eq!(take(&mut feed, 4).await, [1, 2, 3, 4]);
+        assert!(quiet(&mut feed).await);
+        let fifth = append(&store, "e").await;
+        hub.publish(&fifth);
+        hub.publish(&fifth);
+        assert_eq!(take(&mut feed, 1).await, [5]);
+        assert!(quiet(&mut feed).await);
+    }
+
+    #[tokio::test]
+    async fn a_lagging_receiver_recovers_every_message_from_the_store() {
+        let (_dir, store) = fixture().await;
+        let hub = Hub::new();
+        let mut feed = Feed::new(&hub, store.clone(), "c", 0);
+        assert!(quiet(&mut feed).await);
+        let burst = CHANNEL_CAPACITY * 3;
+        for index in 0..burst {
+            let message = append(&store, &index.to_string()).await;
+            hub.publish(&message);
+        }
+        let seqs = take(&mut feed, burst).await;
+        assert_eq!(seqs, (1..=burst as i64).collect::<Vec<_>>());
+        assert!(quiet(&mut feed).await);
+        assert_eq!(feed.last_seq(), burst as i64);
+    }
+
+    #[tokio::test]
+    async fn a_gap_in_the_live_messages_is_filled_from_the_store() {
+        let (_dir, store) = fixture().await;
+        let hub = Hub::new();
+        let mut feed = Feed::new(&hub, store.clone(), "c", 0);
+        assert!(quiet(&mut feed).await);
+        append(&store, "unpublished").await;
+        let second = append(&store, "published").await;
+        hub.publish(&second);
+        assert_eq!(take(&mut feed, 2).await, [1, 2]);
+    }
+
+    #[tokio::test]
+    async fn channels_go_when_their_receivers_do_and_close_ends_feeds() {
+        let (_dir, store) = fixture().await;
+        let hub = Hub::new();
+        let receiver = hub.subscribe("c");
+        assert_eq!(hub.channels(), 1);
+        drop(receiver);
+        let message = append(&store, "a").await;
+        hub.publish(&message);
+        assert_eq!(hub.channels(), 0);
+
+        let mut feed = Feed::new(&hub, store.clone(), "c", 0);
+        assert_eq!(take(&mut feed, 1).await, [1]);
+        hub.close();
+        assert!(feed.next().await.unwrap().is_none());
+        let mut later = Feed::new(&hub, store.clone(), "c", 0);
+        assert_eq!(take(&mut later, 1).await, [1]);
+        assert!(later.next().await.unwrap().is_none());
+        assert_eq!(hub.channels(), 0);
+    }
+}
