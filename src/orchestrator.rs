@@ -217,6 +217,20 @@ impl Orchestrator {
         let lock = self.lock_for(conversation_id);
         let _guard = lock.lock().await;
         let (record, envelope) = self.load(requester, conversation_id).await?;
+        // A replayed post is answered from the store before any work: the conversation may
+        // have moved on (even finished) since the original was acknowledged.
+        if let Some(client_id) = &client_message_id
+            && let Some(stored) = self
+                .store
+                .message_by_client_id(&record.id, client_id)
+                .await?
+        {
+            return Ok(Outcome {
+                conversation: record,
+                messages: vec![stored],
+                duplicate: true,
+            });
+        }
         let language = envelope.machine.language();
         let params = self.params().await?;
         let expecting = envelope.machine.expecting();

@@ -28,6 +28,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     messages_sequence_and_paging(&store).await;
     idempotent_append_sequential(&store).await;
     idempotent_append_concurrent(&store).await;
+    message_found_by_client_id(&store).await;
     ordering_across_concurrent_conversations(&store).await;
     concurrent_appends_to_one_conversation(&store).await;
     tickets_lifecycle(&store).await;
@@ -53,6 +54,7 @@ macro_rules! store_conformance_tests {
             messages_sequence_and_paging,
             idempotent_append_sequential,
             idempotent_append_concurrent,
+            message_found_by_client_id,
             ordering_across_concurrent_conversations,
             concurrent_appends_to_one_conversation,
             tickets_lifecycle,
@@ -125,6 +127,31 @@ pub fn sample_ticket(requester_id: &str, conversation_id: Option<&str>) -> NewTi
         conversation_id: conversation_id.map(str::to_owned),
         request_key: None,
     }
+}
+
+/// A stored client message id is found again; another id or conversation finds nothing.
+pub async fn message_found_by_client_id(store: &Arc<dyn Store>) {
+    let conversation = store
+        .create_conversation(sample_conversation(&unique_id("lookup")))
+        .await
+        .unwrap();
+    let stored = store
+        .append_message(text_message(&conversation.id, "hello", Some("client-7")))
+        .await
+        .unwrap()
+        .message;
+    let found = store
+        .message_by_client_id(&conversation.id, "client-7")
+        .await
+        .unwrap();
+    assert_eq!(found, Some(stored));
+    assert_eq!(
+        store
+            .message_by_client_id(&conversation.id, "client-8")
+            .await
+            .unwrap(),
+        None
+    );
 }
 
 /// A ticket created twice with the same request key is created once: the second call

@@ -70,6 +70,14 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<Message>, StoreError>;
 
+    /// The message of `conversation` stored with `client_message_id`, if any: lets a caller
+    /// recognise a replayed post before doing any work for it.
+    async fn message_by_client_id(
+        &self,
+        conversation: &str,
+        client_message_id: &str,
+    ) -> Result<Option<Message>, StoreError>;
+
     /// Allocates the next ticket number (`T-000001`, `T-000002`, ...) in the same transaction as
     /// the insert, so numbers have no gaps and no duplicates. A ticket created with a
     /// conversation is attached to it as [`attach_ticket`](Store::attach_ticket) would.

@@ -259,6 +259,24 @@ impl Store for SqliteStore {
         rows.iter().map(message_from_row).collect()
     }
 
+    async fn message_by_client_id(
+        &self,
+        conversation: &str,
+        client_message_id: &str,
+    ) -> Result<Option<Message>, StoreError> {
+        check_id("conversation id", conversation)?;
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            message_columns!(),
+            " FROM messages WHERE conversation_id = ?1 AND client_message_id = ?2"
+        ))
+        .bind(conversation)
+        .bind(client_message_id)
+        .fetch_optional(&self.read_pool)
+        .await?;
+        row.as_ref().map(message_from_row).transpose()
+    }
+
     async fn create_ticket(&self, new: NewTicket) -> Result<Ticket, StoreError> {
         let ticket = PreparedTicket::new(new)?;
         self.writer

@@ -436,5 +436,16 @@ async fn a_replayed_client_message_id_is_processed_once() {
         .filter(|m| m.sender_kind == ponte::store::SenderKind::Requester)
         .count();
     assert_eq!(requester_messages, 1);
+
+    // Even once the conversation has finished, the replay is recognised, not refused.
+    chat.post(&who, &id, "bye", Some("c-2".into()))
+        .await
+        .unwrap();
+    let replay_after_end = chat
+        .post(&who, &id, "i forgot my password", Some("c-1".into()))
+        .await
+        .unwrap();
+    assert!(replay_after_end.duplicate);
+    assert_eq!(replay_after_end.messages[0].seq, first.messages[0].seq);
     chat.store().close().await;
 }

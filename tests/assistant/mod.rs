@@ -188,6 +188,15 @@ impl Store for Stalling {
         }
         Ok(ticket)
     }
+    async fn message_by_client_id(
+        &self,
+        conversation: &str,
+        client_message_id: &str,
+    ) -> Result<Option<store::Message>, store::StoreError> {
+        self.inner
+            .message_by_client_id(conversation, client_message_id)
+            .await
+    }
     async fn get_ticket(&self, number: &str) -> Result<Option<store::Ticket>, store::StoreError> {
         self.inner.get_ticket(number).await
     }
