@@ -405,10 +405,8 @@ pub async fn assemble(
     config: &Config,
     knowledge: Arc<KnowledgeBase>,
 ) -> anyhow::Result<Arc<crate::orchestrator::Orchestrator>> {
-    if let Some(parent) = config.data_dir.to_str().map(std::path::Path::new) {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("creating the data directory {}", parent.display()))?;
-    }
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
     let store = crate::store::open(&config.database_url, crate::store::StoreOptions::default())
         .await
         .with_context(|| {

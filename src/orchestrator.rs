@@ -196,14 +196,8 @@ impl Orchestrator {
             .await?;
         let lock = self.lock_for(&record.id);
         let _guard = lock.lock().await;
-        let mut outcome = Outcome {
-            conversation: record,
-            messages: Vec::new(),
-            duplicate: false,
-        };
-        self.apply(&mut outcome, envelope, transition, &params)
-            .await?;
-        Ok(outcome)
+        self.carry_out(record, Vec::new(), envelope, transition, &params)
+            .await
     }
 
     /// Posts requester text; `client_message_id` makes a retried post a no-op.
@@ -251,30 +245,30 @@ impl Orchestrator {
             .step(&params, event)
             .map_err(|error| machine_error(error, language))?;
         let appended = self
-            .store
-            .append_message(NewMessage {
-                conversation_id: record.id.clone(),
-                sender_kind: SenderKind::Requester,
-                sender_id: Some(requester.id.clone()),
-                body: text.to_string(),
-                payload: None,
+            .append_requester(
+                &record.id,
+                requester,
+                text.to_string(),
+                None,
                 client_message_id,
-            })
+            )
             .await?;
-        if !appended.duplicate {
-            self.hub.publish(&appended.message);
-        }
-        let mut outcome = Outcome {
-            conversation: record,
-            messages: vec![appended.message],
-            duplicate: appended.duplicate,
-        };
         if appended.duplicate {
-            return Ok(outcome);
+            // Another node stored the same client id between the check above and now.
+            return Ok(Outcome {
+                conversation: record,
+                messages: vec![appended.message],
+                duplicate: true,
+            });
         }
-        self.apply(&mut outcome, envelope, transition, &params)
-            .await?;
-        Ok(outcome)
+        self.carry_out(
+            record,
+            vec![appended.message],
+            envelope,
+            transition,
+            &params,
+        )
+        .await
     }
 
     /// Chooses one of the options offered last.
@@ -305,25 +299,16 @@ impl Orchestrator {
             )
             .map_err(|error| machine_error(error, language))?;
         let chosen = self
-            .store
-            .append_message(NewMessage {
-                conversation_id: record.id.clone(),
-                sender_kind: SenderKind::Requester,
-                sender_id: Some(requester.id.clone()),
-                body: label.unwrap_or_else(|| option_id.to_string()),
-                payload: Some(json!({ "option": option_id })),
-                client_message_id: None,
-            })
+            .append_requester(
+                &record.id,
+                requester,
+                label.unwrap_or_else(|| option_id.to_string()),
+                Some(json!({ "option": option_id })),
+                None,
+            )
             .await?;
-        self.hub.publish(&chosen.message);
-        let mut outcome = Outcome {
-            conversation: record,
-            messages: vec![chosen.message],
-            duplicate: false,
-        };
-        self.apply(&mut outcome, envelope, transition, &params)
-            .await?;
-        Ok(outcome)
+        self.carry_out(record, vec![chosen.message], envelope, transition, &params)
+            .await
     }
 
     /// Re-issues whatever a conversation was waiting for when the process stopped (a ticket
@@ -343,14 +328,8 @@ impl Orchestrator {
             .machine
             .step(&params, Event::Resumed)
             .map_err(|error| machine_error(error, language))?;
-        let mut outcome = Outcome {
-            conversation: record,
-            messages: Vec::new(),
-            duplicate: false,
-        };
-        self.apply(&mut outcome, envelope, transition, &params)
-            .await?;
-        Ok(outcome)
+        self.carry_out(record, Vec::new(), envelope, transition, &params)
+            .await
     }
 
     /// Resumes every conversation that was waiting on an effect (call once at start).
@@ -448,13 +427,20 @@ impl Orchestrator {
 
     /// Stores the transition's state, performs its effects and feeds their results back,
     /// until nothing is pending.
-    async fn apply(
+    async fn carry_out(
         &self,
-        outcome: &mut Outcome,
+        conversation: store::Conversation,
+        messages: Vec<store::Message>,
         mut envelope: Envelope,
         first: conversation::Transition,
         params: &conversation::Params,
-    ) -> Result<(), ChatError> {
+    ) -> Result<Outcome, ChatError> {
+        let mut owned = Outcome {
+            conversation,
+            messages,
+            duplicate: false,
+        };
+        let outcome = &mut owned;
         let mut transition = first;
         loop {
             envelope.machine = transition.conversation.clone();
@@ -600,7 +586,7 @@ impl Orchestrator {
                 outcome.messages.push(message);
             }
             let Some(event) = follow_ups.pop_front() else {
-                return Ok(());
+                return Ok(owned);
             };
             debug_assert!(follow_ups.is_empty(), "one effect with a result per step");
             transition = envelope
@@ -608,6 +594,33 @@ impl Orchestrator {
                 .step(params, event)
                 .map_err(|error| machine_error(error, language))?;
         }
+    }
+
+    /// Stores what the requester sent (text, or the label of a chosen option) and tells the
+    /// live feeds, unless it repeats a stored client message id.
+    async fn append_requester(
+        &self,
+        conversation_id: &str,
+        requester: &Requester,
+        body: String,
+        payload: Option<serde_json::Value>,
+        client_message_id: Option<String>,
+    ) -> Result<store::Appended, ChatError> {
+        let appended = self
+            .store
+            .append_message(NewMessage {
+                conversation_id: conversation_id.to_string(),
+                sender_kind: SenderKind::Requester,
+                sender_id: Some(requester.id.clone()),
+                body,
+                payload,
+                client_message_id,
+            })
+            .await?;
+        if !appended.duplicate {
+            self.hub.publish(&appended.message);
+        }
+        Ok(appended)
     }
 
     async fn say(

@@ -142,7 +142,7 @@ pub fn search(
     let searcher = generation.reader.searcher();
     let weights = request.weights;
 
-    let (plain_words, stemmed_words, plain_stems) = ANALYZERS.with(|cell| {
+    let (plain_words, stemmed_words) = ANALYZERS.with(|cell| {
         let mut analyzers = cell.borrow_mut();
         let plain_words = dedup(tokens(&mut analyzers.plain, &text));
         let stemmed_words = analyzers
@@ -150,18 +150,7 @@ pub fn search(
             .iter_mut()
             .map(|analyzer| dedup(tokens(analyzer, &text)))
             .collect::<Vec<_>>();
-        // Each plain word stemmed alone, per language, to test whether it is a known word.
-        let plain_stems = plain_words
-            .iter()
-            .map(|word| {
-                let mut stems = Vec::with_capacity(3);
-                for analyzer in analyzers.stemmed.iter_mut() {
-                    stems.push(tokens(analyzer, word).pop().unwrap_or_default());
-                }
-                stems
-            })
-            .collect::<Vec<_>>();
-        (plain_words, stemmed_words, plain_stems)
+        (plain_words, stemmed_words)
     });
     if plain_words.is_empty() {
         return Ok(Vec::new());
@@ -188,7 +177,7 @@ pub fn search(
         }
     }
     let mut fuzzy_terms = 0;
-    for (position, word) in plain_words.iter().enumerate() {
+    for word in &plain_words {
         let title_term = Term::from_field_text(fields.title_plain, word);
         should.push(boosted(term(fields.title_plain, word), weights.title_plain));
         should.push(boosted(term(fields.tags, word), weights.tags));
@@ -197,7 +186,7 @@ pub fn search(
         if fuzzy_terms < MAX_FUZZY_TERMS
             && word.chars().count() >= 4
             && searcher.doc_freq(&title_term)? == 0
-            && !known_anywhere(&searcher, fields, &plain_stems[position])?
+            && !known_anywhere(&searcher, fields, &stems_of(word))?
         {
             fuzzy_terms += 1;
             let fuzzy = FuzzyTermQuery::new(title_term, 1, true);
@@ -367,6 +356,19 @@ impl<'a> QueryProfile<'a> {
         let precision = matched / title_words.len() as f32;
         score.max(0.5 * coverage + 0.3 * precision)
     }
+}
+
+/// A word stemmed alone in each language (only for words that may be typos: most query
+/// words never need it).
+fn stems_of(word: &str) -> Vec<String> {
+    ANALYZERS.with(|cell| {
+        let mut analyzers = cell.borrow_mut();
+        analyzers
+            .stemmed
+            .iter_mut()
+            .map(|analyzer| tokens(analyzer, word).pop().unwrap_or_default())
+            .collect()
+    })
 }
 
 fn folded_query_words(folded: &str) -> Vec<&str> {
