@@ -83,8 +83,9 @@ pub fn require(identity: &Identity, allowed: &[Role]) -> Result<(), ApiError> {
 }
 
 /// A token as written in the tokens file: the plaintext `token` or its `sha256` (64 hex
-/// digits; preferred, so the file holds no secret), and whom it identifies.
-#[derive(Debug, Clone, Deserialize)]
+/// digits; preferred, so the file holds no secret), and whom it identifies. `Debug` never
+/// shows the plaintext.
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfiguredToken {
     #[serde(default)]
@@ -95,6 +96,18 @@ pub struct ConfiguredToken {
     pub subject: String,
     #[serde(default)]
     pub groups: Vec<String>,
+}
+
+impl std::fmt::Debug for ConfiguredToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfiguredToken")
+            .field("token", &self.token.as_ref().map(|_| "***"))
+            .field("sha256", &self.sha256)
+            .field("role", &self.role)
+            .field("subject", &self.subject)
+            .field("groups", &self.groups)
+            .finish()
+    }
 }
 
 /// Why a configured token was refused.
@@ -108,9 +121,11 @@ pub enum TokenError {
     Empty,
 }
 
-type Hash = [u8; 32];
+/// The SHA-256 of a token: how tokens are stored and how the rate limit keys them.
+pub type Hash = [u8; 32];
 
-fn hash(token: &str) -> Hash {
+/// The SHA-256 of `token`.
+pub fn hash(token: &str) -> Hash {
     Sha256::digest(token.as_bytes()).into()
 }
 
@@ -288,11 +303,32 @@ impl FromRequestParts<AppState> for Authenticated {
                 ));
             }
         };
-        state
+        let identity = state
             .auth
             .verify(token)
-            .map(Authenticated)
-            .ok_or(ApiError::Unauthorized("the token is not valid"))
+            .ok_or(ApiError::Unauthorized("the token is not valid"))?;
+        state.rate_limit.check(&hash(token))?;
+        Ok(Authenticated(identity))
+    }
+}
+
+/// The caller's identity when a valid bearer token is given, `None` when no Authorization
+/// header is sent (an anonymous caller); a header with an unknown token is still 401.
+#[derive(Debug, Clone)]
+pub struct MaybeAuthenticated(pub Option<Identity>);
+
+impl FromRequestParts<AppState> for MaybeAuthenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if !parts.headers.contains_key(AUTHORIZATION) {
+            return Ok(MaybeAuthenticated(None));
+        }
+        let Authenticated(identity) = Authenticated::from_request_parts(parts, state).await?;
+        Ok(MaybeAuthenticated(Some(identity)))
     }
 }
 

@@ -116,6 +116,57 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Desk routing speed: automatic decisions, enqueue with assignment, queue position
+    /// lookups and capture with its position updates, over generated attendants and chats.
+    Routing {
+        #[arg(long, default_value_t = 200)]
+        attendants: usize,
+        #[arg(long, default_value_t = 5_000)]
+        queued: usize,
+        #[arg(long, default_value_t = 100_000)]
+        iterations: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Queue-position updates fanned out over WebSocket to waiting requesters of a running
+    /// server: opens N queued chats, each requester listening, then captures them one by
+    /// one and measures how long each remaining requester waits for its new position.
+    Fanout {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        address: std::net::SocketAddr,
+        #[arg(long, env = "PONTE_ADMIN_TOKEN")]
+        admin_token: String,
+        #[arg(long, default_value_t = 1_000)]
+        requesters: usize,
+        /// How many captures (each fans out to every requester behind it).
+        #[arg(long, default_value_t = 20)]
+        captures: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Server memory added by idle WebSocket conversations: opens N conversations, then one
+    /// WebSocket on each, and reads the server's RSS before and with them.
+    Sockets {
+        /// The server's address.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        address: std::net::SocketAddr,
+        /// An admin token of that server, to issue requester tokens.
+        #[arg(long, env = "PONTE_ADMIN_TOKEN")]
+        admin_token: String,
+        /// How many idle conversations with an open WebSocket.
+        #[arg(long, default_value_t = 10_000)]
+        count: usize,
+        /// Seconds the sockets stay open before the memory is read.
+        #[arg(long, default_value_t = 5)]
+        hold: u64,
+        /// The server's process id (its memory is what is measured).
+        #[arg(long)]
+        server_pid: u32,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Latency of one assistant decision (matcher + state machine, no I/O) over the bundled
     /// intents, activities, article titles and out-of-scope texts.
     Decide {
@@ -304,6 +355,116 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Bench(BenchCommand::Routing {
+            attendants,
+            queued,
+            iterations,
+            json,
+        }) => {
+            use crate::desk::bench::{bench_routing, percentile_us};
+            let report = bench_routing(attendants, queued, iterations.max(1));
+            let rows = [
+                ("automatic_decision", &report.decision),
+                ("enqueue_assign", &report.enqueue_assign),
+                ("position_lookup", &report.position),
+                ("capture_fanout", &report.capture_fanout),
+            ];
+            if json {
+                let mut object = serde_json::Map::new();
+                object.insert("queued".into(), report.queue_len.into());
+                for (name, samples) in rows {
+                    object.insert(
+                        name.into(),
+                        serde_json::json!({
+                            "p50_us": percentile_us(samples, 0.5),
+                            "p99_us": percentile_us(samples, 0.99),
+                            "p999_us": percentile_us(samples, 0.999),
+                            "samples": samples.len(),
+                        }),
+                    );
+                }
+                println!("{}", serde_json::Value::Object(object));
+            } else {
+                println!(
+                    "{attendants} attendants, {} queued chats, {iterations} iterations",
+                    report.queue_len
+                );
+                for (name, samples) in rows {
+                    println!(
+                        "{name:<20} p50 {:>9.2} us  p99 {:>9.2} us  p99.9 {:>9.2} us  ({} samples)",
+                        percentile_us(samples, 0.5),
+                        percentile_us(samples, 0.99),
+                        percentile_us(samples, 0.999),
+                        samples.len()
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Fanout {
+            address,
+            admin_token,
+            requesters,
+            captures,
+            json,
+        }) => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            let report =
+                runtime.block_on(crate::loadgen::fanout(crate::loadgen::FanoutOptions {
+                    address,
+                    admin_token,
+                    requesters: requesters.max(2),
+                    captures: captures.max(1),
+                }))?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                println!(
+                    "{} waiting requesters, {} captures: {} position updates received, p50 {} us, p99 {} us, max {} us, {} missing",
+                    report.requesters,
+                    report.captures,
+                    report.updates,
+                    report.p50_us,
+                    report.p99_us,
+                    report.max_us,
+                    report.missing
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Sockets {
+            address,
+            admin_token,
+            count,
+            hold,
+            server_pid,
+            json,
+        }) => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            let report = runtime.block_on(crate::loadgen::idle_sockets(
+                crate::loadgen::SocketsOptions {
+                    address,
+                    admin_token,
+                    count: count.max(1),
+                    hold: std::time::Duration::from_secs(hold),
+                    server_pid,
+                },
+            ))?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                println!(
+                    "{} idle WebSocket conversations ({} failed): server RSS {:.1} MiB before, {:.1} MiB with them, {:.1} MiB added, {:.1} KiB per socket",
+                    report.sockets,
+                    report.failed,
+                    report.rss_before_kib as f64 / 1024.0,
+                    report.rss_with_sockets_kib as f64 / 1024.0,
+                    report.added_mib,
+                    report.per_socket_kib
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench(BenchCommand::Corpus {
             out,
             articles,
@@ -388,11 +549,19 @@ fn serve(config: Config) -> anyhow::Result<ExitCode> {
             )?;
             tracing::info!("registered the admin token from PONTE_ADMIN_TOKEN");
         }
-        let state = AppState {
-            knowledge,
-            orchestrator: Some(orchestrator.clone()),
-            auth,
-        };
+        let loaded = auth.load(&config.tokens)?;
+        if loaded > 0 {
+            tracing::info!(tokens = loaded, "registered the configured tokens");
+        }
+        let desk = crate::attendance::Attendance::open(
+            orchestrator.clone(),
+            config.data_dir.join("attachments"),
+            crate::attendance::Clock::new(),
+        )
+        .await?;
+        let state = AppState::new(knowledge, Some(orchestrator.clone()), auth)
+            .with_rate_limit(crate::ratelimit::RateLimit::per_second(config.rate_limit))
+            .with_attendance(desk);
         server::run(listener, state, shutdown::signal()).await?;
         orchestrator.store().close().await;
         anyhow::Ok(())

@@ -2,6 +2,7 @@
 //! (`--config` / `PONTE_CONFIG`), from an environment variable, or from a command-line
 //! flag, in that order of precedence (file < env < flag). Secrets never appear in `Debug`.
 
+use crate::auth::ConfiguredToken;
 use clap::{ArgMatches, Args, parser::ValueSource};
 use serde::Deserialize;
 use std::fmt;
@@ -52,6 +53,14 @@ pub struct GlobalArgs {
     /// Log filter, in tracing's EnvFilter syntax (e.g. `info,ponte=debug`).
     #[arg(long, env = "PONTE_LOG", default_value = "info", global = true)]
     pub log: String,
+    /// TOML file with bearer tokens (`[[tokens]]` with `token` or `sha256`, `role`,
+    /// `subject`, `groups`).
+    #[arg(long, env = "PONTE_TOKENS_FILE", global = true)]
+    pub tokens_file: Option<PathBuf>,
+    /// Requests per second one token may make, sustained (bursts up to twice as many);
+    /// 0 turns the limit off.
+    #[arg(long, env = "PONTE_RATE_LIMIT", default_value_t = 100, global = true)]
+    pub rate_limit: u32,
 }
 
 /// The same settings as read from a TOML file; every key optional.
@@ -64,6 +73,10 @@ struct FileConfig {
     listen: Option<SocketAddr>,
     database_url: Option<String>,
     log: Option<String>,
+    tokens_file: Option<PathBuf>,
+    rate_limit: Option<u32>,
+    #[serde(default)]
+    tokens: Vec<ConfiguredToken>,
 }
 
 /// The resolved configuration.
@@ -75,6 +88,10 @@ pub struct Config {
     pub listen: SocketAddr,
     pub database_url: String,
     pub log: String,
+    /// Tokens from the config file's `[[tokens]]` and from the tokens file.
+    pub tokens: Vec<ConfiguredToken>,
+    /// Sustained requests per second per token; 0 means unlimited.
+    pub rate_limit: u32,
 }
 
 /// A configuration file that could not be used.
@@ -109,7 +126,17 @@ impl Config {
             (None, Some(url)) => url,
             (None, None) => format!("sqlite://{}", data_dir.join("ponte.db").display()),
         };
+        let mut tokens = file.tokens;
+        let tokens_file = args.tokens_file.clone().or(file.tokens_file);
+        if let Some(path) = tokens_file {
+            tokens.extend(read_tokens(&path)?);
+        }
         Ok(Config {
+            tokens,
+            rate_limit: match file.rate_limit {
+                Some(limit) if defaulted("rate_limit") => limit,
+                _ => args.rate_limit,
+            },
             knowledge_dir: pick(
                 "knowledge_dir",
                 args.knowledge_dir.clone(),
@@ -159,6 +186,26 @@ fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
     })
 }
 
+/// The `[[tokens]]` of a tokens file.
+fn read_tokens(path: &Path) -> Result<Vec<ConfiguredToken>, ConfigError> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct TokensFile {
+        #[serde(default)]
+        tokens: Vec<ConfiguredToken>,
+    }
+    let text = std::fs::read_to_string(path).map_err(|error| ConfigError {
+        path: path.to_path_buf(),
+        reason: error.to_string(),
+    })?;
+    toml::from_str::<TokensFile>(&text)
+        .map(|file| file.tokens)
+        .map_err(|error| ConfigError {
+            path: path.to_path_buf(),
+            reason: error.message().to_string(),
+        })
+}
+
 /// Hides the password of a URL such as `postgres://user:secret@host/db`.
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
@@ -182,6 +229,11 @@ impl fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("database_url", &redact_url(&self.database_url))
             .field("log", &self.log)
+            .field(
+                "tokens",
+                &format_args!("[{} configured]", self.tokens.len()),
+            )
+            .field("rate_limit", &self.rate_limit)
             .finish()
     }
 }

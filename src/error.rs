@@ -44,6 +44,12 @@ pub enum ApiError {
     Conflict(String),
     #[error("{what} {id:?} was not found")]
     NotFound { what: &'static str, id: String },
+    #[error("{0}")]
+    Desk(crate::desk::DeskError),
+    #[error("this contact is blocked; new messages are not accepted")]
+    ContactBlocked,
+    #[error("too many requests for this token; retry after {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     #[error("the request body is larger than the limit")]
     PayloadTooLarge,
     #[error("this endpoint does not exist")]
@@ -106,6 +112,9 @@ impl ApiError {
             InvalidEvent(_) => (StatusCode::BAD_REQUEST, "invalid_event", "invalid_request"),
             Conflict(_) => (StatusCode::CONFLICT, "conflict", "invalid_request"),
             NotFound { .. } => (StatusCode::NOT_FOUND, "not_found", "invalid_request"),
+            Desk(error) => (desk_status(error.code()), error.code(), "invalid_request"),
+            ContactBlocked => (StatusCode::FORBIDDEN, "contact_blocked", "auth"),
+            RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "rate_limit"),
             PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
@@ -126,6 +135,10 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, kind) = self.describe();
+        let retry_after = match &self {
+            ApiError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        };
         let message = if status.is_server_error() {
             tracing::error!(error = %self, code, "request failed");
             "an internal error occurred; it has been logged".to_string()
@@ -138,6 +151,12 @@ impl IntoResponse for ApiError {
             kind: kind.to_string(),
         };
         let mut response = (status, Json(body)).into_response();
+        if let Some(seconds) = retry_after {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(seconds),
+            );
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,
@@ -158,6 +177,43 @@ impl From<crate::knowledge::KnowledgeError> for ApiError {
             },
             K::Invalid(reason) => ApiError::InvalidDocument(reason),
             K::NoIndex(_) => ApiError::IndexUnavailable,
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// The HTTP status of a desk error code.
+fn desk_status(code: &str) -> StatusCode {
+    match code {
+        "contact_blocked" => StatusCode::FORBIDDEN,
+        "attachment_too_large" => StatusCode::PAYLOAD_TOO_LARGE,
+        "unsupported_media_type" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        code if code.starts_with("unknown_") && !code.ends_with("_reason") => StatusCode::NOT_FOUND,
+        code if code.starts_with("invalid_")
+            || code.ends_with("_required")
+            || code.ends_with("_reason")
+            || code.starts_with("empty_")
+            || code == "channel_not_enabled" =>
+        {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        _ => StatusCode::CONFLICT,
+    }
+}
+
+impl From<crate::desk::DeskError> for ApiError {
+    fn from(error: crate::desk::DeskError) -> Self {
+        ApiError::Desk(error)
+    }
+}
+
+impl From<crate::attendance::AttendanceError> for ApiError {
+    fn from(error: crate::attendance::AttendanceError) -> Self {
+        use crate::attendance::AttendanceError as A;
+        match error {
+            A::Desk(error) => ApiError::Desk(error),
+            A::Store(error) => error.into(),
+            A::Chat(error) => error.into(),
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -209,6 +265,7 @@ impl From<crate::orchestrator::ChatError> for ApiError {
             }
             C::Store(error) => error.into(),
             C::Knowledge(error) => error.into(),
+            C::Blocked => ApiError::ContactBlocked,
             other @ (C::Corrupt(_) | C::Join(_)) => ApiError::Internal(other.to_string()),
         }
     }

@@ -14,6 +14,11 @@
 //! overflowed) or a live message is not the next `seq`, the feed reads the store again after
 //! the last `seq` it handed out, so a slow client never sees a gap. Because the store is the
 //! source of truth, a client resuming after a server restart gets the same guarantee.
+//!
+//! Besides messages, a conversation's channel carries [`Signal`]s: short-lived notices that
+//! are not part of the transcript (the requester's queue position and estimated wait, the
+//! attendant joining). They are delivered to whoever listens at that moment and never
+//! replayed; the state they describe can always be read again through the REST API.
 
 use crate::store::{Message, Store, StoreError};
 use std::collections::{HashMap, VecDeque};
@@ -29,10 +34,25 @@ pub const CHANNEL_CAPACITY: usize = 32;
 /// Page size of the store reads of a [`Feed`].
 const PAGE: u32 = 200;
 
+/// A notice about a conversation that is not a stored message.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Signal {
+    /// What it is about: `queue_position`, `attendant`, ...
+    pub kind: &'static str,
+    pub data: serde_json::Value,
+}
+
+/// What a conversation's channel (and a [`Feed`]) delivers.
+#[derive(Debug, Clone)]
+pub enum Live {
+    Message(Message),
+    Signal(Arc<Signal>),
+}
+
 /// One broadcast channel per watched conversation.
 #[derive(Debug, Default)]
 pub struct Hub {
-    channels: Mutex<HashMap<String, broadcast::Sender<Message>>>,
+    channels: Mutex<HashMap<String, broadcast::Sender<Live>>>,
     /// Set by [`Hub::close`]: the server is stopping.
     closed: AtomicBool,
 }
@@ -46,15 +66,27 @@ impl Hub {
     pub fn publish(&self, message: &Message) {
         let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(sender) = channels.get(&message.conversation_id)
-            && sender.send(message.clone()).is_err()
+            && sender.send(Live::Message(message.clone())).is_err()
         {
             // Every receiver is gone.
             channels.remove(&message.conversation_id);
         }
     }
 
+    /// Sends a [`Signal`] to whoever listens to `conversation_id` now (nobody: dropped).
+    pub fn signal(&self, conversation_id: &str, kind: &'static str, data: serde_json::Value) {
+        let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(sender) = channels.get(conversation_id)
+            && sender
+                .send(Live::Signal(Arc::new(Signal { kind, data })))
+                .is_err()
+        {
+            channels.remove(conversation_id);
+        }
+    }
+
     /// A receiver of the messages published for `conversation_id` from now on.
-    pub fn subscribe(&self, conversation_id: &str) -> broadcast::Receiver<Message> {
+    pub fn subscribe(&self, conversation_id: &str) -> broadcast::Receiver<Live> {
         let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
         if self.closed.load(Ordering::SeqCst) {
             // A receiver whose sender is already gone: its feed ends at once.
@@ -95,7 +127,7 @@ impl Hub {
 /// first from the store, then live. See the module documentation.
 pub struct Feed {
     store: Arc<dyn Store>,
-    receiver: broadcast::Receiver<Message>,
+    receiver: broadcast::Receiver<Live>,
     conversation_id: String,
     /// The last `seq` handed out (or the `after` asked for).
     last: i64,
@@ -124,14 +156,25 @@ impl Feed {
         self.last
     }
 
-    /// The next message; `None` when the hub is gone. Cancel-safe (usable in `select!`):
-    /// nothing is lost when the future is dropped before it completes.
+    /// The next message, skipping signals; `None` when the hub is gone. Cancel-safe.
     pub async fn next(&mut self) -> Result<Option<Message>, StoreError> {
+        loop {
+            match self.next_live().await? {
+                Some(Live::Message(message)) => return Ok(Some(message)),
+                Some(Live::Signal(_)) => continue,
+                None => return Ok(None),
+            }
+        }
+    }
+
+    /// The next message or signal; `None` when the hub is gone. Cancel-safe (usable in
+    /// `select!`): nothing is lost when the future is dropped before it completes.
+    pub async fn next_live(&mut self) -> Result<Option<Live>, StoreError> {
         loop {
             if let Some(message) = self.backlog.pop_front() {
                 if message.seq > self.last {
                     self.last = message.seq;
-                    return Ok(Some(message));
+                    return Ok(Some(Live::Message(message)));
                 }
                 continue;
             }
@@ -145,10 +188,11 @@ impl Feed {
                 continue;
             }
             match self.receiver.recv().await {
-                Ok(message) if message.seq <= self.last => continue,
-                Ok(message) if message.seq == self.last + 1 => {
+                Ok(Live::Signal(signal)) => return Ok(Some(Live::Signal(signal))),
+                Ok(Live::Message(message)) if message.seq <= self.last => continue,
+                Ok(Live::Message(message)) if message.seq == self.last + 1 => {
                     self.last = message.seq;
-                    return Ok(Some(message));
+                    return Ok(Some(Live::Message(message)));
                 }
                 // A gap (a message was missed) or an overflow: the store has them all.
                 Ok(_) | Err(RecvError::Lagged(_)) => self.caught_up = false,

@@ -10,7 +10,8 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-/// How often the server checks whether another process swapped in a new index.
+/// How often the server checks whether another process swapped in a new index (and
+/// retrains the matcher when the catalogue changed, and forgets idle rate-limit keys).
 const INDEX_REFRESH_EVERY: Duration = Duration::from_millis(500);
 
 /// Serves `state` on `listener` until `shutdown` resolves.
@@ -21,6 +22,10 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let refresher = tokio::spawn(refresh_index(state.clone(), stop_rx.clone()));
+    let lost_chats = state
+        .attendance
+        .clone()
+        .map(|desk| tokio::spawn(crate::attendance::timer::run(desk, stop_rx.clone())));
     let hub = state.orchestrator.as_ref().map(|chat| chat.hub().clone());
     let app = http::router(state);
     let mut http_stop_rx = stop_rx;
@@ -38,6 +43,9 @@ pub async fn run(
     let result = served.await;
     signal.abort();
     let _ = refresher.await;
+    if let Some(timer) = lost_chats {
+        let _ = timer.await;
+    }
     tracing::info!("server stopped");
     result
 }
@@ -57,5 +65,13 @@ async fn refresh_index(state: AppState, mut stop_rx: watch::Receiver<bool>) {
             }
             Err(error) => tracing::warn!(%error, "index refresh task failed"),
         }
+        // A changed catalogue (a swap, or an article or activity written through the API)
+        // must be recognised by the assistant too.
+        if let Some(chat) = &state.orchestrator
+            && let Err(error) = chat.retrain_if_stale().await
+        {
+            tracing::warn!(%error, "retraining the matcher failed; the previous one keeps serving");
+        }
+        state.rate_limit.prune();
     }
 }

@@ -1,9 +1,12 @@
 //! The application state shared by every request handler: cheap, cloneable handles to the
 //! subsystems.
 
+use crate::attendance::Attendance;
 use crate::auth::TokenStore;
+use crate::jobs::ReindexJobs;
 use crate::knowledge::KnowledgeBase;
 use crate::orchestrator::Orchestrator;
+use crate::ratelimit::RateLimit;
 use std::sync::Arc;
 
 /// Handles to everything a request may need.
@@ -14,4 +17,47 @@ pub struct AppState {
     pub orchestrator: Option<Arc<Orchestrator>>,
     /// The bearer tokens callers identify with.
     pub auth: Arc<TokenStore>,
+    /// Requests per second per token.
+    pub rate_limit: Arc<RateLimit>,
+    /// Background full reindexes started through the API.
+    pub reindex_jobs: Arc<ReindexJobs>,
+    /// The human desk; absent where there is no conversation engine.
+    pub attendance: Option<Arc<Attendance>>,
+}
+
+impl AppState {
+    /// A state with no rate limit and no job yet.
+    pub fn new(
+        knowledge: Arc<KnowledgeBase>,
+        orchestrator: Option<Arc<Orchestrator>>,
+        auth: Arc<TokenStore>,
+    ) -> Self {
+        AppState {
+            knowledge,
+            orchestrator,
+            auth,
+            rate_limit: Arc::new(RateLimit::unlimited()),
+            reindex_jobs: Arc::new(ReindexJobs::default()),
+            attendance: None,
+        }
+    }
+
+    /// The same state with the human desk.
+    pub fn with_attendance(mut self, attendance: Arc<Attendance>) -> Self {
+        self.attendance = Some(attendance);
+        self
+    }
+
+    /// The desk, or 503 `unavailable`.
+    pub fn desk(&self) -> Result<&Arc<Attendance>, crate::error::ApiError> {
+        self.attendance
+            .as_ref()
+            .ok_or(crate::error::ApiError::Unavailable)
+    }
+
+    /// The same state with `rate_limit`.
+    pub fn with_rate_limit(mut self, rate_limit: RateLimit) -> Self {
+        self.rate_limit = Arc::new(rate_limit);
+        self
+    }
 }

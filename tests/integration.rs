@@ -3,9 +3,11 @@
 
 mod api;
 mod api_conversations;
+mod api_knowledge;
 mod assistant;
 mod common;
 mod config;
+mod desk;
 mod durability;
 mod eval;
 mod knowledge;

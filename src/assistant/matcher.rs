@@ -98,6 +98,9 @@ pub struct Matcher {
     activities: HashMap<String, Activity>,
     knowledge: Arc<KnowledgeBase>,
     pub settings: MatcherSettings,
+    /// What it was trained on, to retrain when the catalogue changes.
+    intent_files: Arc<Vec<IntentFile>>,
+    trained_at: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -114,6 +117,7 @@ impl Matcher {
         knowledge: Arc<KnowledgeBase>,
         settings: MatcherSettings,
     ) -> Result<Matcher, MatcherError> {
+        let trained_at = knowledge.version();
         let mut examples = Vec::new();
         for intent in intents {
             for language in Language::ALL {
@@ -162,7 +166,19 @@ impl Matcher {
             activities,
             knowledge,
             settings,
+            intent_files: Arc::new(intents.to_vec()),
+            trained_at,
         })
+    }
+
+    /// Whether the knowledge base changed since this matcher was trained.
+    pub fn is_stale(&self) -> bool {
+        self.knowledge.version() != self.trained_at
+    }
+
+    /// A matcher trained anew on the same intents and the current catalogue (blocking).
+    pub fn retrained(&self) -> Result<Matcher, MatcherError> {
+        Matcher::build(&self.intent_files, self.knowledge.clone(), self.settings)
     }
 
     /// The knowledge base the matcher searches.

@@ -7,4 +7,4 @@ pub mod intents;
 pub mod matcher;
 
 pub use intents::{IntentFile, load_intents};
-pub use matcher::{Decision, MatchInput, Matcher, MatcherSettings, Signal};
+pub use matcher::{Decision, MatchInput, Matcher, MatcherError, MatcherSettings, Signal};

@@ -106,6 +106,13 @@ pub enum Event {
         language: Language,
         requester: String,
     },
+    /// An attendant started the conversation with the requester (outbound): it begins live,
+    /// with that attendant, and no assistant.
+    OutboundOpened {
+        language: Language,
+        requester: String,
+        attendant: String,
+    },
     /// The requester wrote something; the matcher already ran on it.
     RequesterText {
         text: String,
@@ -152,6 +159,7 @@ impl Event {
     pub fn name(&self) -> &'static str {
         match self {
             Event::Opened { .. } => "opened",
+            Event::OutboundOpened { .. } => "outbound_opened",
             Event::RequesterText { .. } => "requester_text",
             Event::OptionChosen { .. } => "option_chosen",
             Event::TicketCreated { .. } => "ticket_created",

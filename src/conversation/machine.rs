@@ -118,8 +118,11 @@ impl Machine<'_> {
         match (&self.conv.state, &event) {
             (State::Finished, Event::Closed) => return Ok(()),
             (State::Finished, _) => return Err(MachineError::ConversationFinished),
-            (State::NotStarted, Event::Opened { .. } | Event::Closed) => {}
-            (State::NotStarted, _) | (_, Event::Opened { .. }) => {
+            (
+                State::NotStarted,
+                Event::Opened { .. } | Event::OutboundOpened { .. } | Event::Closed,
+            ) => {}
+            (State::NotStarted, _) | (_, Event::Opened { .. } | Event::OutboundOpened { .. }) => {
                 return Err(self.unexpected(event_name));
             }
             _ => {}
@@ -129,6 +132,11 @@ impl Machine<'_> {
                 language,
                 requester,
             } => self.on_opened(language, &requester),
+            Event::OutboundOpened {
+                language,
+                requester,
+                attendant,
+            } => self.on_outbound(language, &requester, &attendant),
             Event::RequesterText {
                 text,
                 understanding,
@@ -310,6 +318,27 @@ impl Machine<'_> {
         } else {
             self.say(Reply::new(TextKey::SmartChatGreeting).options(Self::menu_offers()));
         }
+        Ok(())
+    }
+
+    fn on_outbound(&mut self, language: Language, requester: &str, attendant: &str) -> Outcome {
+        let requester = clean_value(requester);
+        let attendant = clean_value(attendant);
+        if requester.is_empty() || attendant.is_empty() {
+            return Err(MachineError::InvalidEvent {
+                reason: "outbound conversation without a requester or an attendant",
+            });
+        }
+        self.conv.language = language;
+        self.conv.requester = requester;
+        self.conv.attendant_online = Some(true);
+        self.say(Reply::new(TextKey::AttendantJoined).arg(Arg::Attendant, attendant.clone()));
+        self.go(State::Live {
+            group: self.params.default_group.clone(),
+            ticket: None,
+            attendant,
+        });
+        self.set_status(ChatStatus::Online);
         Ok(())
     }
 

@@ -46,6 +46,7 @@ pub use error::MachineError;
 pub use event::{
     ActivityHit, ArticleHit, Candidate, ControlIntent, Event, TicketSummary, Understanding,
 };
+pub(crate) use input::clean_text;
 pub use input::{MAX_LISTED, MAX_TEXT_CHARS};
 pub use machine::{Transition, step};
 pub use params::{ChatMode, Params};

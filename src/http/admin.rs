@@ -12,19 +12,16 @@ use crate::auth::{Authenticated, Role};
 use crate::error::ApiError;
 use crate::parameters::{self, PARAMETERS};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/admin/tokens", post(issue_token))
-        .route(
-            "/api/admin/parameters",
-            get(list_parameters).put(set_parameter),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(issue_token))
+        .routes(routes!(list_parameters, set_parameter))
 }
 
 #[derive(Debug, Deserialize)]
@@ -41,6 +38,10 @@ struct Issued {
     token: String,
 }
 
+/// Issues a bearer token; the plaintext is shown once.
+#[utoipa::path(post, path = "/api/admin/tokens", tag = "admin",
+    request_body(content = Object, description = "`{role, subject, groups?}`"),
+    responses((status = 201, description = "`{token}`"), (status = 403, description = "`forbidden`")))]
 async fn issue_token(
     State(state): State<AppState>,
     Authenticated(identity): Authenticated,
@@ -66,6 +67,9 @@ struct ParameterList {
     parameters: Vec<ParameterView>,
 }
 
+/// The chat parameters with their values, defaults and meanings.
+#[utoipa::path(get, path = "/api/admin/parameters", tag = "admin",
+    responses((status = 200, description = "`{parameters}`"), (status = 403, description = "`forbidden`")))]
 async fn list_parameters(
     State(state): State<AppState>,
     Authenticated(identity): Authenticated,
@@ -95,6 +99,10 @@ struct SetParameter {
     value: String,
 }
 
+/// Sets one chat parameter.
+#[utoipa::path(put, path = "/api/admin/parameters", tag = "admin",
+    request_body(content = Object, description = "`{key, value}`"),
+    responses((status = 200, description = "`{key, value}`"), (status = 422, description = "`invalid_parameter`")))]
 async fn set_parameter(
     State(state): State<AppState>,
     Authenticated(identity): Authenticated,
@@ -108,5 +116,6 @@ async fn set_parameter(
         .store()
         .set_parameter(&request.key, &request.value)
         .await?;
+    orchestrator.forget_parameters();
     Ok(axum::Json(request))
 }

@@ -19,23 +19,20 @@ use crate::lang::Language;
 use crate::orchestrator::{Orchestrator, Outcome, Requester};
 use crate::state::AppState;
 use crate::store::{self, Channel};
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/conversations", post(open))
-        .route("/api/conversations/{id}", get(show))
-        .route(
-            "/api/conversations/{id}/messages",
-            post(post_message).get(messages),
-        )
-        .route("/api/conversations/{id}/options", post(choose))
-        .route("/api/tickets", get(tickets))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(open))
+        .routes(routes!(show))
+        .routes(routes!(post_message, messages))
+        .routes(routes!(choose))
+        .routes(routes!(tickets))
 }
 
 /// Default page size of `GET .../messages`.
@@ -163,6 +160,10 @@ fn views(outcome: Outcome) -> Vec<MessageView> {
         .collect()
 }
 
+/// Opens a conversation for the calling requester and runs the greeting.
+#[utoipa::path(post, path = "/api/conversations", tag = "conversations",
+    request_body(content = Object, description = "`{language?, channel?}`"),
+    responses((status = 201, description = "`{conversation, messages}`"), (status = 403, description = "`forbidden`")))]
 async fn open(
     State(state): State<AppState>,
     Authenticated(identity): Authenticated,
@@ -201,6 +202,10 @@ async fn open(
     ))
 }
 
+/// One of the caller's conversations with what the assistant offers now.
+#[utoipa::path(get, path = "/api/conversations/{id}", tag = "conversations",
+    params(("id" = String, Path, description = "conversation id")),
+    responses((status = 200, description = "the conversation and `machine_view`"), (status = 404, description = "`not_found`")))]
 async fn show(
     State(state): State<AppState>,
     Authenticated(identity): Authenticated,
@@ -225,6 +230,12 @@ async fn show(
     }))
 }
 
+/// Posts the requester's text; a `client_message_id` makes a retry harmless.
+#[utoipa::path(post, path = "/api/conversations/{id}/messages", tag = "conversations",
+    params(("id" = String, Path, description = "conversation id")),
+    request_body(content = Object, description = "`{text, client_message_id?}`"),
+    responses((status = 200, description = "`{duplicate, messages}`"), (status = 400, description = "`empty_text`"),
+              (status = 413, description = "`text_too_long`"), (status = 409, description = "`conversation_finished`")))]
 async fn post_message(
     State(state): State<AppState>,
     Authenticated(identity): Authenticated,
@@ -248,6 +259,11 @@ async fn post_message(
     }))
 }
 
+/// Chooses one of the options the assistant offered.
+#[utoipa::path(post, path = "/api/conversations/{id}/options", tag = "conversations",
+    params(("id" = String, Path, description = "conversation id")),
+    request_body(content = Object, description = "`{option_id}`"),
+    responses((status = 200, description = "`{messages}`"), (status = 409, description = "`option_not_offered`")))]
 async fn choose(
     State(state): State<AppState>,
     Authenticated(identity): Authenticated,
@@ -261,6 +277,12 @@ async fn choose(
     }))
 }
 
+/// The transcript after sequence number `after`.
+#[utoipa::path(get, path = "/api/conversations/{id}/messages", tag = "conversations",
+    params(("id" = String, Path, description = "conversation id"),
+           ("after" = Option<i64>, Query, description = "last sequence number seen"),
+           ("limit" = Option<u32>, Query, description = "page size")),
+    responses((status = 200, description = "`{messages}`")))]
 async fn messages(
     State(state): State<AppState>,
     Authenticated(identity): Authenticated,
@@ -283,6 +305,9 @@ async fn messages(
     }))
 }
 
+/// The caller's open tickets.
+#[utoipa::path(get, path = "/api/tickets", tag = "conversations",
+    responses((status = 200, description = "`{tickets}`")))]
 async fn tickets(
     State(state): State<AppState>,
     Authenticated(identity): Authenticated,

@@ -1,15 +1,19 @@
 //! `GET /health`: liveness plus what the knowledge index holds.
 
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/health", get(health))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(health))
 }
 
+/// Liveness and the serving index generation.
+#[utoipa::path(get, path = "/health", tag = "health",
+    responses((status = 200, description = "`{status, version, index}`")))]
 async fn health(State(state): State<AppState>) -> Json<Value> {
     let generation = state.knowledge.generation();
     Json(json!({

@@ -18,27 +18,28 @@
 use super::Query;
 use super::conversations::MessageView;
 use crate::auth::{Authenticated, Identity, Role};
+use crate::desk::Who;
 use crate::error::ApiError;
-use crate::live::Feed;
+use crate::live::{Feed, Live, Signal};
 use crate::orchestrator::Requester;
 use crate::state::AppState;
 use crate::store::Message;
-use axum::Router;
 use axum::extract::ws::{self, WebSocket, WebSocketUpgrade};
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use std::convert::Infallible;
 use std::time::Duration;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/conversations/{id}/live", get(live))
-        .route("/api/conversations/{id}/events", get(events))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(live))
+        .routes(routes!(events))
 }
 
 /// How often the server pings a WebSocket client (and comments an SSE stream).
@@ -75,8 +76,20 @@ fn frame_json(message: Message) -> String {
     .unwrap_or_default()
 }
 
+/// A signal frame: `{"type": "<kind>", ...data}` (e.g. `queue_position`).
+fn signal_json(signal: &Signal) -> String {
+    let mut frame = serde_json::Map::new();
+    frame.insert("type".to_string(), serde_json::Value::from(signal.kind));
+    if let serde_json::Value::Object(data) = &signal.data {
+        for (key, value) in data {
+            frame.insert(key.clone(), value.clone());
+        }
+    }
+    serde_json::Value::Object(frame).to_string()
+}
+
 /// The caller, from `?token=` when given, else from the `Authorization` header.
-struct LiveAuth(Identity);
+pub(super) struct LiveAuth(pub(super) Identity);
 
 #[derive(Deserialize)]
 struct TokenQuery {
@@ -92,11 +105,14 @@ impl FromRequestParts<AppState> for LiveAuth {
     ) -> Result<Self, Self::Rejection> {
         let Query(query) = Query::<TokenQuery>::from_request_parts(parts, state).await?;
         match query.token {
-            Some(token) => state
-                .auth
-                .verify(&token)
-                .map(LiveAuth)
-                .ok_or(ApiError::Unauthorized("the token is not valid")),
+            Some(token) => {
+                let identity = state
+                    .auth
+                    .verify(&token)
+                    .ok_or(ApiError::Unauthorized("the token is not valid"))?;
+                state.rate_limit.check(&crate::auth::hash(&token))?;
+                Ok(LiveAuth(identity))
+            }
             None => {
                 let Authenticated(identity) =
                     Authenticated::from_request_parts(parts, state).await?;
@@ -113,13 +129,24 @@ async fn feed_for(
     id: &str,
     after: i64,
 ) -> Result<Feed, ApiError> {
-    identity.require(&[Role::Requester])?;
+    identity.require(&[Role::Requester, Role::Attendant, Role::Analyst])?;
     let chat = state.orchestrator.clone().ok_or(ApiError::Unavailable)?;
-    let who = Requester {
-        id: identity.subject,
-        groups: identity.groups,
-    };
-    chat.conversation(&who, id).await?;
+    if identity.role == Role::Requester {
+        let who = Requester {
+            id: identity.subject,
+            groups: identity.groups,
+        };
+        chat.conversation(&who, id).await?;
+    } else {
+        // Staff read what they serve or served.
+        chat.conversation_by_id(id).await?;
+        let desk = state.desk()?;
+        if !desk.may_read(&Who::Person(identity.subject), id).await {
+            return Err(ApiError::Forbidden(
+                "only the people serving this conversation may follow it".to_string(),
+            ));
+        }
+    }
     if after < 0 {
         return Err(ApiError::BadRequest(
             "`after` must not be negative".to_string(),
@@ -128,6 +155,12 @@ async fn feed_for(
     Ok(Feed::new(chat.hub(), chat.store().clone(), id, after))
 }
 
+/// WebSocket of the conversation's messages after `after`, exactly once and in order.
+#[utoipa::path(get, path = "/api/conversations/{id}/live", tag = "live",
+    params(("id" = String, Path, description = "conversation id"),
+           ("after" = Option<i64>, Query, description = "last sequence number seen"),
+           ("token" = Option<String>, Query, description = "bearer token, for browsers")),
+    responses((status = 101, description = "switching to WebSocket"), (status = 403, description = "`forbidden`")))]
 async fn live(
     State(state): State<AppState>,
     LiveAuth(identity): LiveAuth,
@@ -136,23 +169,31 @@ async fn live(
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     let feed = feed_for(&state, identity, &id, query.after.unwrap_or(0)).await?;
-    Ok(upgrade
+    Ok(small_buffers(upgrade)
+        .on_upgrade(move |socket| serve_socket(socket, feed))
+        .into_response())
+}
+
+/// An upgrade with the explicit small buffers every live socket uses.
+pub(super) fn small_buffers(upgrade: WebSocketUpgrade) -> WebSocketUpgrade {
+    upgrade
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
         .max_write_buffer_size(MAX_WRITE_BUFFER)
         .max_message_size(MAX_CLIENT_MESSAGE)
         .max_frame_size(MAX_CLIENT_MESSAGE)
-        .on_upgrade(move |socket| serve_socket(socket, feed))
-        .into_response())
 }
 
 async fn serve_socket(mut socket: WebSocket, mut feed: Feed) {
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
     loop {
         tokio::select! {
-            next = feed.next() => match next {
-                Ok(Some(message)) => {
-                    let text = frame_json(message);
+            next = feed.next_live() => match next {
+                Ok(Some(live)) => {
+                    let text = match live {
+                        Live::Message(message) => frame_json(message),
+                        Live::Signal(signal) => signal_json(&signal),
+                    };
                     if socket.send(ws::Message::Text(text.into())).await.is_err() {
                         return;
                     }
@@ -183,6 +224,12 @@ async fn serve_socket(mut socket: WebSocket, mut feed: Feed) {
     let _ = socket.send(ws::Message::Close(None)).await;
 }
 
+/// Server-Sent Events fallback of the same feed; `Last-Event-ID` resumes.
+#[utoipa::path(get, path = "/api/conversations/{id}/events", tag = "live",
+    params(("id" = String, Path, description = "conversation id"),
+           ("after" = Option<i64>, Query, description = "last sequence number seen"),
+           ("token" = Option<String>, Query, description = "bearer token, for browsers")),
+    responses((status = 200, description = "`text/event-stream`"), (status = 403, description = "`forbidden`")))]
 async fn events(
     State(state): State<AppState>,
     LiveAuth(identity): LiveAuth,
@@ -206,12 +253,19 @@ async fn events(
     let feed = feed_for(&state, identity, &id, after).await?;
     let stream = futures_util::stream::unfold(Some(feed), |feed| async move {
         let mut feed = feed?;
-        match feed.next().await {
-            Ok(Some(message)) => {
+        match feed.next_live().await {
+            Ok(Some(Live::Message(message))) => {
                 let event = Event::default()
                     .event("message")
                     .id(message.seq.to_string())
                     .data(frame_json(message));
+                Some((Ok::<_, Infallible>(event), Some(feed)))
+            }
+            Ok(Some(Live::Signal(signal))) => {
+                // No id: a signal is not a place to resume from.
+                let event = Event::default()
+                    .event(signal.kind)
+                    .data(signal_json(&signal));
                 Some((Ok::<_, Infallible>(event), Some(feed)))
             }
             Ok(None) => None,

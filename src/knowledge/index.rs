@@ -252,6 +252,9 @@ pub struct KnowledgeBase {
     root: Option<PathBuf>,
     sources: Option<Sources>,
     current: RwLock<Arc<Generation>>,
+    /// Bumped whenever what is served changes (a swap, an upsert, a delete), so whoever
+    /// derived something from the documents (the matcher) knows to redo it.
+    version: std::sync::atomic::AtomicU64,
 }
 
 impl KnowledgeBase {
@@ -261,6 +264,7 @@ impl KnowledgeBase {
             root: None,
             sources: None,
             current: RwLock::new(Arc::new(generation)),
+            version: Default::default(),
         }
     }
 
@@ -273,6 +277,7 @@ impl KnowledgeBase {
             root: Some(root.to_path_buf()),
             sources,
             current: RwLock::new(Arc::new(generation)),
+            version: Default::default(),
         })
     }
 
@@ -322,8 +327,19 @@ impl KnowledgeBase {
             .current
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = generation;
+        self.bump();
         tracing::info!(generation = %name, "knowledge index swapped in");
         Ok(true)
+    }
+
+    /// Changes whenever the served documents change.
+    pub fn version(&self) -> u64 {
+        self.version.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    fn bump(&self) {
+        self.version
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 
     /// Ranked documents for one request (blocking: call it off the async threads).
@@ -364,6 +380,7 @@ impl KnowledgeBase {
         let previous = generation.get(document.kind(), document.id())?;
         let document = self.write_source(document, previous.as_ref())?;
         generation.replace(Some(&document), document.kind(), document.id())?;
+        self.bump();
         Ok(document)
     }
 
@@ -384,6 +401,7 @@ impl KnowledgeBase {
             }
         }
         generation.replace(None, kind, id)?;
+        self.bump();
         Ok(previous)
     }
 

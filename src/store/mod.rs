@@ -110,6 +110,17 @@ pub trait Store: Send + Sync + 'static {
     /// Inserts or replaces a parameter.
     async fn set_parameter(&self, key: &str, value: &str) -> Result<(), StoreError>;
 
+    /// Appends one desk operation (JSON) to the desk's write-ahead log; returns its sequence
+    /// number. It is durable when this returns.
+    async fn desk_append(&self, op: &str) -> Result<i64, StoreError>;
+
+    /// Saves a snapshot of the whole desk taken after operation `through`, replacing the
+    /// previous one, and drops the operations it covers.
+    async fn desk_snapshot(&self, state: &str, through: i64) -> Result<(), StoreError>;
+
+    /// The latest snapshot and every operation after it, in order.
+    async fn desk_load(&self) -> Result<DeskLog, StoreError>;
+
     /// Finishes every write already accepted, stops the writer and closes all connections.
     /// Later calls fail with [`StoreError::Closed`]. Calling it twice is harmless.
     async fn close(&self);
@@ -468,6 +479,14 @@ pub struct Ticket {
     pub conversation_id: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// What [`Store::desk_load`] returns: the snapshot (JSON and the last operation it covers),
+/// then the later operations as `(seq, JSON)`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeskLog {
+    pub snapshot: Option<(String, i64)>,
+    pub ops: Vec<(i64, String)>,
 }
 
 /// Input of [`Store::create_ticket`].

@@ -378,6 +378,57 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn desk_append(&self, op: &str) -> Result<i64, StoreError> {
+        if serde_json::from_str::<serde_json::Value>(op).is_err() {
+            return Err(StoreError::InvalidInput(
+                "a desk operation must be JSON".to_string(),
+            ));
+        }
+        self.writer
+            .submit(|reply| Command::DeskAppend {
+                op: op.to_owned(),
+                reply,
+            })
+            .await
+    }
+
+    async fn desk_snapshot(&self, state: &str, through: i64) -> Result<(), StoreError> {
+        if serde_json::from_str::<serde_json::Value>(state).is_err() {
+            return Err(StoreError::InvalidInput(
+                "a desk snapshot must be JSON".to_string(),
+            ));
+        }
+        self.writer
+            .submit(|reply| Command::DeskSnapshot {
+                state: state.to_owned(),
+                through,
+                reply,
+            })
+            .await
+    }
+
+    async fn desk_load(&self) -> Result<super::DeskLog, StoreError> {
+        let mut connection = self.read_pool.acquire().await?;
+        // One read transaction, so the snapshot and the operations agree.
+        sqlx::query("BEGIN").execute(&mut *connection).await?;
+        let loaded = async {
+            let snapshot: Option<(String, i64)> =
+                sqlx::query_as("SELECT state, through FROM desk_snapshot WHERE id = 1")
+                    .fetch_optional(&mut *connection)
+                    .await?;
+            let after = snapshot.as_ref().map(|(_, through)| *through).unwrap_or(0);
+            let ops: Vec<(i64, String)> =
+                sqlx::query_as("SELECT seq, op FROM desk_ops WHERE seq > ?1 ORDER BY seq")
+                    .bind(after)
+                    .fetch_all(&mut *connection)
+                    .await?;
+            Ok::<_, StoreError>(super::DeskLog { snapshot, ops })
+        }
+        .await;
+        let _ = sqlx::query("COMMIT").execute(&mut *connection).await;
+        loaded
+    }
+
     async fn close(&self) {
         // Writes first, so everything queued is committed before the readers go away.
         self.writer.close().await;
@@ -772,6 +823,41 @@ pub(super) async fn set_parameter(
     .bind(now_millis())
     .execute(&mut *connection)
     .await?;
+    Ok(())
+}
+
+pub(super) async fn desk_append(
+    connection: &mut SqliteConnection,
+    op: &str,
+) -> Result<i64, StoreError> {
+    let seq: i64 =
+        sqlx::query_scalar("INSERT INTO desk_ops (op, created_at) VALUES (?1, ?2) RETURNING seq")
+            .bind(op)
+            .bind(now_millis())
+            .fetch_one(&mut *connection)
+            .await?;
+    Ok(seq)
+}
+
+pub(super) async fn desk_snapshot(
+    connection: &mut SqliteConnection,
+    state: &str,
+    through: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO desk_snapshot (id, state, through, created_at) VALUES (1, ?1, ?2, ?3) \
+         ON CONFLICT (id) DO UPDATE SET state = excluded.state, through = excluded.through, \
+         created_at = excluded.created_at",
+    )
+    .bind(state)
+    .bind(through)
+    .bind(now_millis())
+    .execute(&mut *connection)
+    .await?;
+    sqlx::query("DELETE FROM desk_ops WHERE seq <= ?1")
+        .bind(through)
+        .execute(&mut *connection)
+        .await?;
     Ok(())
 }
 

@@ -69,13 +69,22 @@ pub(super) enum Command {
         value: String,
         reply: Reply<()>,
     },
+    DeskAppend {
+        op: String,
+        reply: Reply<i64>,
+    },
+    DeskSnapshot {
+        state: String,
+        through: i64,
+        reply: Reply<()>,
+    },
 }
 
 impl Command {
     /// Whether the command needs a savepoint to be undone alone: true unless it is a single
     /// write statement.
     fn needs_savepoint(&self) -> bool {
-        !matches!(self, Self::Append { .. })
+        !matches!(self, Self::Append { .. } | Self::DeskAppend { .. })
     }
 
     /// Answers without running: the command will not be written.
@@ -90,6 +99,8 @@ impl Command {
             Self::AddTicketTags { reply, .. } => reply.send(Err(error)).is_ok(),
             Self::SetTicketStatus { reply, .. } => reply.send(Err(error)).is_ok(),
             Self::SetParameter { reply, .. } => reply.send(Err(error)).is_ok(),
+            Self::DeskAppend { reply, .. } => reply.send(Err(error)).is_ok(),
+            Self::DeskSnapshot { reply, .. } => reply.send(Err(error)).is_ok(),
         };
     }
 }
@@ -412,6 +423,17 @@ async fn apply(connection: &mut SqliteConnection, command: Command) -> (Settle, 
         Command::SetParameter { key, value, reply } => {
             settle_later(reply, sqlite::set_parameter(connection, &key, &value).await)
         }
+        Command::DeskAppend { op, reply } => {
+            settle_later(reply, sqlite::desk_append(connection, &op).await)
+        }
+        Command::DeskSnapshot {
+            state,
+            through,
+            reply,
+        } => settle_later(
+            reply,
+            sqlite::desk_snapshot(connection, &state, through).await,
+        ),
     }
 }
 

@@ -40,11 +40,11 @@ impl Api {
         .unwrap();
         let ana = auth.issue(Role::Requester, "ana", Vec::new()).unwrap();
         let bruno = auth.issue(Role::Requester, "bruno", Vec::new()).unwrap();
-        let state = AppState {
-            knowledge: shared().knowledge.clone(),
-            orchestrator: Some(Arc::new(orchestrator(store.clone()))),
+        let state = AppState::new(
+            shared().knowledge.clone(),
+            Some(Arc::new(orchestrator(store.clone()))),
             auth,
-        };
+        );
         Api {
             _dir: dir,
             app: ponte::http::router(state),
@@ -500,6 +500,60 @@ async fn a_replayed_client_message_id_is_stored_once() {
         .filter(|message| message.client_message_id.as_deref() == Some("c-1"))
         .count();
     assert_eq!(with_key, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_duplicate_posts_are_processed_once() {
+    let api = Arc::new(Api::new().await);
+    let id = api.open(&api.ana).await;
+    let opened = api.store.messages_after(&id, 0, 1000).await.unwrap();
+    let requester_count = |messages: &[ponte::store::Message]| {
+        messages
+            .iter()
+            .filter(|message| message.sender_kind == ponte::store::SenderKind::Requester)
+            .count()
+    };
+    let uri = format!("/api/conversations/{id}/messages");
+    let post = json!({"text": "esqueci minha senha", "client_message_id": "same-key"});
+    let posts = (0..12).map(|_| {
+        let api = api.clone();
+        let uri = uri.clone();
+        let post = post.clone();
+        tokio::spawn(async move { api.call(Method::POST, &uri, &api.ana, Some(post)).await })
+    });
+    let mut originals = 0;
+    let mut seqs = std::collections::HashSet::new();
+    for answer in futures_util::future::join_all(posts).await {
+        let (status, body) = answer.unwrap();
+        assert_eq!(status, StatusCode::OK, "{body}");
+        if body["duplicate"] == false {
+            originals += 1;
+        }
+        seqs.insert(body["messages"][0]["seq"].as_i64().unwrap());
+    }
+    assert_eq!(originals, 1, "exactly one post may be the original");
+    assert_eq!(
+        seqs.len(),
+        1,
+        "every answer names the same stored message: {seqs:?}"
+    );
+    let stored = api.store.messages_after(&id, 0, 1000).await.unwrap();
+    let with_key = stored
+        .iter()
+        .filter(|message| message.client_message_id.as_deref() == Some("same-key"))
+        .count();
+    assert_eq!(with_key, 1);
+    assert_eq!(requester_count(&stored), requester_count(&opened) + 1);
+    assert!(
+        stored.len() > opened.len() + 1,
+        "the assistant did not answer"
+    );
+    let seqs: Vec<i64> = stored.iter().map(|message| message.seq).collect();
+    assert_eq!(
+        seqs,
+        (1..=stored.len() as i64).collect::<Vec<_>>(),
+        "gap-free"
+    );
 }
 
 #[tokio::test]

@@ -238,6 +238,8 @@ async fn parameters_fill_new_tickets_and_299_off_refuses_the_chat() {
     );
 
     store.set_parameter("299", "off").await.unwrap();
+    // Set behind the orchestrator's back (as another node would): seen after a cache flush.
+    chat.forget_parameters();
     let refused = chat.open(&who, Channel::Web, Language::PtBr).await;
     match refused {
         Err(ChatError::Machine { error, reply }) => {

@@ -238,6 +238,15 @@ impl Store for Stalling {
     async fn set_parameter(&self, key: &str, value: &str) -> Result<(), store::StoreError> {
         self.inner.set_parameter(key, value).await
     }
+    async fn desk_append(&self, op: &str) -> Result<i64, store::StoreError> {
+        self.inner.desk_append(op).await
+    }
+    async fn desk_snapshot(&self, state: &str, through: i64) -> Result<(), store::StoreError> {
+        self.inner.desk_snapshot(state, through).await
+    }
+    async fn desk_load(&self) -> Result<store::DeskLog, store::StoreError> {
+        self.inner.desk_load().await
+    }
     async fn close(&self) {
         self.inner.close().await
     }

@@ -154,11 +154,11 @@ pub fn app(kb: KnowledgeBase) -> axum::Router {
 }
 
 pub fn app_state(kb: KnowledgeBase) -> ponte::state::AppState {
-    ponte::state::AppState {
-        knowledge: std::sync::Arc::new(kb),
-        orchestrator: None,
-        auth: std::sync::Arc::new(ponte::auth::TokenStore::new()),
-    }
+    ponte::state::AppState::new(
+        std::sync::Arc::new(kb),
+        None,
+        std::sync::Arc::new(ponte::auth::TokenStore::new()),
+    )
 }
 
 /// Percent-encodes a query-string value.

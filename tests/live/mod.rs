@@ -44,11 +44,11 @@ impl Server {
             )
             .unwrap();
         }
-        let state = AppState {
-            knowledge: crate::assistant::shared().knowledge.clone(),
-            orchestrator: Some(Arc::new(orchestrator(sqlite(dir).await))),
+        let state = AppState::new(
+            crate::assistant::shared().knowledge.clone(),
+            Some(Arc::new(orchestrator(sqlite(dir).await))),
             auth,
-        };
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

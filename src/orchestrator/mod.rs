@@ -24,6 +24,9 @@ use serde_json::json;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, RwLock};
 
+mod staff;
+pub use staff::DeskHooks;
+
 /// Who is talking: the requester's id and the groups that decide what they may see.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Requester {
@@ -61,6 +64,9 @@ pub enum ChatError {
     Corrupt(String),
     #[error("background task failed: {0}")]
     Join(String),
+    /// The requester is blocked by the desk: new messages are refused (nothing is deleted).
+    #[error("this contact is blocked; new messages are not accepted")]
+    Blocked,
 }
 
 impl ChatError {
@@ -74,6 +80,7 @@ impl ChatError {
             ChatError::Knowledge(_) => "index_error",
             ChatError::Corrupt(_) => "corrupt_state",
             ChatError::Join(_) => "internal",
+            ChatError::Blocked => "contact_blocked",
         }
     }
 }
@@ -86,17 +93,28 @@ pub struct Outcome {
     pub messages: Vec<store::Message>,
     /// The input repeated a client message id already stored: nothing was done again.
     pub duplicate: bool,
+    /// The input handed the conversation to this group of people.
+    pub handoff: Option<String>,
 }
 
 /// Composes the store, the matcher and the conversation machine.
 pub struct Orchestrator {
+    /// The human desk, told about hand-offs and requester messages in human chats.
+    desk: std::sync::OnceLock<std::sync::Weak<dyn staff::DeskHooks>>,
     store: Arc<dyn Store>,
     knowledge: Arc<KnowledgeBase>,
     matcher: RwLock<Arc<Matcher>>,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Where every stored message is published for live delivery.
     hub: Arc<Hub>,
+    /// The chat parameters as last read, and when: read once a second at most rather than
+    /// once per message (another node's change is seen within that second; this node's at
+    /// once, see [`Orchestrator::forget_parameters`]).
+    parameters: Mutex<Option<(std::time::Instant, conversation::Params)>>,
 }
+
+/// How long read parameters are trusted.
+const PARAMETERS_TTL: std::time::Duration = std::time::Duration::from_secs(1);
 
 fn status_of(status: ChatStatus) -> ConversationStatus {
     match status {
@@ -114,11 +132,13 @@ impl Orchestrator {
         matcher: Arc<Matcher>,
     ) -> Self {
         Orchestrator {
+            desk: std::sync::OnceLock::new(),
             store,
             knowledge,
             matcher: RwLock::new(matcher),
             locks: Mutex::new(HashMap::new()),
             hub: Arc::new(Hub::new()),
+            parameters: Mutex::new(None),
         }
     }
 
@@ -142,6 +162,26 @@ impl Orchestrator {
         *self.matcher.write().unwrap_or_else(|p| p.into_inner()) = matcher;
     }
 
+    /// Retrains the matcher when the knowledge base changed since it was trained (an
+    /// activity added, edited or removed must be recognised at once). Returns whether it
+    /// retrained. Training takes a fraction of a second and runs off the async threads.
+    pub async fn retrain_if_stale(&self) -> Result<bool, crate::assistant::MatcherError> {
+        let current = self.matcher();
+        if !current.is_stale() {
+            return Ok(false);
+        }
+        let fresh = tokio::task::spawn_blocking(move || current.retrained())
+            .await
+            .map_err(|error| {
+                crate::assistant::MatcherError::Knowledge(
+                    crate::knowledge::KnowledgeError::Invalid(error.to_string()),
+                )
+            })??;
+        self.set_matcher(Arc::new(fresh));
+        tracing::info!("matcher retrained on the changed catalogue");
+        Ok(true)
+    }
+
     fn matcher(&self) -> Arc<Matcher> {
         self.matcher
             .read()
@@ -162,6 +202,18 @@ impl Orchestrator {
 
     /// Opens a conversation for `requester` and runs its greeting.
     pub async fn open(
+        &self,
+        requester: &Requester,
+        channel: Channel,
+        language: Language,
+    ) -> Result<Outcome, ChatError> {
+        self.refuse_blocked(&requester.id).await?;
+        let outcome = self.open_inner(requester, channel, language).await?;
+        self.after_input(&outcome).await;
+        Ok(outcome)
+    }
+
+    async fn open_inner(
         &self,
         requester: &Requester,
         channel: Channel,
@@ -208,6 +260,21 @@ impl Orchestrator {
         text: &str,
         client_message_id: Option<String>,
     ) -> Result<Outcome, ChatError> {
+        self.refuse_blocked(&requester.id).await?;
+        let outcome = self
+            .post_inner(requester, conversation_id, text, client_message_id)
+            .await?;
+        self.after_input(&outcome).await;
+        Ok(outcome)
+    }
+
+    async fn post_inner(
+        &self,
+        requester: &Requester,
+        conversation_id: &str,
+        text: &str,
+        client_message_id: Option<String>,
+    ) -> Result<Outcome, ChatError> {
         let lock = self.lock_for(conversation_id);
         let _guard = lock.lock().await;
         let (record, envelope) = self.load(requester, conversation_id).await?;
@@ -223,6 +290,7 @@ impl Orchestrator {
                 conversation: record,
                 messages: vec![stored],
                 duplicate: true,
+                handoff: None,
             });
         }
         let language = envelope.machine.language();
@@ -259,6 +327,7 @@ impl Orchestrator {
                 conversation: record,
                 messages: vec![appended.message],
                 duplicate: true,
+                handoff: None,
             });
         }
         self.carry_out(
@@ -273,6 +342,20 @@ impl Orchestrator {
 
     /// Chooses one of the options offered last.
     pub async fn choose(
+        &self,
+        requester: &Requester,
+        conversation_id: &str,
+        option_id: &str,
+    ) -> Result<Outcome, ChatError> {
+        self.refuse_blocked(&requester.id).await?;
+        let outcome = self
+            .choose_inner(requester, conversation_id, option_id)
+            .await?;
+        self.after_input(&outcome).await;
+        Ok(outcome)
+    }
+
+    async fn choose_inner(
         &self,
         requester: &Requester,
         conversation_id: &str,
@@ -382,7 +465,20 @@ impl Orchestrator {
     }
 
     async fn params(&self) -> Result<conversation::Params, ChatError> {
-        Ok(parameters::to_params(&self.store.parameters().await?))
+        if let Some((read_at, params)) = &*self.parameters.lock().unwrap_or_else(|p| p.into_inner())
+            && read_at.elapsed() < PARAMETERS_TTL
+        {
+            return Ok(params.clone());
+        }
+        let params = parameters::to_params(&self.store.parameters().await?);
+        *self.parameters.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((std::time::Instant::now(), params.clone()));
+        Ok(params)
+    }
+
+    /// Drops the cached parameters (after this node changed one).
+    pub fn forget_parameters(&self) {
+        *self.parameters.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
     async fn load(
@@ -439,6 +535,7 @@ impl Orchestrator {
             conversation,
             messages,
             duplicate: false,
+            handoff: None,
         };
         let outcome = &mut owned;
         let mut transition = first;
@@ -453,6 +550,7 @@ impl Orchestrator {
             for effect in &transition.effects {
                 match effect {
                     Effect::Handoff { group, ticket } => {
+                        outcome.handoff = Some(group.clone());
                         update.status = ConversationStatus::Queued;
                         update.queue_group = Some(group.clone());
                         say_after.push(json!({
@@ -471,7 +569,13 @@ impl Orchestrator {
                 }
             }
             // Write-ahead: the state that asks for an effect is durable before the effect.
-            outcome.conversation = self.store.update_conversation(update).await?;
+            // A step that changed nothing (a message forwarded in a live chat) writes nothing.
+            let unchanged = update.status == outcome.conversation.status
+                && update.queue_group == outcome.conversation.queue_group
+                && update.machine_state == outcome.conversation.machine_state;
+            if !unchanged {
+                outcome.conversation = self.store.update_conversation(update).await?;
+            }
             for effect in transition.effects {
                 match effect {
                     Effect::Say(reply) => {

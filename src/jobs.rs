@@ -1,0 +1,194 @@
+//! Background full reindexes started through the API: at most one runs at a time; each has
+//! an id, a phase, counters, the files it skipped with their line and reason, and how it
+//! ended. Knowledge managers poll `GET /api/knowledge/reindex/{id}`. Jobs live in memory:
+//! after a restart, the index itself says what the last rebuild produced.
+
+use crate::error::ApiError;
+use crate::knowledge::index::Progress;
+use crate::knowledge::{KnowledgeBase, ingest::IngestError};
+use serde::Serialize;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// How many finished jobs are remembered.
+const KEEP_FINISHED: usize = 20;
+
+/// Where a job is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    Running,
+    Succeeded,
+    Failed,
+}
+
+/// One skipped file.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub reason: String,
+}
+
+impl From<&IngestError> for FileError {
+    fn from(error: &IngestError) -> Self {
+        FileError {
+            file: error.file.display().to_string(),
+            line: error.line,
+            reason: error.reason.clone(),
+        }
+    }
+}
+
+/// What a client reads about a job.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobStatus {
+    pub id: String,
+    pub state: JobState,
+    /// scanning, indexing, committing, done.
+    pub phase: &'static str,
+    pub files_total: usize,
+    pub files_scanned: usize,
+    pub documents_total: usize,
+    pub documents_indexed: usize,
+    pub articles: Option<usize>,
+    pub activities: Option<usize>,
+    pub generation: Option<String>,
+    pub errors: Vec<FileError>,
+    /// Why the rebuild failed as a whole (the previous index keeps serving).
+    pub failure: Option<String>,
+    pub started_at_ms: u64,
+    pub finished_at_ms: Option<u64>,
+}
+
+/// The jobs of this process.
+#[derive(Debug, Default)]
+pub struct ReindexJobs {
+    jobs: Mutex<VecDeque<Arc<Mutex<JobStatus>>>>,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl ReindexJobs {
+    /// Starts a full rebuild of `knowledge` on a blocking thread; 409 `conflict` while one
+    /// runs. Returns the job as it starts.
+    pub fn start(&self, knowledge: Arc<KnowledgeBase>) -> Result<JobStatus, ApiError> {
+        let job = {
+            let mut jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(running) = jobs.iter().find(|job| {
+                job.lock().unwrap_or_else(|p| p.into_inner()).state == JobState::Running
+            }) {
+                let id = running.lock().unwrap_or_else(|p| p.into_inner()).id.clone();
+                return Err(ApiError::Conflict(format!(
+                    "the reindex {id} is still running"
+                )));
+            }
+            let job = Arc::new(Mutex::new(JobStatus {
+                id: crate::orchestrator::new_id(),
+                state: JobState::Running,
+                phase: "scanning",
+                files_total: 0,
+                files_scanned: 0,
+                documents_total: 0,
+                documents_indexed: 0,
+                articles: None,
+                activities: None,
+                generation: None,
+                errors: Vec::new(),
+                failure: None,
+                started_at_ms: now_ms(),
+                finished_at_ms: None,
+            }));
+            jobs.push_back(job.clone());
+            while jobs.len() > KEEP_FINISHED {
+                let finished = jobs.iter().position(|job| {
+                    job.lock().unwrap_or_else(|p| p.into_inner()).state != JobState::Running
+                });
+                match finished {
+                    Some(index) => {
+                        jobs.remove(index);
+                    }
+                    None => break,
+                }
+            }
+            job
+        };
+        let started = job.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        tokio::task::spawn_blocking(move || run(&knowledge, &job));
+        Ok(started)
+    }
+
+    /// The job `id`, if this process remembers it.
+    pub fn get(&self, id: &str) -> Option<JobStatus> {
+        let jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
+        jobs.iter()
+            .map(|job| job.lock().unwrap_or_else(|p| p.into_inner()).clone())
+            .find(|job| job.id == id)
+    }
+
+    /// Every remembered job, newest first.
+    pub fn list(&self) -> Vec<JobStatus> {
+        let jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
+        jobs.iter()
+            .rev()
+            .map(|job| job.lock().unwrap_or_else(|p| p.into_inner()).clone())
+            .collect()
+    }
+}
+
+fn run(knowledge: &KnowledgeBase, job: &Mutex<JobStatus>) {
+    let update = |change: &mut dyn FnMut(&mut JobStatus)| {
+        change(&mut job.lock().unwrap_or_else(|p| p.into_inner()));
+    };
+    let result = knowledge.rebuild(&mut |progress| match progress {
+        Progress::Scanning { total } => update(&mut |job| job.files_total = total),
+        Progress::Scanned { .. } => update(&mut |job| job.files_scanned += 1),
+        Progress::Indexing { total } => update(&mut |job| {
+            job.phase = "indexing";
+            job.documents_total = total;
+        }),
+        Progress::Indexed => update(&mut |job| job.documents_indexed += 1),
+        Progress::Committing => update(&mut |job| job.phase = "committing"),
+    });
+    update(&mut |status| {
+        status.phase = "done";
+        status.finished_at_ms = Some(now_ms());
+        match &result {
+            Ok(report) => {
+                status.state = JobState::Succeeded;
+                status.articles = Some(report.articles);
+                status.activities = Some(report.activities);
+                status.generation = Some(report.generation.clone());
+                status.errors = report.skipped.iter().map(FileError::from).collect();
+            }
+            Err(error) => {
+                status.state = JobState::Failed;
+                status.failure = Some(error.to_string());
+                if let crate::knowledge::KnowledgeError::EmptyCorpus { .. } = error {
+                    // The per-file reasons of an empty corpus are in the scan; a fresh scan
+                    // is cheap and tells the manager what to fix.
+                    if let Some(sources) = knowledge.sources()
+                        && let Ok(scan) = sources.scan(&mut |_| {})
+                    {
+                        status.errors = scan.errors.iter().map(FileError::from).collect();
+                    }
+                }
+            }
+        }
+    });
+    match result {
+        Ok(report) => tracing::info!(
+            generation = %report.generation,
+            skipped = report.skipped.len(),
+            elapsed_ms = report.elapsed_ms,
+            "reindex finished"
+        ),
+        Err(error) => tracing::warn!(%error, "reindex failed; the previous index keeps serving"),
+    }
+}
