@@ -10,4 +10,5 @@ mod durability;
 mod eval;
 mod knowledge;
 mod live;
+mod llm;
 mod store;
