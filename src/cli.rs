@@ -57,6 +57,10 @@ pub enum Command {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// Also compose an answer grounded in the permitted articles with the configured
+        /// language model, printed as it streams.
+        #[arg(long)]
+        llm: bool,
     },
     /// Talk to the assistant in the terminal (options are numbered: type the number).
     Chat {
@@ -201,6 +205,9 @@ pub enum EvalCommand {
         /// Also list up to 20 queries whose article was not ranked first.
         #[arg(long)]
         misses: bool,
+        /// Measure with the configured language model (embeddings and re-ranking).
+        #[arg(long)]
+        llm: bool,
     },
     /// Accuracy, out-of-scope recall and operating curve of the intent matcher.
     Intents {
@@ -219,6 +226,9 @@ pub enum EvalCommand {
         /// End with one JSON line of the headline figures.
         #[arg(long)]
         json: bool,
+        /// Measure with the configured language model re-ranking hesitant rows.
+        #[arg(long)]
+        llm: bool,
     },
 }
 
@@ -257,7 +267,19 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             kind,
             limit,
             json,
-        } => ask(config, text, groups, lang, kind, limit, json),
+            llm,
+        } => ask(
+            config,
+            AskOptions {
+                text,
+                groups,
+                lang,
+                kind,
+                limit,
+                json,
+                llm,
+            },
+        ),
         Command::Chat {
             lang,
             requester,
@@ -268,19 +290,40 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             queries,
             json,
             misses,
-        }) => eval_retrieval(articles, queries, json, misses),
+            llm,
+        }) => eval_retrieval(&config, articles, queries, json, misses, llm),
         Command::Eval(EvalCommand::Intents {
             train,
             val,
             test,
             oos_train,
             json,
+            llm,
         }) => {
+            let llm = if llm {
+                Some(required_llm(&config)?)
+            } else {
+                None
+            };
             let train = crate::intent::read_jsonl(&train)?;
             let val = crate::intent::read_jsonl(&val)?;
             let test = crate::intent::read_jsonl(&test)?;
             let mut progress = |message: &str| eprintln!("{message}");
-            let report = crate::intent::evaluate(&train, &val, &test, oos_train, &mut progress)?;
+            let report = match llm {
+                Some(llm) => {
+                    let (report, usage) = eval::llm::evaluate_intents(
+                        llm,
+                        &train,
+                        &val,
+                        &test,
+                        oos_train,
+                        &mut progress,
+                    )?;
+                    print!("{}", usage.render());
+                    report
+                }
+                None => crate::intent::evaluate(&train, &val, &test, oos_train, &mut progress)?,
+            };
             print!("{}", report.render_text());
             if json {
                 println!("{}", report.to_json_line());
@@ -590,11 +633,14 @@ pub async fn assemble(
         crate::assistant::Matcher::build(&intents, matcher_knowledge, Default::default())
     })
     .await??;
-    let orchestrator = Arc::new(crate::orchestrator::Orchestrator::new(
-        store,
-        knowledge,
-        Arc::new(matcher),
-    ));
+    let orchestrator = Arc::new(
+        crate::orchestrator::Orchestrator::new(store, knowledge, Arc::new(matcher)).with_llm(
+            config
+                .llm
+                .clone()
+                .map(|llm| Arc::new(crate::llm::Llm::new(llm))),
+        ),
+    );
     let resumed = orchestrator.resume_pending().await?;
     if resumed > 0 {
         tracing::info!(resumed, "conversations resumed after restart");
@@ -627,6 +673,39 @@ fn chat(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Embeds what a reindex added or changed; a failure leaves the lexical index serving.
+fn refresh_embeddings(config: &Config, llm: crate::llm::Llm) {
+    let documents = KnowledgeBase::open(&config.index_dir(), None).and_then(|knowledge| {
+        let generation = knowledge.generation();
+        let mut documents = generation.all(DocKind::Article)?;
+        documents.extend(generation.all(DocKind::Activity)?);
+        Ok(documents)
+    });
+    let outcome = match documents {
+        Ok(documents) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|error| error.to_string())
+            .and_then(|runtime| {
+                runtime
+                    .block_on(crate::llm::embed::refresh(
+                        &llm,
+                        &config.index_dir(),
+                        &documents,
+                    ))
+                    .map_err(|error| error.to_string())
+            }),
+        Err(error) => Err(error.to_string()),
+    };
+    match outcome {
+        Ok(sync) => eprintln!(
+            "embeddings: {} computed, {} unchanged, {} removed",
+            sync.computed, sync.reused, sync.removed
+        ),
+        Err(error) => eprintln!("embeddings not updated (lexical search is unaffected): {error}"),
+    }
+}
+
 fn reindex(config: Config, json: bool) -> anyhow::Result<ExitCode> {
     let mut reporter = Reporter::new();
     let report = crate::knowledge::index::rebuild(
@@ -636,6 +715,9 @@ fn reindex(config: Config, json: bool) -> anyhow::Result<ExitCode> {
     )
     .context("reindex failed; the previous index (if any) keeps serving")?;
     drop(reporter);
+    if let Some(llm) = config.llm.clone().filter(|llm| llm.embed_model.is_some()) {
+        refresh_embeddings(&config, crate::llm::Llm::new(llm));
+    }
     if json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
@@ -657,18 +739,35 @@ fn reindex(config: Config, json: bool) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn ask(
-    config: Config,
+/// The arguments of `ponte ask`.
+struct AskOptions {
     text: String,
     groups: Vec<String>,
     lang: Option<Language>,
     kind: Option<KindArg>,
     limit: usize,
     json: bool,
-) -> anyhow::Result<ExitCode> {
+    llm: bool,
+}
+
+fn ask(config: Config, options: AskOptions) -> anyhow::Result<ExitCode> {
+    let AskOptions {
+        text,
+        groups,
+        lang,
+        kind,
+        limit,
+        json,
+        llm,
+    } = options;
     if text.trim().is_empty() {
         anyhow::bail!("the text to ask about is empty");
     }
+    let llm = if llm {
+        Some(required_llm(&config)?)
+    } else {
+        None
+    };
     let knowledge = open_knowledge(&config)?;
     let mut request = SearchRequest::new(text.clone());
     request.groups = groups
@@ -684,15 +783,20 @@ fn ask(
     let hits = knowledge.search(&request)?;
     let knowledge = Arc::new(knowledge);
     let intents = crate::assistant::load_intents(&config.intents_dir)?;
-    let matcher = crate::assistant::Matcher::build(&intents, knowledge, Default::default())?;
+    let matcher =
+        crate::assistant::Matcher::build(&intents, knowledge.clone(), Default::default())?;
     let started = Instant::now();
+    let language = request.language.unwrap_or(Language::PtBr);
     let decision = matcher.decide(&crate::assistant::MatchInput {
         text: &text,
-        language: request.language.unwrap_or(Language::PtBr),
+        language,
         groups: &request.groups,
         expecting: crate::conversation::Expecting::FreeText,
     })?;
     let decision_us = started.elapsed().as_micros();
+    if let Some(llm) = llm {
+        ask_llm(&llm, &knowledge, &text, language, &request.groups, json)?;
+    }
     if json {
         println!(
             "{}",
@@ -732,24 +836,122 @@ fn ask(
     Ok(ExitCode::SUCCESS)
 }
 
+/// The configured language model, or a clear error for a `--llm` without one.
+fn required_llm(config: &Config) -> anyhow::Result<Arc<crate::llm::Llm>> {
+    let Some(llm) = &config.llm else {
+        anyhow::bail!(
+            "--llm needs a language-model endpoint: set PONTE_LLM_BASE_URL (or --llm-base-url, \
+             or base_url in the [llm] section of the config file)"
+        );
+    };
+    Ok(Arc::new(crate::llm::Llm::new(llm.clone())))
+}
+
+/// `ponte ask --llm`: a grounded answer, streamed to stdout, then its sources.
+fn ask_llm(
+    llm: &crate::llm::Llm,
+    knowledge: &KnowledgeBase,
+    text: &str,
+    language: Language,
+    groups: &[String],
+    json: bool,
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    let articles = crate::llm::answer::permitted_articles(knowledge, text, language, groups)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let started = Instant::now();
+    let mut first_token_ms = None;
+    let mut print = |piece: &str| {
+        first_token_ms.get_or_insert_with(|| started.elapsed().as_millis());
+        if !json {
+            let mut stdout = std::io::stdout();
+            let _ = stdout.write_all(piece.as_bytes());
+            let _ = stdout.flush();
+        }
+    };
+    let answer = runtime.block_on(crate::llm::answer::compose(
+        llm, text, language, &articles, &mut print,
+    ));
+    let total_ms = started.elapsed().as_millis();
+    match answer {
+        Ok(answer) if json => println!(
+            "{}",
+            serde_json::json!({
+                "answer": answer,
+                "first_token_ms": first_token_ms,
+                "total_ms": total_ms,
+            })
+        ),
+        Ok(answer) => {
+            println!("\n{}:", crate::llm::answer::sources_heading(language));
+            for citation in &answer.citations {
+                println!(
+                    "  [{}] {} {}",
+                    citation.id,
+                    citation.title,
+                    citation.url.as_deref().unwrap_or_default()
+                );
+            }
+            println!(
+                "(first token {} ms, answer {total_ms} ms)",
+                first_token_ms.unwrap_or_default()
+            );
+        }
+        Err(error) => {
+            tracing::warn!(code = error.code(), %error, "no grounded answer");
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "answer": null, "error": error.code() })
+                );
+            } else {
+                println!("{}", crate::llm::answer::unavailable_notice(language));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn eval_retrieval(
+    config: &Config,
     articles: PathBuf,
     queries: PathBuf,
     json: bool,
     misses: bool,
+    llm: bool,
 ) -> anyhow::Result<ExitCode> {
+    let llm = if llm {
+        Some(required_llm(config)?)
+    } else {
+        None
+    };
     let mut reporter = Reporter::new();
     let mut started = false;
-    let report = eval::retrieval::evaluate_files(&articles, &queries, &mut |done, total| {
+    let mut progress = |_done: usize, total: usize| {
         if !started {
             reporter.phase("queries", total as u64);
             started = true;
         }
-        let _ = done;
         reporter.inc();
-    })?;
+    };
+    let (report, usage) = match llm {
+        Some(llm) => {
+            let (report, usage) =
+                eval::llm::evaluate_retrieval_files(llm, &articles, &queries, &mut progress)?;
+            (report, Some(usage))
+        }
+        None => (
+            eval::retrieval::evaluate_files(&articles, &queries, &mut progress)?,
+            None,
+        ),
+    };
     drop(reporter);
     print!("{}", report.render());
+    if let Some(usage) = usage {
+        print!("{}", usage.render());
+    }
     if misses {
         for miss in &report.misses {
             println!(

@@ -3,11 +3,13 @@
 //! flag, in that order of precedence (file < env < flag). Secrets never appear in `Debug`.
 
 use crate::auth::ConfiguredToken;
+use crate::llm::LlmConfig;
 use clap::{ArgMatches, Args, parser::ValueSource};
 use serde::Deserialize;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// Settings shared by every subcommand.
 #[derive(Args, Clone)]
@@ -61,6 +63,115 @@ pub struct GlobalArgs {
     /// 0 turns the limit off.
     #[arg(long, env = "PONTE_RATE_LIMIT", default_value_t = 100, global = true)]
     pub rate_limit: u32,
+    #[command(flatten)]
+    pub llm: LlmArgs,
+}
+
+/// The optional language-model endpoint (off unless a base URL is given).
+#[derive(Args, Clone, Default)]
+pub struct LlmArgs {
+    /// OpenAI-compatible API base (e.g. https://api.openai.com/v1, http://127.0.0.1:11434/v1).
+    #[arg(long, env = "PONTE_LLM_BASE_URL", global = true)]
+    pub llm_base_url: Option<String>,
+    /// API key of the endpoint (never logged).
+    #[arg(long, env = "PONTE_LLM_API_KEY", hide_env_values = true, global = true)]
+    pub llm_api_key: Option<String>,
+    /// Chat model for re-ranking and answers (default gpt-4o-mini).
+    #[arg(long, env = "PONTE_LLM_CHAT_MODEL", global = true)]
+    pub llm_chat_model: Option<String>,
+    /// Embedding model for hybrid retrieval (none: no embeddings).
+    #[arg(long, env = "PONTE_LLM_EMBED_MODEL", global = true)]
+    pub llm_embed_model: Option<String>,
+    /// Budget of a re-ranking call, in milliseconds (default 300).
+    #[arg(long, env = "PONTE_LLM_RERANK_BUDGET_MS", global = true)]
+    pub llm_rerank_budget_ms: Option<u64>,
+    /// Budget until an answer's first streamed token, in milliseconds (default 1500).
+    #[arg(long, env = "PONTE_LLM_FIRST_TOKEN_MS", global = true)]
+    pub llm_first_token_ms: Option<u64>,
+    /// Budget of a whole streamed answer, in milliseconds (default 20000).
+    #[arg(long, env = "PONTE_LLM_ANSWER_MS", global = true)]
+    pub llm_answer_ms: Option<u64>,
+    /// Timeout of one embeddings request, in milliseconds (default 30000).
+    #[arg(long, env = "PONTE_LLM_EMBED_TIMEOUT_MS", global = true)]
+    pub llm_embed_timeout_ms: Option<u64>,
+    /// Failures in a row that stop calls to the endpoint for a while (default 3).
+    #[arg(long, env = "PONTE_LLM_BREAKER_FAILURES", global = true)]
+    pub llm_breaker_failures: Option<u32>,
+    /// How long calls stay stopped, in milliseconds (default 30000).
+    #[arg(long, env = "PONTE_LLM_BREAKER_COOLDOWN_MS", global = true)]
+    pub llm_breaker_cooldown_ms: Option<u64>,
+}
+
+/// The `[llm]` section of the TOML file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LlmFile {
+    base_url: Option<String>,
+    api_key: Option<String>,
+    chat_model: Option<String>,
+    embed_model: Option<String>,
+    rerank_budget_ms: Option<u64>,
+    first_token_ms: Option<u64>,
+    answer_ms: Option<u64>,
+    embed_timeout_ms: Option<u64>,
+    breaker_failures: Option<u32>,
+    breaker_cooldown_ms: Option<u64>,
+}
+
+impl LlmArgs {
+    /// Flags and environment over the file; `None` without a base URL.
+    fn resolve(&self, file: LlmFile) -> Option<LlmConfig> {
+        let base_url = self
+            .llm_base_url
+            .clone()
+            .or(file.base_url)
+            .filter(|url| !url.trim().is_empty())?;
+        let mut config = LlmConfig::new(base_url);
+        config.api_key = self
+            .llm_api_key
+            .clone()
+            .or(file.api_key)
+            .filter(|key| !key.is_empty());
+        if let Some(model) = self.llm_chat_model.clone().or(file.chat_model) {
+            config.chat_model = model;
+        }
+        config.embed_model = self
+            .llm_embed_model
+            .clone()
+            .or(file.embed_model)
+            .filter(|model| !model.is_empty());
+        let millis = |given: Option<u64>, from_file: Option<u64>, default: Duration| {
+            given
+                .or(from_file)
+                .map(Duration::from_millis)
+                .unwrap_or(default)
+        };
+        config.rerank_budget = millis(
+            self.llm_rerank_budget_ms,
+            file.rerank_budget_ms,
+            config.rerank_budget,
+        );
+        config.first_token_budget = millis(
+            self.llm_first_token_ms,
+            file.first_token_ms,
+            config.first_token_budget,
+        );
+        config.answer_budget = millis(self.llm_answer_ms, file.answer_ms, config.answer_budget);
+        config.embed_timeout = millis(
+            self.llm_embed_timeout_ms,
+            file.embed_timeout_ms,
+            config.embed_timeout,
+        );
+        if let Some(failures) = self.llm_breaker_failures.or(file.breaker_failures) {
+            config.breaker_failures = failures;
+        }
+        config.breaker_cooldown = millis(
+            self.llm_breaker_cooldown_ms,
+            file.breaker_cooldown_ms,
+            config.breaker_cooldown,
+        );
+        Some(config)
+    }
 }
 
 /// The same settings as read from a TOML file; every key optional.
@@ -77,6 +188,7 @@ struct FileConfig {
     rate_limit: Option<u32>,
     #[serde(default)]
     tokens: Vec<ConfiguredToken>,
+    llm: Option<LlmFile>,
 }
 
 /// The resolved configuration.
@@ -92,6 +204,8 @@ pub struct Config {
     pub tokens: Vec<ConfiguredToken>,
     /// Sustained requests per second per token; 0 means unlimited.
     pub rate_limit: u32,
+    /// The language-model endpoint, when one is configured.
+    pub llm: Option<LlmConfig>,
 }
 
 /// A configuration file that could not be used.
@@ -151,6 +265,7 @@ impl Config {
                 Some(log) if defaulted("log") => log,
                 _ => args.log.clone(),
             },
+            llm: args.llm.resolve(file.llm.unwrap_or_default()),
             data_dir,
             database_url,
         })
@@ -234,6 +349,7 @@ impl fmt::Debug for Config {
                 &format_args!("[{} configured]", self.tokens.len()),
             )
             .field("rate_limit", &self.rate_limit)
+            .field("llm", &self.llm)
             .finish()
     }
 }

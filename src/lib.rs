@@ -15,6 +15,8 @@
 //! - [`knowledge`]: articles and activities, their sources and the tantivy index.
 //! - [`store`]: persistence behind the `Store` trait (SQLite with WAL and group commit).
 //! - [`parameters`]: the numbered chat parameters, defaults and validation.
+//! - [`llm`]: the optional language model (re-ranking, grounded answers, embeddings) on a
+//!   strict budget behind a circuit breaker.
 //! - [`orchestrator`]: the one place composing store, matcher and conversation machine.
 //! - [`chat`]: `ponte chat`, the assistant in a terminal.
 //! - [`eval`]: the evaluation engines behind `ponte eval`.
@@ -45,6 +47,7 @@ pub mod jobs;
 pub mod knowledge;
 pub mod lang;
 pub mod live;
+pub mod llm;
 pub mod loadgen;
 pub mod orchestrator;
 pub mod parameters;

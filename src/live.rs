@@ -29,7 +29,7 @@ use tokio::sync::broadcast::{self, error::RecvError};
 /// Slots per conversation channel. A lagging receiver recovers from the store, so this only
 /// trades memory (the channel allocates every slot up front, for every watched conversation)
 /// against store re-reads for a burst of messages.
-pub const CHANNEL_CAPACITY: usize = 32;
+pub const CHANNEL_CAPACITY: usize = 16;
 
 /// Page size of the store reads of a [`Feed`].
 const PAGE: u32 = 200;
@@ -49,10 +49,18 @@ pub enum Live {
     Signal(Arc<Signal>),
 }
 
+/// What a channel slot holds: a pointer, so that the slots every watched conversation
+/// allocates up front stay small (about 50 bytes each instead of a whole message).
+#[derive(Debug, Clone)]
+enum Slot {
+    Message(Arc<Message>),
+    Signal(Arc<Signal>),
+}
+
 /// One broadcast channel per watched conversation.
 #[derive(Debug, Default)]
 pub struct Hub {
-    channels: Mutex<HashMap<String, broadcast::Sender<Live>>>,
+    channels: Mutex<HashMap<String, broadcast::Sender<Slot>>>,
     /// Set by [`Hub::close`]: the server is stopping.
     closed: AtomicBool,
 }
@@ -66,7 +74,9 @@ impl Hub {
     pub fn publish(&self, message: &Message) {
         let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(sender) = channels.get(&message.conversation_id)
-            && sender.send(Live::Message(message.clone())).is_err()
+            && sender
+                .send(Slot::Message(Arc::new(message.clone())))
+                .is_err()
         {
             // Every receiver is gone.
             channels.remove(&message.conversation_id);
@@ -78,7 +88,7 @@ impl Hub {
         let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(sender) = channels.get(conversation_id)
             && sender
-                .send(Live::Signal(Arc::new(Signal { kind, data })))
+                .send(Slot::Signal(Arc::new(Signal { kind, data })))
                 .is_err()
         {
             channels.remove(conversation_id);
@@ -86,7 +96,7 @@ impl Hub {
     }
 
     /// A receiver of the messages published for `conversation_id` from now on.
-    pub fn subscribe(&self, conversation_id: &str) -> broadcast::Receiver<Live> {
+    fn subscribe(&self, conversation_id: &str) -> broadcast::Receiver<Slot> {
         let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
         if self.closed.load(Ordering::SeqCst) {
             // A receiver whose sender is already gone: its feed ends at once.
@@ -127,7 +137,7 @@ impl Hub {
 /// first from the store, then live. See the module documentation.
 pub struct Feed {
     store: Arc<dyn Store>,
-    receiver: broadcast::Receiver<Live>,
+    receiver: broadcast::Receiver<Slot>,
     conversation_id: String,
     /// The last `seq` handed out (or the `after` asked for).
     last: i64,
@@ -188,11 +198,11 @@ impl Feed {
                 continue;
             }
             match self.receiver.recv().await {
-                Ok(Live::Signal(signal)) => return Ok(Some(Live::Signal(signal))),
-                Ok(Live::Message(message)) if message.seq <= self.last => continue,
-                Ok(Live::Message(message)) if message.seq == self.last + 1 => {
+                Ok(Slot::Signal(signal)) => return Ok(Some(Live::Signal(signal))),
+                Ok(Slot::Message(message)) if message.seq <= self.last => continue,
+                Ok(Slot::Message(message)) if message.seq == self.last + 1 => {
                     self.last = message.seq;
-                    return Ok(Some(Live::Message(message)));
+                    return Ok(Some(Live::Message(Arc::unwrap_or_clone(message))));
                 }
                 // A gap (a message was missed) or an overflow: the store has them all.
                 Ok(_) | Err(RecvError::Lagged(_)) => self.caught_up = false,

@@ -12,4 +12,5 @@ mod durability;
 mod eval;
 mod knowledge;
 mod live;
+mod llm;
 mod store;

@@ -194,13 +194,7 @@ impl Matcher {
     /// Decides what `input` is about (blocking: searches the index).
     pub fn decide(&self, input: &MatchInput) -> Result<Decision, KnowledgeError> {
         let settings = self.settings;
-        let want_intents = !matches!(input.expecting, Expecting::HumanChat | Expecting::Nothing);
-        let (want_activities, want_articles) = match input.expecting {
-            Expecting::FreeText | Expecting::Choice => (true, true),
-            Expecting::ActivityName | Expecting::Description => (true, false),
-            Expecting::ArticleTitle => (false, true),
-            _ => (false, false),
-        };
+        let (want_intents, want_activities, want_articles) = wanted(input.expecting);
         let mut signals = Vec::new();
         let mut scored: Vec<(f32, Scored)> = Vec::new();
 
@@ -327,6 +321,82 @@ impl Matcher {
         })
     }
 
+    /// The candidates of `signals` that fell short of their threshold by at most `margin`,
+    /// best first, at most three, each checked again against what the requester may see:
+    /// what a re-ranker may still pick when the decision was a fallback (blocking: reads
+    /// articles from the index).
+    pub fn near_candidates(
+        &self,
+        signals: &[Signal],
+        input: &MatchInput,
+        margin: f32,
+    ) -> Result<Vec<Candidate>, KnowledgeError> {
+        let settings = self.settings;
+        let mut near: Vec<&Signal> = signals
+            .iter()
+            .filter(|signal| {
+                let threshold = if signal.candidate.starts_with(INTENT_PREFIX) {
+                    settings.intent_threshold
+                } else if signal.candidate.starts_with(ACTIVITY_PREFIX) {
+                    settings.activity_threshold
+                } else {
+                    settings.article_threshold
+                };
+                signal.confidence < threshold && signal.confidence >= threshold - margin
+            })
+            .collect();
+        let (want_intents, want_activities, want_articles) = wanted(input.expecting);
+        near.retain(|signal| {
+            if signal.candidate.starts_with(INTENT_PREFIX) {
+                want_intents
+            } else if signal.candidate.starts_with(ACTIVITY_PREFIX) {
+                want_activities
+            } else {
+                want_articles
+            }
+        });
+        near.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+        let mut candidates: Vec<Candidate> = Vec::new();
+        for signal in near {
+            if candidates.len() == 3 {
+                break;
+            }
+            let candidate = if let Some(name) = signal.candidate.strip_prefix(INTENT_PREFIX) {
+                super::intents::control_intent(name).map(|intent| Candidate::Intent { intent })
+            } else if let Some(id) = signal.candidate.strip_prefix(ACTIVITY_PREFIX) {
+                self.activities
+                    .get(id)
+                    .filter(|activity| activity.visibility.allows(input.groups))
+                    .and_then(|_| self.activity_hit(id, signal.confidence, input.language))
+                    .map(|activity| Candidate::Activity { activity })
+            } else if let Some(id) = signal.candidate.strip_prefix("article:") {
+                match self.knowledge.get(DocKind::Article, id)? {
+                    Some(Document::Article(article)) if article.visibility.allows(input.groups) => {
+                        Some(Candidate::Article {
+                            article: ArticleHit {
+                                id: article.id.clone(),
+                                title: article.title.clone(),
+                                summary: article.summary.clone(),
+                                url: article.url.clone().unwrap_or_default(),
+                                score: signal.confidence,
+                            },
+                        })
+                    }
+                    _ => None,
+                }
+            } else {
+                None
+            };
+            // The same candidate can come from the classifier and from the search.
+            if let Some(candidate) = candidate
+                && !candidates.contains(&candidate)
+            {
+                candidates.push(candidate);
+            }
+        }
+        Ok(candidates)
+    }
+
     fn activity_hit(&self, id: &str, confidence: f32, language: Language) -> Option<ActivityHit> {
         let activity = self.activities.get(id)?;
         Some(ActivityHit {
@@ -407,6 +477,19 @@ impl Matcher {
             },
         }
     }
+}
+
+/// Which kinds of candidate (intents, activities, articles) the conversation's current
+/// question admits.
+fn wanted(expecting: Expecting) -> (bool, bool, bool) {
+    let intents = !matches!(expecting, Expecting::HumanChat | Expecting::Nothing);
+    let (activities, articles) = match expecting {
+        Expecting::FreeText | Expecting::Choice => (true, true),
+        Expecting::ActivityName | Expecting::Description => (true, false),
+        Expecting::ArticleTitle => (false, true),
+        _ => (false, false),
+    };
+    (intents, activities, articles)
 }
 
 /// The file name (snake_case) of a control intent.

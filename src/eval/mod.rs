@@ -1,7 +1,9 @@
 //! The evaluation commands' engines (`ponte eval retrieval`, `ponte eval intents`): they
 //! read labelled data, run Ponte's own matching code on it and compute the metrics that
-//! DESIGN.md fixes, independent of how the CLI prints them.
+//! DESIGN.md fixes, independent of how the CLI prints them; `llm` runs them with the
+//! language model in the loop (`--llm`).
 
+pub mod llm;
 pub mod retrieval;
 
 /// The value at quantile `q` (0..=1) of already sorted samples (nearest rank).

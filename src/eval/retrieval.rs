@@ -5,7 +5,7 @@
 use super::quantile;
 use crate::knowledge::index::Generation;
 use crate::knowledge::ingest::{IngestError, read_jsonl_articles};
-use crate::knowledge::search::{SearchRequest, search};
+use crate::knowledge::search::{Hit, SearchRequest, search};
 use crate::knowledge::{DocKind, Document, KnowledgeError};
 use crate::lang::Language;
 use serde::{Deserialize, Serialize};
@@ -192,6 +192,17 @@ pub fn evaluate(
     queries: &[QueryRow],
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<RetrievalReport, KnowledgeError> {
+    evaluate_ranked(documents, queries, progress, &mut |_, hits| hits)
+}
+
+/// [`evaluate`] with `rerank` reordering each query's lexical hits (the `--llm` path); its
+/// time counts in the latency.
+pub fn evaluate_ranked(
+    documents: &[Document],
+    queries: &[QueryRow],
+    progress: &mut dyn FnMut(usize, usize),
+    rerank: &mut dyn FnMut(&SearchRequest, Vec<Hit>) -> Vec<Hit>,
+) -> Result<RetrievalReport, KnowledgeError> {
     let generation = Generation::in_memory(documents)?;
     let mut overall = Tally::default();
     let mut per_language: BTreeMap<String, Tally> = BTreeMap::new();
@@ -207,7 +218,7 @@ pub fn evaluate(
             .as_deref()
             .and_then(|tag| tag.parse::<Language>().ok());
         let started = Instant::now();
-        let hits = search(&generation, &request)?;
+        let hits = rerank(&request, search(&generation, &request)?);
         latencies.push(started.elapsed().as_micros() as u64);
         let rank = hits
             .iter()

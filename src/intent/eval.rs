@@ -330,21 +330,69 @@ fn percentile_us(sorted_nanos: &[u128], percent: usize) -> u64 {
     u64::try_from(nanos.div_ceil(1000)).unwrap_or(u64::MAX)
 }
 
-fn outcome(classifier: &Classifier, row: &LabeledRow, oos_train: bool) -> (Outcome, u128) {
+/// A second opinion on classifications the classifier hesitates on (`--llm`).
+pub trait Review {
+    /// `labels` are the classifier's best labels with their probabilities, most probable
+    /// first. Returns `Some(Some(label))` for the label chosen, `Some(None)` for "out of
+    /// scope", `None` to keep the classifier's answer.
+    fn review(&mut self, text: &str, labels: &[(String, f32)]) -> Option<Option<String>>;
+}
+
+/// Below this top probability, or with the runner-up this close, a row is reviewed.
+const HESITANT_BELOW: f32 = 0.9;
+const HESITANT_MARGIN: f32 = 0.1;
+
+fn outcome(
+    classifier: &Classifier,
+    row: &LabeledRow,
+    oos_train: bool,
+    review: &mut Option<&mut dyn Review>,
+) -> (Outcome, u128) {
     let started = Instant::now();
-    let prediction = classifier.classify(&row.text, 1);
-    let nanos = started.elapsed().as_nanos();
+    let prediction = classifier.classify(&row.text, if review.is_some() { 3 } else { 1 });
     let best = prediction
         .scored
         .first()
         .and_then(|scored| classifier.label(scored.label));
     let oos = row.is_oos();
-    let outcome = Outcome {
+    let mut outcome = Outcome {
         confidence: prediction.confidence,
         oos,
         correct: !oos && best == Some(row.intent.as_str()),
         forced_fallback: oos_train && best == Some(OOS_LABEL),
     };
+    let runner_up = prediction
+        .scored
+        .get(1)
+        .map(|s| s.probability)
+        .unwrap_or(0.0);
+    let hesitant = prediction.confidence < HESITANT_BELOW
+        || prediction.confidence - runner_up < HESITANT_MARGIN;
+    if let Some(reviewer) = review.as_deref_mut()
+        && hesitant
+    {
+        let labels: Vec<(String, f32)> = prediction
+            .scored
+            .iter()
+            .filter_map(|scored| {
+                let label = classifier.label(scored.label)?;
+                (label != OOS_LABEL).then(|| (label.to_string(), scored.probability))
+            })
+            .collect();
+        match reviewer.review(&row.text, &labels) {
+            Some(Some(label)) => {
+                outcome.confidence = 1.0;
+                outcome.correct = !oos && label == row.intent;
+                outcome.forced_fallback = false;
+            }
+            Some(None) => {
+                outcome.correct = false;
+                outcome.forced_fallback = true;
+            }
+            None => {}
+        }
+    }
+    let nanos = started.elapsed().as_nanos();
     (outcome, nanos)
 }
 
@@ -375,6 +423,20 @@ pub fn evaluate_with(
     options: &TrainOptions,
     progress: &mut dyn FnMut(&str),
 ) -> Result<IntentReport, IntentError> {
+    evaluate_reviewed(train, val, test, oos_train, options, progress, None)
+}
+
+/// [`evaluate_with`] where `review` gets a say on the rows the classifier hesitates on,
+/// validation and test alike; its time counts in the latency.
+pub fn evaluate_reviewed(
+    train: &[LabeledRow],
+    val: &[LabeledRow],
+    test: &[LabeledRow],
+    oos_train: bool,
+    options: &TrainOptions,
+    progress: &mut dyn FnMut(&str),
+    mut review: Option<&mut dyn Review>,
+) -> Result<IntentReport, IntentError> {
     let examples: Vec<Example> = train
         .iter()
         .filter(|row| oos_train || !row.is_oos())
@@ -395,7 +457,7 @@ pub fn evaluate_with(
     progress(&format!("scoring {} validation rows", val.len()));
     let val_outcomes: Vec<Outcome> = val
         .iter()
-        .map(|row| outcome(&classifier, row, oos_train).0)
+        .map(|row| outcome(&classifier, row, oos_train, &mut review).0)
         .collect();
     let threshold = pick_threshold(&val_outcomes);
     let val_in_scope = val.iter().filter(|row| !row.is_oos()).count();
@@ -406,7 +468,7 @@ pub fn evaluate_with(
     let mut nanos = Vec::with_capacity(test.len());
     let mut test_outcomes = Vec::with_capacity(test.len());
     for row in test {
-        let (test_outcome, elapsed) = outcome(&classifier, row, oos_train);
+        let (test_outcome, elapsed) = outcome(&classifier, row, oos_train, &mut review);
         test_outcomes.push(test_outcome);
         nanos.push(elapsed);
     }

@@ -17,7 +17,8 @@ mod sgd;
 use std::path::PathBuf;
 
 pub use eval::{
-    IntentReport, LabeledRow, OOS_LABEL, ReportCounts, evaluate, evaluate_with, read_jsonl,
+    IntentReport, LabeledRow, OOS_LABEL, ReportCounts, Review, evaluate, evaluate_reviewed,
+    evaluate_with, read_jsonl,
 };
 pub use features::FeatureOptions;
 pub use model::{Classifier, Example, Prediction, Scored, TrainOptions};

@@ -7,7 +7,7 @@
 //! Every message is published to the live [`Hub`] right after it is stored, under the
 //! conversation's lock, so live subscribers see each conversation's messages in `seq` order.
 
-use crate::assistant::{MatchInput, Matcher};
+use crate::assistant::Matcher;
 use crate::conversation::{
     self, ChatStatus, Effect, Event, Expecting, MachineError, TicketSummary, Understanding, texts,
 };
@@ -111,6 +111,8 @@ pub struct Orchestrator {
     /// once per message (another node's change is seen within that second; this node's at
     /// once, see [`Orchestrator::forget_parameters`]).
     parameters: Mutex<Option<(std::time::Instant, conversation::Params)>>,
+    /// The optional language model that re-ranks hesitant matches.
+    llm: Option<Arc<crate::llm::Llm>>,
 }
 
 /// How long read parameters are trusted.
@@ -139,7 +141,14 @@ impl Orchestrator {
             locks: Mutex::new(HashMap::new()),
             hub: Arc::new(Hub::new()),
             parameters: Mutex::new(None),
+            llm: None,
         }
+    }
+
+    /// Lets `llm` re-rank the matches the matcher hesitates on, within its budget.
+    pub fn with_llm(mut self, llm: Option<Arc<crate::llm::Llm>>) -> Self {
+        self.llm = llm;
+        self
     }
 
     /// Publishes to `hub` instead of the orchestrator's own.
@@ -506,19 +515,23 @@ impl Orchestrator {
         expecting: Expecting,
     ) -> Result<Understanding, ChatError> {
         let matcher = self.matcher();
-        let text = text.to_string();
-        let groups = groups.to_vec();
-        let decision = tokio::task::spawn_blocking(move || {
-            matcher.decide(&MatchInput {
-                text: &text,
-                language,
-                groups: &groups,
-                expecting,
-            })
+        let input = crate::llm::rerank::OwnedInput {
+            text: text.to_string(),
+            language,
+            groups: groups.to_vec(),
+            expecting,
+        };
+        let (decision, input) = {
+            let matcher = matcher.clone();
+            tokio::task::spawn_blocking(move || (matcher.decide(&input.as_input()), input))
+                .await
+                .map_err(|error| ChatError::Join(error.to_string()))?
+        };
+        let decision = decision?;
+        Ok(match &self.llm {
+            Some(llm) => crate::llm::rerank::refine(llm, &matcher, input, decision).await,
+            None => decision.understanding,
         })
-        .await
-        .map_err(|error| ChatError::Join(error.to_string()))??;
-        Ok(decision.understanding)
     }
 
     /// Stores the transition's state, performs its effects and feeds their results back,
