@@ -261,6 +261,7 @@ impl DeskBook {
                 routing,
                 pause_reasons,
                 close_reasons,
+                queues,
             } => {
                 if close_reasons.iter().any(|reason| reason.trim().is_empty())
                     || pause_reasons.iter().any(|reason| reason.trim().is_empty())
@@ -270,6 +271,7 @@ impl DeskBook {
                 self.desk.configure(
                     routing.clone(),
                     super::PauseReasons::new(pause_reasons.iter().cloned()),
+                    queues.clone(),
                 );
                 self.close_reasons = close_reasons.clone();
                 Ok(Applied::default())

@@ -370,9 +370,17 @@ impl Desk {
     }
 
     /// Replaces the routing modes and the pause reasons.
-    pub fn configure(&mut self, routing: RoutingConfig, pause_reasons: PauseReasons) {
+    pub fn configure(
+        &mut self,
+        routing: RoutingConfig,
+        pause_reasons: PauseReasons,
+        queues: Option<QueueMap>,
+    ) {
         self.state.config.routing = routing;
         self.state.config.pause_reasons = pause_reasons;
+        if let Some(queues) = queues {
+            self.state.config.queues = queues;
+        }
     }
 
     pub fn config(&self) -> &DeskConfig {

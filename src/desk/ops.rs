@@ -195,6 +195,10 @@ pub enum DeskOp {
         routing: super::RoutingConfig,
         pause_reasons: Vec<String>,
         close_reasons: Vec<String>,
+        /// Which channels share a queue (absent: unchanged). Chats already waiting keep
+        /// the queue they joined.
+        #[serde(default)]
+        queues: Option<super::QueueMap>,
     },
     UpsertPerson {
         person: Person,

@@ -239,6 +239,7 @@ async fn get_config(
             json!({
                 "routing": config.routing,
                 "pause_reasons": config.pause_reasons.0,
+                "queues": config.queues,
                 "close_reasons": book.close_reasons(),
             })
         })
@@ -252,11 +253,14 @@ struct ConfigBody {
     routing: RoutingConfig,
     pause_reasons: Vec<String>,
     close_reasons: Vec<String>,
+    /// Channel -> queue name; channels with the same queue pause together.
+    #[serde(default)]
+    queues: Option<crate::desk::QueueMap>,
 }
 
 /// Sets the routing modes and the reasons (admins).
 #[utoipa::path(put, path = "/api/desk/config", tag = "desk",
-    request_body(content = Object, description = "`{routing: {default, by_group}, pause_reasons, close_reasons}`"),
+    request_body(content = Object, description = "`{routing: {default, by_group}, pause_reasons, close_reasons, queues?: {channel: queue}}`"),
     responses((status = 200, description = "the configuration")))]
 async fn put_config(
     State(state): State<AppState>,
@@ -274,6 +278,7 @@ async fn put_config(
         routing: body.routing,
         pause_reasons: body.pause_reasons,
         close_reasons: body.close_reasons,
+        queues: body.queues,
     })
     .await?;
     get_config(State(state), Authenticated(identity)).await

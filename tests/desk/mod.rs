@@ -1120,3 +1120,50 @@ async fn the_desk_survives_a_restart_from_its_log() {
     assert_eq!(strip(&after), strip(&before));
     assert_eq!(after[0]["conversation_id"], second.as_str());
 }
+
+#[tokio::test]
+async fn pausing_a_channel_pauses_the_channels_sharing_its_queue() {
+    let desk = Desk::new().await;
+    desk.ok(
+        Method::PUT,
+        "/api/desk/config",
+        &desk.admin,
+        Some(json!({
+            "routing": { "default": "queue", "by_group": {} },
+            "pause_reasons": ["break"],
+            "close_reasons": ["resolved"],
+            "queues": { "web_chat": "front", "whatsapp": "front" },
+        })),
+    )
+    .await;
+    let ana = desk.attendant("ana", "Ana", 5).await;
+    desk.online(&ana).await;
+    desk.ok(
+        Method::PUT,
+        "/api/desk/presence",
+        &ana,
+        Some(json!({ "channel": "whatsapp", "state": "online" })),
+    )
+    .await;
+    let online = desk.ok(Method::GET, "/api/desk/presence", &ana, None).await;
+    assert_eq!(
+        (
+            online["channels_online"].as_u64(),
+            online["channels_enabled"].as_u64()
+        ),
+        (Some(2), Some(2))
+    );
+    let paused = desk
+        .ok(
+            Method::PUT,
+            "/api/desk/presence",
+            &ana,
+            Some(json!({ "channel": "web_chat", "state": "paused", "reason": "break" })),
+        )
+        .await;
+    assert_eq!(
+        paused["channels"]["whatsapp"]["state"], "paused",
+        "{paused}"
+    );
+    assert_eq!(paused["channels_online"], 0);
+}
