@@ -265,12 +265,12 @@ impl Attendance {
         op: &DeskOp,
         durable: bool,
     ) -> Result<Applied, AttendanceError> {
-        let text = serde_json::to_string(op).map_err(|error| corrupt(0, error))?;
         let mut inner = self.inner.lock().await;
         let applied = inner.book.apply(op)?;
         if !durable {
             return Ok(applied);
         }
+        let text = serde_json::to_string(op).map_err(|error| corrupt(0, error))?;
         match self.store.desk_append(&text).await {
             Ok(seq) => inner.last_seq = seq,
             Err(error) => {
@@ -540,6 +540,22 @@ impl DeskHooks for Attendance {
         };
         if let Err(error) = self.execute(op).await {
             tracing::warn!(conversation = %conversation.id, %error, "could not queue a handed-off chat");
+            return;
+        }
+        // The ticket the hand-off opened, so the attendance list finds the chat by it. The
+        // store keeps it on the conversation row (the outcome's copy predates it).
+        let ticket = match self.store.get_conversation(&conversation.id).await {
+            Ok(Some(stored)) => stored.ticket_number,
+            _ => None,
+        };
+        if let Some(number) = ticket {
+            let op = DeskOp::SetTicket {
+                conversation_id: conversation.id.clone(),
+                number,
+            };
+            if let Err(error) = self.execute(op).await {
+                tracing::warn!(conversation = %conversation.id, %error, "could not record the chat's ticket");
+            }
         }
     }
 

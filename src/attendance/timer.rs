@@ -121,7 +121,7 @@ pub(super) async fn finish_lost(
             request_key: Some(format!("lost:{conversation_id}")),
         })
         .await?;
-    if record.ticket.as_deref() != Some(ticket.number.as_str()) {
+    if record.lost_ticket.as_deref() != Some(ticket.number.as_str()) {
         attendance
             .execute_quietly(
                 &DeskOp::SetTicket {

@@ -92,7 +92,11 @@ pub struct ChatRecord {
     /// People who were responsible or participant and no longer are.
     pub former_participants: BTreeSet<PersonId>,
     pub tags: BTreeSet<String>,
+    /// The ticket the chat was opened with (by the hand-off).
     pub ticket: Option<String>,
+    /// The ticket opened because nobody took the chat in time.
+    #[serde(default)]
+    pub lost_ticket: Option<String>,
     pub close_reason: Option<String>,
     pub closing_message: Option<String>,
     pub closed_by: Option<PersonId>,

@@ -63,6 +63,7 @@ impl DeskBook {
             former_participants: Default::default(),
             tags: Default::default(),
             ticket: None,
+            lost_ticket: None,
             close_reason: None,
             closing_message: None,
             closed_by: None,
@@ -351,7 +352,13 @@ impl DeskBook {
     pub(super) fn set_ticket(&mut self, id: &str, number: &str) -> Result<(), DeskError> {
         self.record_or_err(id)?;
         if let Some(rec) = self.chats.get_mut(id) {
-            rec.ticket = Some(number.to_string());
+            // A lost chat's ticket is the one opened for losing it; before that, it is the
+            // ticket the chat came with.
+            if rec.state == ChatState::Lost {
+                rec.lost_ticket = Some(number.to_string());
+            } else {
+                rec.ticket = Some(number.to_string());
+            }
         }
         Ok(())
     }

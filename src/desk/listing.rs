@@ -68,7 +68,7 @@ impl DeskBook {
             && f.attendant.as_deref().is_none_or(|a| rec.is_member(a))
             && f.ticket
                 .as_deref()
-                .is_none_or(|t| rec.ticket.as_deref() == Some(t))
+                .is_none_or(|t| [&rec.ticket, &rec.lost_ticket].contains(&&Some(t.to_string())))
             && query.is_none_or(|q| match self.contacts.get(&rec.requester) {
                 Some(c) => contact_matches(c, q),
                 None => fold(&rec.requester).contains(q),
@@ -149,7 +149,7 @@ impl DeskBook {
     pub fn lost_without_ticket(&self) -> Vec<String> {
         self.chats
             .values()
-            .filter(|r| r.state == ChatState::Lost && r.ticket.is_none())
+            .filter(|r| r.state == ChatState::Lost && r.lost_ticket.is_none())
             .map(|r| r.conversation_id.clone())
             .collect()
     }

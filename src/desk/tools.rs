@@ -378,6 +378,20 @@ impl DeskBook {
     }
 
     /// Both are analysts and each linked the other.
+    /// Whether `person` may write in conversation `id` now: the responsible or a current
+    /// participant of a chat, or one of the two analysts of an internal chat. `None` when
+    /// the desk knows no such conversation.
+    pub fn may_write(&self, person: &str, id: &str) -> Option<bool> {
+        self.chats
+            .get(id)
+            .map(|record| record.is_member(person))
+            .or_else(|| {
+                self.analyst_chats
+                    .get(id)
+                    .map(|chat| chat.from == person || chat.to == person)
+            })
+    }
+
     pub fn may_chat(&self, a: &str, b: &str) -> bool {
         let analyst = |id: &str| {
             self.desk

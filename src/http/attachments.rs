@@ -93,14 +93,8 @@ async fn upload(
     let may = match &who {
         Who::Requester(_) => true,
         Who::Person(person) => {
-            desk.book(|book| {
-                book.record(&id)
-                    .is_some_and(|record| record.is_member(person))
-                    || book
-                        .analyst_chat(&id)
-                        .is_some_and(|chat| &chat.from == person || &chat.to == person)
-            })
-            .await
+            desk.book(|book| book.may_write(person, &id) == Some(true))
+                .await
         }
     };
     if !may {

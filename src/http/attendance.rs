@@ -143,6 +143,20 @@ async fn chat_view(desk: &Attendance, id: &str, viewer: &str) -> Value {
     .await
 }
 
+/// Runs the operation `make(caller, now_ms)` on chat `id` as the calling staff member and
+/// answers with the chat as they see it.
+async fn act_as(
+    state: &AppState,
+    identity: &Identity,
+    id: &str,
+    make: impl FnOnce(String, u64) -> DeskOp,
+) -> Result<axum::Json<Value>, ApiError> {
+    let desk = state.desk()?;
+    let person = staff_person(desk, identity).await?;
+    let op = make(person.clone(), desk.now_ms());
+    act(desk, op, id, &person).await
+}
+
 async fn act(
     desk: &Arc<Attendance>,
     op: DeskOp,
@@ -162,14 +176,12 @@ async fn capture(
     Authenticated(identity): Authenticated,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let desk = state.desk()?;
-    let person = staff_person(desk, &identity).await?;
-    let op = DeskOp::Capture {
+    act_as(&state, &identity, &id, |person, now_ms| DeskOp::Capture {
         conversation_id: id.clone(),
-        person: person.clone(),
-        now_ms: desk.now_ms(),
-    };
-    act(desk, op, &id, &person).await
+        person,
+        now_ms,
+    })
+    .await
 }
 
 /// The chosen or offered person cannot take the chat: it is offered to someone else.
@@ -181,14 +193,12 @@ async fn decline(
     Authenticated(identity): Authenticated,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let desk = state.desk()?;
-    let person = staff_person(desk, &identity).await?;
-    let op = DeskOp::Decline {
+    act_as(&state, &identity, &id, |person, now_ms| DeskOp::Decline {
         conversation_id: id.clone(),
-        person: person.clone(),
-        now_ms: desk.now_ms(),
-    };
-    act(desk, op, &id, &person).await
+        person,
+        now_ms,
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -208,15 +218,13 @@ async fn transfer(
     Path(id): Path<String>,
     Json(body): Json<ToBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let desk = state.desk()?;
-    let person = staff_person(desk, &identity).await?;
-    let op = DeskOp::Transfer {
+    act_as(&state, &identity, &id, |person, now_ms| DeskOp::Transfer {
         conversation_id: id.clone(),
-        from: person.clone(),
+        from: person,
         to: body.to,
-        now_ms: desk.now_ms(),
-    };
-    act(desk, op, &id, &person).await
+        now_ms,
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -272,14 +280,12 @@ async fn leave(
     Authenticated(identity): Authenticated,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let desk = state.desk()?;
-    let person = staff_person(desk, &identity).await?;
-    let op = DeskOp::Leave {
+    act_as(&state, &identity, &id, |person, now_ms| DeskOp::Leave {
         conversation_id: id.clone(),
-        person: person.clone(),
-        now_ms: desk.now_ms(),
-    };
-    act(desk, op, &id, &person).await
+        person,
+        now_ms,
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -300,8 +306,7 @@ async fn close(
     Path(id): Path<String>,
     Json(body): Json<CloseBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let desk = state.desk()?;
-    let person = staff_person(desk, &identity).await?;
+    identity.require(super::desk::STAFF)?;
     if body
         .closing_message
         .as_ref()
@@ -311,14 +316,14 @@ async fn close(
             "the closing message is longer than {MAX_TEXT_CHARS} characters"
         )));
     }
-    let op = DeskOp::Close {
+    act_as(&state, &identity, &id, |person, now_ms| DeskOp::Close {
         conversation_id: id.clone(),
-        by: person.clone(),
+        by: person,
         reason: body.reason,
         closing_message: body.closing_message,
-        now_ms: desk.now_ms(),
-    };
-    act(desk, op, &id, &person).await
+        now_ms,
+    })
+    .await
 }
 
 /// Reopens a closed chat: straight to the caller when they have room, else to the queue.
@@ -330,14 +335,12 @@ async fn reopen(
     Authenticated(identity): Authenticated,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let desk = state.desk()?;
-    let person = staff_person(desk, &identity).await?;
-    let op = DeskOp::Reopen {
+    act_as(&state, &identity, &id, |person, now_ms| DeskOp::Reopen {
         conversation_id: id.clone(),
-        by: person.clone(),
-        now_ms: desk.now_ms(),
-    };
-    act(desk, op, &id, &person).await
+        by: person,
+        now_ms,
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -357,14 +360,12 @@ async fn add_tag(
     Path(id): Path<String>,
     Json(body): Json<TagBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let desk = state.desk()?;
-    let person = staff_person(desk, &identity).await?;
-    let op = DeskOp::Tag {
+    act_as(&state, &identity, &id, |person, _| DeskOp::Tag {
         conversation_id: id.clone(),
         tag: body.tag,
-        by: person.clone(),
-    };
-    act(desk, op, &id, &person).await
+        by: person,
+    })
+    .await
 }
 
 /// Removes a tag.
@@ -376,14 +377,12 @@ async fn remove_tag(
     Authenticated(identity): Authenticated,
     Path((id, tag)): Path<(String, String)>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let desk = state.desk()?;
-    let person = staff_person(desk, &identity).await?;
-    let op = DeskOp::Untag {
+    act_as(&state, &identity, &id, |person, _| DeskOp::Untag {
         conversation_id: id.clone(),
         tag,
-        by: person.clone(),
-    };
-    act(desk, op, &id, &person).await
+        by: person,
+    })
+    .await
 }
 
 /// Marks the chat read for the caller (clears its unread marker).
@@ -395,14 +394,12 @@ async fn mark_read(
     Authenticated(identity): Authenticated,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let desk = state.desk()?;
-    let person = staff_person(desk, &identity).await?;
-    let op = DeskOp::MarkRead {
+    act_as(&state, &identity, &id, |person, now_ms| DeskOp::MarkRead {
         conversation_id: id.clone(),
-        person: person.clone(),
-        now_ms: desk.now_ms(),
-    };
-    act(desk, op, &id, &person).await
+        person,
+        now_ms,
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -491,17 +488,7 @@ async fn write(
 ) -> Result<axum::Json<Value>, ApiError> {
     let desk = state.desk()?;
     let person = staff_person(desk, &identity).await?;
-    let writer = desk
-        .book(|book| {
-            book.record(&id)
-                .map(|record| record.is_member(&person))
-                .or_else(|| {
-                    book.analyst_chat(&id)
-                        .map(|chat| chat.from == person || chat.to == person)
-                })
-        })
-        .await;
-    match writer {
+    match desk.book(|book| book.may_write(&person, &id)).await {
         Some(true) => {}
         Some(false) => {
             return Err(ApiError::Forbidden(

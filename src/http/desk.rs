@@ -670,12 +670,6 @@ async fn delete_macro(
     Ok(axum::Json(json!({ "deleted": id })))
 }
 
-#[derive(Debug, Deserialize)]
-struct TokenQuery {
-    #[allow(dead_code)]
-    token: Option<String>,
-}
-
 /// WebSocket of desk events for staff: every desk operation (`{"type":"desk","op":...}`)
 /// and unread markers (`{"type":"unread","conversation_id":...}`). The token may come in
 /// `?token=`.
@@ -685,7 +679,6 @@ struct TokenQuery {
 async fn staff_live(
     State(state): State<AppState>,
     super::live::LiveAuth(identity): super::live::LiveAuth,
-    Query(_): Query<TokenQuery>,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     let desk = state.desk()?;

@@ -228,16 +228,33 @@ impl Orchestrator {
         channel: Channel,
         language: Language,
     ) -> Result<Outcome, ChatError> {
+        let opened = Event::Opened {
+            language,
+            requester: requester.id.clone(),
+        };
+        self.start(
+            requester,
+            channel,
+            language,
+            opened,
+            ConversationStatus::Bot,
+        )
+        .await
+    }
+
+    /// Creates a conversation whose machine starts with `first` (an opening event) and
+    /// runs it.
+    async fn start(
+        &self,
+        requester: &Requester,
+        channel: Channel,
+        language: Language,
+        first: Event,
+        status: ConversationStatus,
+    ) -> Result<Outcome, ChatError> {
         let params = self.params().await?;
-        let machine = conversation::Conversation::new();
-        let transition = machine
-            .step(
-                &params,
-                Event::Opened {
-                    language,
-                    requester: requester.id.clone(),
-                },
-            )
+        let transition = conversation::Conversation::new()
+            .step(&params, first)
             .map_err(|error| machine_error(error, language))?;
         let envelope = Envelope {
             machine: conversation::Conversation::new(),
@@ -250,7 +267,7 @@ impl Orchestrator {
                 channel,
                 requester_id: requester.id.clone(),
                 language: language.tag().to_string(),
-                status: ConversationStatus::Bot,
+                status,
                 queue_group: None,
                 machine_state: to_json(&envelope)?,
             })

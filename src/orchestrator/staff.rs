@@ -5,10 +5,7 @@
 //! a close, an outbound conversation and an analysts' internal conversation. Each goes
 //! through the same write-ahead path as the requester's inputs.
 
-use super::{
-    ChatError, Envelope, Orchestrator, Outcome, Requester, envelope_of, machine_error, new_id,
-    to_json,
-};
+use super::{ChatError, Orchestrator, Outcome, Requester, envelope_of, machine_error, new_id};
 use crate::conversation::{self, Event, MachineError};
 use crate::lang::Language;
 use crate::store::{self, Channel, ConversationStatus, NewConversation, NewMessage, SenderKind};
@@ -232,38 +229,19 @@ impl Orchestrator {
         attendant_name: &str,
     ) -> Result<Outcome, ChatError> {
         self.refuse_blocked(&requester.id).await?;
-        let params = self.params().await?;
-        let machine = conversation::Conversation::new();
-        let transition = machine
-            .step(
-                &params,
-                Event::OutboundOpened {
-                    language,
-                    requester: requester.id.clone(),
-                    attendant: attendant_name.to_string(),
-                },
-            )
-            .map_err(|error| machine_error(error, language))?;
-        let envelope = Envelope {
-            machine: conversation::Conversation::new(),
-            groups: requester.groups.clone(),
+        let opened = Event::OutboundOpened {
+            language,
+            requester: requester.id.clone(),
+            attendant: attendant_name.to_string(),
         };
-        let record = self
-            .store
-            .create_conversation(NewConversation {
-                id: new_id(),
-                channel,
-                requester_id: requester.id.clone(),
-                language: language.tag().to_string(),
-                status: ConversationStatus::Chat,
-                queue_group: None,
-                machine_state: to_json(&envelope)?,
-            })
-            .await?;
-        let lock = self.lock_for(&record.id);
-        let _guard = lock.lock().await;
-        self.carry_out(record, Vec::new(), envelope, transition, &params)
-            .await
+        self.start(
+            requester,
+            channel,
+            language,
+            opened,
+            ConversationStatus::Chat,
+        )
+        .await
     }
 
     /// Opens an internal conversation between two analysts: no machine, no assistant.

@@ -63,7 +63,7 @@ async fn a_chat_nobody_takes_in_time_is_lost_once_with_a_ticket() {
     assert!(lost_tickets(&desk, "taken").await.is_empty());
     let lost = desk.chats(&ana, "?state=lost").await;
     assert_eq!(lost.len(), 1);
-    assert_eq!(lost[0]["ticket"], tickets[0].number.as_str());
+    assert_eq!(lost[0]["lost_ticket"], tickets[0].number.as_str());
     // The requester was told the ticket number, and the conversation is over.
     let transcript = desk.transcript(&requester, &id).await;
     assert!(
@@ -114,7 +114,10 @@ async fn the_timer_survives_a_restart_and_fires_once() {
         .book(|book| book.record(&id).cloned())
         .await
         .unwrap();
-    assert_eq!(record.ticket.as_deref(), Some(tickets[0].number.as_str()));
+    assert_eq!(
+        record.lost_ticket.as_deref(),
+        Some(tickets[0].number.as_str())
+    );
 }
 
 #[tokio::test]

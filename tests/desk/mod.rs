@@ -672,14 +672,14 @@ async fn working_a_chat_transfer_invite_tags_unread_and_close_with_a_reason() {
         (StatusCode::CONFLICT, "conversation_finished")
     );
     assert_eq!(desk.chats(&ana, "?state=closed").await.len(), 1);
-    // Search the attendance list by ticket number.
-    let ticket = closed["ticket"].as_str().map(str::to_string);
-    if let Some(ticket) = ticket {
-        assert_eq!(
-            desk.chats(&ana, &format!("?ticket={ticket}")).await.len(),
-            1
-        );
-    }
+    // Search the attendance list by the ticket the hand-off opened.
+    let ticket = closed["ticket"]
+        .as_str()
+        .expect("the chat knows its ticket");
+    let found = desk.chats(&ana, &format!("?ticket={ticket}")).await;
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["conversation_id"], id.as_str());
+    assert!(desk.chats(&ana, "?ticket=T-999999").await.is_empty());
 }
 
 #[tokio::test]
