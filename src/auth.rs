@@ -168,6 +168,8 @@ pub fn token_hash_hex(token: &str) -> String {
 #[derive(Debug, Default)]
 pub struct TokenStore {
     tokens: Mutex<HashMap<Hash, Identity>>,
+    /// Signs the widget's anonymous guests; absent when guest chat is off.
+    guests: std::sync::OnceLock<crate::guest::GuestKey>,
 }
 
 impl TokenStore {
@@ -256,6 +258,14 @@ impl TokenStore {
     /// The identity of `token`, if it is known. Compares against every stored hash in
     /// constant time.
     pub fn verify(&self, token: &str) -> Option<Identity> {
+        if token.starts_with(crate::guest::PREFIX) {
+            let subject = self.guests.get()?.verify(token)?;
+            return Some(Identity {
+                role: Role::Requester,
+                subject,
+                groups: Vec::new(),
+            });
+        }
         let presented = hash(token);
         let tokens = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
         // The map is keyed by the SHA-256 of the token, so a lookup's timing can only tell
@@ -263,6 +273,20 @@ impl TokenStore {
         // same. Lookups stay O(1) however many requesters hold tokens.
         let (stored, identity) = tokens.get_key_value(&presented)?;
         constant_time_eq(stored, &presented).then(|| identity.clone())
+    }
+
+    /// Lets the widget start guest chats signed with `key`.
+    pub fn allow_guests(&self, key: crate::guest::GuestKey) {
+        let _ = self.guests.set(key);
+    }
+
+    /// A new guest requester `(token, subject)`, or `None` when guest chat is off.
+    pub fn issue_guest(&self) -> Option<Result<(String, String), ApiError>> {
+        let key = self.guests.get()?;
+        Some(
+            key.issue()
+                .map_err(|error| ApiError::Internal(format!("no randomness for a guest: {error}"))),
+        )
     }
 
     /// How many tokens are known.

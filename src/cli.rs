@@ -592,6 +592,12 @@ fn serve(config: Config) -> anyhow::Result<ExitCode> {
             )?;
             tracing::info!("registered the admin token from PONTE_ADMIN_TOKEN");
         }
+        if config.guest_chat {
+            let path = config.data_dir.join("guest.key");
+            let key = crate::guest::GuestKey::load_or_create(&path)
+                .with_context(|| format!("reading the guest key {}", path.display()))?;
+            auth.allow_guests(key);
+        }
         let loaded = auth.load(&config.tokens)?;
         if loaded > 0 {
             tracing::info!(tokens = loaded, "registered the configured tokens");

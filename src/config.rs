@@ -63,6 +63,10 @@ pub struct GlobalArgs {
     /// 0 turns the limit off.
     #[arg(long, env = "PONTE_RATE_LIMIT", default_value_t = 100, global = true)]
     pub rate_limit: u32,
+    /// Whether the portal widget may start anonymous guest chats (`POST /api/widget/session`);
+    /// a portal that signs its users in passes their requester token instead.
+    #[arg(long, env = "PONTE_GUEST_CHAT", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub guest_chat: bool,
     #[command(flatten)]
     pub llm: LlmArgs,
 }
@@ -186,6 +190,7 @@ struct FileConfig {
     log: Option<String>,
     tokens_file: Option<PathBuf>,
     rate_limit: Option<u32>,
+    guest_chat: Option<bool>,
     #[serde(default)]
     tokens: Vec<ConfiguredToken>,
     llm: Option<LlmFile>,
@@ -204,6 +209,8 @@ pub struct Config {
     pub tokens: Vec<ConfiguredToken>,
     /// Sustained requests per second per token; 0 means unlimited.
     pub rate_limit: u32,
+    /// Whether anonymous guests may chat through the widget.
+    pub guest_chat: bool,
     /// The language-model endpoint, when one is configured.
     pub llm: Option<LlmConfig>,
 }
@@ -250,6 +257,10 @@ impl Config {
             rate_limit: match file.rate_limit {
                 Some(limit) if defaulted("rate_limit") => limit,
                 _ => args.rate_limit,
+            },
+            guest_chat: match file.guest_chat {
+                Some(allowed) if defaulted("guest_chat") => allowed,
+                _ => args.guest_chat,
             },
             knowledge_dir: pick(
                 "knowledge_dir",
@@ -349,6 +360,7 @@ impl fmt::Debug for Config {
                 &format_args!("[{} configured]", self.tokens.len()),
             )
             .field("rate_limit", &self.rate_limit)
+            .field("guest_chat", &self.guest_chat)
             .field("llm", &self.llm)
             .finish()
     }

@@ -48,6 +48,8 @@ pub enum ApiError {
     Desk(crate::desk::DeskError),
     #[error("this contact is blocked; new messages are not accepted")]
     ContactBlocked,
+    #[error("guest chat is off on this server: the portal must sign the requester in")]
+    GuestChatDisabled,
     #[error("too many requests for this token; retry after {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error("the request body is larger than the limit")]
@@ -114,6 +116,7 @@ impl ApiError {
             NotFound { .. } => (StatusCode::NOT_FOUND, "not_found", "invalid_request"),
             Desk(error) => (desk_status(error.code()), error.code(), "invalid_request"),
             ContactBlocked => (StatusCode::FORBIDDEN, "contact_blocked", "auth"),
+            GuestChatDisabled => (StatusCode::FORBIDDEN, "guest_chat_disabled", "auth"),
             RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "rate_limit"),
             PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,

@@ -31,10 +31,15 @@ pub struct FileError {
     pub reason: String,
 }
 
-impl From<&IngestError> for FileError {
-    fn from(error: &IngestError) -> Self {
+impl FileError {
+    /// `error` with its file named relative to the sources' `root`, as documents name
+    /// theirs: a client learns nothing of the server's directories.
+    fn new(error: &IngestError, root: Option<&std::path::Path>) -> Self {
+        let file = root
+            .and_then(|root| error.file.strip_prefix(root).ok())
+            .unwrap_or(&error.file);
         FileError {
-            file: error.file.display().to_string(),
+            file: file.display().to_string(),
             line: error.line,
             reason: error.reason.clone(),
         }
@@ -143,6 +148,8 @@ impl ReindexJobs {
 }
 
 fn run(knowledge: &KnowledgeBase, job: &Mutex<JobStatus>) {
+    let root = knowledge.sources().map(|sources| sources.root.clone());
+    let describe = |error: &IngestError| FileError::new(error, root.as_deref());
     let update = |change: &mut dyn FnMut(&mut JobStatus)| {
         change(&mut job.lock().unwrap_or_else(|p| p.into_inner()));
     };
@@ -165,7 +172,7 @@ fn run(knowledge: &KnowledgeBase, job: &Mutex<JobStatus>) {
                 status.articles = Some(report.articles);
                 status.activities = Some(report.activities);
                 status.generation = Some(report.generation.clone());
-                status.errors = report.skipped.iter().map(FileError::from).collect();
+                status.errors = report.skipped.iter().map(describe).collect();
             }
             Err(error) => {
                 status.state = JobState::Failed;
@@ -176,7 +183,7 @@ fn run(knowledge: &KnowledgeBase, job: &Mutex<JobStatus>) {
                     if let Some(sources) = knowledge.sources()
                         && let Ok(scan) = sources.scan(&mut |_| {})
                     {
-                        status.errors = scan.errors.iter().map(FileError::from).collect();
+                        status.errors = scan.errors.iter().map(describe).collect();
                     }
                 }
             }

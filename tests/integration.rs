@@ -14,3 +14,4 @@ mod knowledge;
 mod live;
 mod llm;
 mod store;
+mod web;

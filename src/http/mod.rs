@@ -14,6 +14,7 @@ pub mod desk;
 pub mod health;
 pub mod knowledge;
 pub mod live;
+pub mod widget;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -46,6 +47,7 @@ fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(admin::router())
         .merge(desk::router())
         .merge(attendance::router())
+        .merge(widget::router())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
     let files = attachments::router()
         .layer(axum::extract::DefaultBodyLimit::disable())
@@ -104,8 +106,10 @@ pub fn router(state: AppState) -> Router {
                 }
             }),
         )
+        .merge(crate::pages::router())
         .fallback(|| async { ApiError::UnknownRoute })
         .with_state(state)
+        .layer(cors())
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
@@ -122,6 +126,18 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .layer(SetSensitiveRequestHeadersLayer::new([AUTHORIZATION]))
+}
+
+/// Cross-origin calls: a portal on another origin embeds the widget, which calls the API
+/// with a bearer token. No cookies are involved, so any origin may call; what it may do is
+/// decided by the token.
+fn cors() -> tower_http::cors::CorsLayer {
+    use axum::http::{Method, header};
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::Any)
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .max_age(Duration::from_secs(3600))
 }
 
 /// Query parameters whose values never reach a log line.

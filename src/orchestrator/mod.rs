@@ -610,10 +610,18 @@ impl Orchestrator {
                 match effect {
                     Effect::Say(reply) => {
                         let body = texts::render_text(reply.text_key, &reply.args, language);
-                        let payload = json!({
+                        let mut payload = json!({
                             "text_key": reply.text_key,
                             "options": offers_json(&reply.options, language),
                         });
+                        // A reply about a ticket names it, for the client's ticket display.
+                        if let Some((_, number)) = reply
+                            .args
+                            .iter()
+                            .find(|(arg, _)| *arg == texts::Arg::Ticket)
+                        {
+                            payload["ticket"] = json!(number);
+                        }
                         let message = self.say(&outcome.conversation.id, body, payload).await?;
                         outcome.messages.push(message);
                     }

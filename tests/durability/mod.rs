@@ -17,7 +17,7 @@ const ADMIN: &str = "durability-admin-token";
 /// Per conversation, the client ids whose posts were acknowledged, with their seq, in order.
 type Acknowledged = HashMap<String, Vec<(String, i64)>>;
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -44,7 +44,7 @@ fn start(data_dir: &Path, port: u16) -> Child {
 
 /// One HTTP/1.1 request on its own connection; `None` when the server is unreachable or
 /// the connection broke before a full answer (as when it is killed).
-async fn http(
+pub async fn http(
     port: u16,
     method: &str,
     path: &str,
@@ -82,7 +82,7 @@ async fn http(
     Some((status, json))
 }
 
-async fn wait_ready(port: u16) {
+pub async fn wait_ready(port: u16) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
         if let Some((200, _)) = http(port, "GET", "/health", "", None).await {

@@ -1,0 +1,161 @@
+//! Anonymous guests of the portal widget. A visitor who is not signed in to the portal
+//! still gets a requester identity of their own, `guest-<random>`, that sees public
+//! knowledge only. Its token is `g1.<subject>.<HMAC-SHA256(key, subject) in hex>`: the server
+//! stores nothing per guest, and a guest keeps their conversation across server restarts
+//! because the key lives in the data directory (`guest.key`, created on first start, readable
+//! by its owner only).
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use std::path::Path;
+
+/// What every guest token starts with.
+pub const PREFIX: &str = "g1.";
+/// What every guest subject starts with.
+pub const SUBJECT_PREFIX: &str = "guest-";
+
+/// The secret that signs guest tokens.
+#[derive(Clone)]
+pub struct GuestKey([u8; 32]);
+
+impl std::fmt::Debug for GuestKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("GuestKey(***)")
+    }
+}
+
+impl GuestKey {
+    /// A fresh random key.
+    pub fn random() -> std::io::Result<GuestKey> {
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).map_err(std::io::Error::other)?;
+        Ok(GuestKey(key))
+    }
+
+    /// The key kept at `path`, created there (mode 0600) when absent. A file that does not
+    /// hold 64 hex digits is an error, never silently replaced: that would sign every guest
+    /// out.
+    pub fn load_or_create(path: &Path) -> std::io::Result<GuestKey> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => parse(text.trim()).map(GuestKey).ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("{} does not hold 64 hex digits", path.display()),
+                )
+            }),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                let key = GuestKey::random()?;
+                write_private(path, &hex(&key.0))?;
+                Ok(key)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// A new guest: `(token, subject)`.
+    pub fn issue(&self) -> std::io::Result<(String, String)> {
+        let mut id = [0u8; 12];
+        getrandom::fill(&mut id).map_err(std::io::Error::other)?;
+        let subject = format!("{SUBJECT_PREFIX}{}", hex(&id));
+        Ok((self.token_for(&subject), subject))
+    }
+
+    fn token_for(&self, subject: &str) -> String {
+        format!(
+            "{PREFIX}{subject}.{}",
+            hex(&self.mac(subject).finalize().into_bytes())
+        )
+    }
+
+    fn mac(&self, subject: &str) -> Hmac<Sha256> {
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes keys of any length");
+        mac.update(PREFIX.as_bytes());
+        mac.update(subject.as_bytes());
+        mac
+    }
+
+    /// The subject of a genuine guest token (compared in constant time), else `None`.
+    pub fn verify(&self, token: &str) -> Option<String> {
+        let rest = token.strip_prefix(PREFIX)?;
+        let (subject, signature) = rest.rsplit_once('.')?;
+        if !subject.starts_with(SUBJECT_PREFIX) || subject.len() > 64 {
+            return None;
+        }
+        let signature = parse_bytes(signature)?;
+        self.mac(subject)
+            .verify_slice(&signature)
+            .ok()
+            .map(|()| subject.to_string())
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+fn parse_bytes(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) || !text.is_ascii() {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|index| u8::from_str_radix(&text[index..index + 2], 16).ok())
+        .collect()
+}
+
+fn parse(text: &str) -> Option<[u8; 32]> {
+    parse_bytes(text)?.try_into().ok()
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_guest_token_verifies_only_with_its_own_key_and_subject() {
+        let key = GuestKey::random().unwrap();
+        let (token, subject) = key.issue().unwrap();
+        assert!(subject.starts_with(SUBJECT_PREFIX));
+        assert_eq!(key.verify(&token).as_deref(), Some(subject.as_str()));
+        let other = GuestKey::random().unwrap();
+        assert_eq!(other.verify(&token), None);
+        // Another subject with this signature, or a flipped digit, is refused.
+        let (_, signature) = token.rsplit_once('.').unwrap();
+        assert_eq!(key.verify(&format!("{PREFIX}guest-000.{signature}")), None);
+        let mut flipped = token.clone();
+        let last = flipped.pop().unwrap();
+        flipped.push(if last == '0' { '1' } else { '0' });
+        assert_eq!(key.verify(&flipped), None);
+        assert_eq!(key.verify("g1.guest-x"), None);
+        assert_eq!(key.verify("g1.admin.00"), None);
+    }
+
+    #[test]
+    fn the_key_survives_a_restart_and_a_broken_key_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("guest.key");
+        let first = GuestKey::load_or_create(&path).unwrap();
+        let (token, subject) = first.issue().unwrap();
+        let again = GuestKey::load_or_create(&path).unwrap();
+        assert_eq!(again.verify(&token), Some(subject));
+        std::fs::write(&path, "not hex").unwrap();
+        let error = GuestKey::load_or_create(&path).unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::InvalidData);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "not hex");
+    }
+}
