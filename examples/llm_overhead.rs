@@ -5,8 +5,10 @@
 //!
 //! For every hesitant text of the bundled base (a "which one?" question or a fallback with
 //! candidates near the threshold) it times the lexical decision alone and the decision
-//! plus re-ranking; then a grounded answer (time to first token and to the end) and the
-//! embeddings of the bundled base plus one query.
+//! plus re-ranking; then a grounded answer (time to first token and to the end), the
+//! embeddings of the bundled base plus one query, live search lexical versus hybrid, and a
+//! grounded answer in a live conversation (to the first `answer_delta` a feed receives and
+//! to the stored answer).
 //!
 //! ```text
 //! cargo run --release --example llm_overhead -- [--rounds N (20)]
@@ -64,7 +66,7 @@ async fn main() -> anyhow::Result<()> {
     let mut config = LlmConfig::new(standin.base_url.clone());
     config.embed_model = Some("stand-in-embed".to_string());
     config.breaker_failures = u32::MAX;
-    let llm = Llm::new(config);
+    let llm = Arc::new(Llm::new(config));
 
     // Hesitant texts: every article title's first word and every activity example, kept
     // when the matcher hesitates on them.
@@ -86,6 +88,7 @@ async fn main() -> anyhow::Result<()> {
             texts.push((word.to_string(), article.language));
         }
     }
+    let queries = texts.clone();
     let mut hesitant = Vec::new();
     for (text, language) in texts {
         let input = MatchInput {
@@ -186,5 +189,85 @@ async fn main() -> anyhow::Result<()> {
         query.push(started.elapsed().as_micros() as u64);
     }
     summary("query embedding + nearest", query);
+
+    // Live search, lexical versus hybrid (the same request through both, the lexical one
+    // off the async threads as the API runs it): every activity example and article
+    // title's first word as a query.
+    let hybrid = ponte::llm::hybrid::Hybrid::new(llm.clone(), knowledge.clone())
+        .expect("an embedding model is configured");
+    hybrid.sync().await?;
+    let mut lexical_search = Vec::new();
+    let mut hybrid_search = Vec::new();
+    for _ in 0..rounds {
+        for (text, language) in &queries {
+            let mut request = ponte::knowledge::SearchRequest::new(text.clone());
+            request.language = Some(*language);
+            let started = Instant::now();
+            let searched = knowledge.clone();
+            let lexical_request = request.clone();
+            tokio::task::spawn_blocking(move || searched.search(&lexical_request)).await??;
+            lexical_search.push(started.elapsed().as_micros() as u64);
+            let started = Instant::now();
+            hybrid.search(request).await?;
+            hybrid_search.push(started.elapsed().as_micros() as u64);
+        }
+    }
+    println!("{} search queries", queries.len());
+    summary("search, lexical", lexical_search);
+    summary("search, hybrid (loopback)", hybrid_search);
+
+    // A grounded answer in a live conversation: from the question to the first
+    // `answer_delta` a feed receives, and to the stored answer.
+    let data = tempfile::tempdir()?;
+    let url = format!("sqlite://{}", data.path().join("ponte.db").display());
+    let store = ponte::store::open(&url, Default::default()).await?;
+    let chat = ponte::orchestrator::Orchestrator::new(store, knowledge.clone(), matcher.clone());
+    let answers = ponte::llm::answer::LiveAnswers {
+        llm: llm.clone(),
+        knowledge: knowledge.clone(),
+        hybrid: None,
+        store: chat.store().clone(),
+        hub: chat.hub().clone(),
+    };
+    let who = ponte::orchestrator::Requester {
+        id: "bench".to_string(),
+        groups: Vec::new(),
+    };
+    let mut first_delta = Vec::new();
+    let mut stored = Vec::new();
+    for _ in 0..rounds {
+        let opened = chat
+            .open(&who, ponte::store::Channel::Web, Language::En)
+            .await?;
+        let id = opened.conversation.id.clone();
+        let seen = opened.messages.last().map(|m| m.seq).unwrap_or(0);
+        let mut feed = ponte::live::Feed::new(chat.hub(), chat.store().clone(), &id, seen);
+        let question = ponte::llm::answer::Question {
+            conversation_id: id,
+            text: "I forgot my password".to_string(),
+            language: Language::En,
+            groups: Vec::new(),
+        };
+        let started = Instant::now();
+        let answering = {
+            let answers = answers.clone();
+            tokio::spawn(async move { answers.answer(&question, None, &mut |_| {}).await })
+        };
+        let mut first = None;
+        loop {
+            match feed.next_live().await? {
+                Some(ponte::live::Live::Signal(_)) => {
+                    first.get_or_insert_with(|| started.elapsed().as_micros() as u64);
+                }
+                Some(ponte::live::Live::Message(_)) => break,
+                None => anyhow::bail!("the feed ended"),
+            }
+        }
+        stored.push(started.elapsed().as_micros() as u64);
+        first_delta.extend(first);
+        answering.await??;
+    }
+    summary("live answer, first answer_delta", first_delta);
+    summary("live answer, stored", stored);
     Ok(())
 }

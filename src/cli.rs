@@ -569,7 +569,8 @@ fn serve(config: Config) -> anyhow::Result<ExitCode> {
     let knowledge = Arc::new(open_knowledge(&config)?);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
-        let orchestrator = assemble(&config, knowledge.clone()).await?;
+        // Served conversations get streamed grounded answers when a model is configured.
+        let orchestrator = assemble(&config, knowledge.clone(), true).await?;
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
@@ -610,7 +611,8 @@ fn serve(config: Config) -> anyhow::Result<ExitCode> {
         .await?;
         let state = AppState::new(knowledge, Some(orchestrator.clone()), auth)
             .with_rate_limit(crate::ratelimit::RateLimit::per_second(config.rate_limit))
-            .with_attendance(desk);
+            .with_attendance(desk)
+            .with_hybrid(orchestrator.hybrid().cloned());
         server::run(listener, state, shutdown::signal()).await?;
         orchestrator.store().close().await;
         anyhow::Ok(())
@@ -622,6 +624,7 @@ fn serve(config: Config) -> anyhow::Result<ExitCode> {
 pub async fn assemble(
     config: &Config,
     knowledge: Arc<KnowledgeBase>,
+    grounded_answers: bool,
 ) -> anyhow::Result<Arc<crate::orchestrator::Orchestrator>> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
@@ -639,13 +642,18 @@ pub async fn assemble(
         crate::assistant::Matcher::build(&intents, matcher_knowledge, Default::default())
     })
     .await??;
+    let llm = config
+        .llm
+        .clone()
+        .map(|llm| Arc::new(crate::llm::Llm::new(llm)));
+    let hybrid = llm
+        .clone()
+        .and_then(|llm| crate::llm::hybrid::Hybrid::new(llm, knowledge.clone()).map(Arc::new));
     let orchestrator = Arc::new(
-        crate::orchestrator::Orchestrator::new(store, knowledge, Arc::new(matcher)).with_llm(
-            config
-                .llm
-                .clone()
-                .map(|llm| Arc::new(crate::llm::Llm::new(llm))),
-        ),
+        crate::orchestrator::Orchestrator::new(store, knowledge, Arc::new(matcher))
+            .with_llm(llm)
+            .with_grounded_answers(grounded_answers)
+            .with_hybrid(hybrid),
     );
     let resumed = orchestrator.resume_pending().await?;
     if resumed > 0 {
@@ -663,7 +671,8 @@ fn chat(
     let knowledge = Arc::new(open_knowledge(&config)?);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
-        let orchestrator = assemble(&config, knowledge).await?;
+        // The terminal chat prints each input's replies; it does not follow a live feed.
+        let orchestrator = assemble(&config, knowledge, false).await?;
         let requester = crate::orchestrator::Requester {
             id: requester,
             groups: groups.into_iter().filter(|g| !g.is_empty()).collect(),

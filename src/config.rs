@@ -98,6 +98,9 @@ pub struct LlmArgs {
     /// Timeout of one embeddings request, in milliseconds (default 30000).
     #[arg(long, env = "PONTE_LLM_EMBED_TIMEOUT_MS", global = true)]
     pub llm_embed_timeout_ms: Option<u64>,
+    /// Budget of the query embedding in a hybrid search, in milliseconds (default 150).
+    #[arg(long, env = "PONTE_LLM_HYBRID_BUDGET_MS", global = true)]
+    pub llm_hybrid_budget_ms: Option<u64>,
     /// Failures in a row that stop calls to the endpoint for a while (default 3).
     #[arg(long, env = "PONTE_LLM_BREAKER_FAILURES", global = true)]
     pub llm_breaker_failures: Option<u32>,
@@ -118,6 +121,7 @@ struct LlmFile {
     first_token_ms: Option<u64>,
     answer_ms: Option<u64>,
     embed_timeout_ms: Option<u64>,
+    hybrid_budget_ms: Option<u64>,
     breaker_failures: Option<u32>,
     breaker_cooldown_ms: Option<u64>,
 }
@@ -165,6 +169,11 @@ impl LlmArgs {
             self.llm_embed_timeout_ms,
             file.embed_timeout_ms,
             config.embed_timeout,
+        );
+        config.hybrid_budget = millis(
+            self.llm_hybrid_budget_ms,
+            file.hybrid_budget_ms,
+            config.hybrid_budget,
         );
         if let Some(failures) = self.llm_breaker_failures.or(file.breaker_failures) {
             config.breaker_failures = failures;

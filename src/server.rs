@@ -1,5 +1,6 @@
 //! Running the HTTP server: takes a bound listener and a shutdown future (so tests bind
-//! port 0 and stop it themselves), runs the background workers, and stops in order:
+//! port 0 and stop it themselves), runs the background workers (index refresh, lost-chat
+//! timer, embeddings kept in step for hybrid search), and stops in order:
 //! workers first, then the live feeds (WebSocket and SSE streams end), then the HTTP server,
 //! which drains in-flight requests.
 
@@ -26,6 +27,10 @@ pub async fn run(
         .attendance
         .clone()
         .map(|desk| tokio::spawn(crate::attendance::timer::run(desk, stop_rx.clone())));
+    let embeddings = state
+        .hybrid
+        .clone()
+        .map(|hybrid| tokio::spawn(keep_embeddings(hybrid, stop_rx.clone())));
     let hub = state.orchestrator.as_ref().map(|chat| chat.hub().clone());
     let app = http::router(state);
     let mut http_stop_rx = stop_rx;
@@ -46,8 +51,31 @@ pub async fn run(
     if let Some(timer) = lost_chats {
         let _ = timer.await;
     }
+    if let Some(embeddings) = embeddings {
+        let _ = embeddings.await;
+    }
     tracing::info!("server stopped");
     result
+}
+
+/// Keeps the hybrid search's embeddings in step with the served documents: at start (new
+/// or changed documents since `embeddings.json` was written), after a reindex, an upsert or
+/// a delete. Each sync sends only what changed; search stays lexical for the rest.
+async fn keep_embeddings(
+    hybrid: std::sync::Arc<crate::llm::hybrid::Hybrid>,
+    mut stop_rx: watch::Receiver<bool>,
+) {
+    let mut ticker = tokio::time::interval(INDEX_REFRESH_EVERY);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stop_rx.wait_for(|stop| *stop) => return,
+        }
+        tokio::select! {
+            _ = hybrid.sync_if_stale() => {}
+            _ = stop_rx.wait_for(|stop| *stop) => return,
+        }
+    }
 }
 
 async fn refresh_index(state: AppState, mut stop_rx: watch::Receiver<bool>) {

@@ -5,6 +5,7 @@ use crate::attendance::Attendance;
 use crate::auth::TokenStore;
 use crate::jobs::ReindexJobs;
 use crate::knowledge::KnowledgeBase;
+use crate::llm::hybrid::Hybrid;
 use crate::orchestrator::Orchestrator;
 use crate::ratelimit::RateLimit;
 use std::sync::Arc;
@@ -23,6 +24,9 @@ pub struct AppState {
     pub reindex_jobs: Arc<ReindexJobs>,
     /// The human desk; absent where there is no conversation engine.
     pub attendance: Option<Arc<Attendance>>,
+    /// Hybrid retrieval (lexical and embeddings) for search, when an embedding model is
+    /// configured; kept in step with the documents by the server's refresh worker.
+    pub hybrid: Option<Arc<Hybrid>>,
 }
 
 impl AppState {
@@ -39,7 +43,14 @@ impl AppState {
             rate_limit: Arc::new(RateLimit::unlimited()),
             reindex_jobs: Arc::new(ReindexJobs::default()),
             attendance: None,
+            hybrid: None,
         }
+    }
+
+    /// The same state searching with `hybrid` retrieval.
+    pub fn with_hybrid(mut self, hybrid: Option<Arc<Hybrid>>) -> Self {
+        self.hybrid = hybrid;
+        self
     }
 
     /// The same state with the human desk.

@@ -3,6 +3,7 @@
 //! and activities and running a full reindex in the background.
 //!
 //! An anonymous caller (no `Authorization` header) is an outsider: only public documents.
+//! With an embedding model configured, search is hybrid (see [`crate::llm::hybrid`]).
 //! A written document goes to its source file first and then to the serving index, so the
 //! next full rebuild keeps it; the matcher retrains on the changed catalogue shortly after.
 
@@ -67,7 +68,8 @@ fn groups_of(identity: Option<&Identity>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Ranked articles and activities the caller may read.
+/// Ranked articles and activities the caller may read (fused with the nearest by embedding
+/// when hybrid retrieval is configured; the lexical ranking when the embedding is late).
 #[utoipa::path(get, path = "/api/knowledge/search", tag = "knowledge", params(SearchParams),
     responses((status = 200, description = "`{query, hits}`"),
               (status = 400, description = "`empty_text` or `bad_request`"),
@@ -91,8 +93,13 @@ async fn search(
     request.kind = params.kind;
     request.limit = params.limit.unwrap_or(10).clamp(1, 50);
     request.groups = groups_of(identity.as_ref());
-    let knowledge = state.knowledge.clone();
-    let hits = tokio::task::spawn_blocking(move || knowledge.search(&request)).await??;
+    let hits = match &state.hybrid {
+        Some(hybrid) => hybrid.search(request).await?,
+        None => {
+            let knowledge = state.knowledge.clone();
+            tokio::task::spawn_blocking(move || knowledge.search(&request)).await??
+        }
+    };
     Ok(axum::Json(SearchResponse { query: text, hits }))
 }
 

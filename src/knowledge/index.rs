@@ -351,6 +351,11 @@ impl KnowledgeBase {
         self.generation().get(kind, id)
     }
 
+    /// The data directory holding the generations (none for an in-memory base).
+    pub fn root(&self) -> Option<&Path> {
+        self.root.as_deref()
+    }
+
     pub fn sources(&self) -> Option<&Sources> {
         self.sources.as_ref()
     }

@@ -105,6 +105,10 @@ pub struct Hit {
     pub lexical: f32,
     /// Similarity of the query to the title, 0..1.
     pub title_similarity: f32,
+    /// Cosine similarity of the query's embedding to the document's, when a hybrid search
+    /// (see `crate::llm::hybrid`) found it among the nearest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub semantic: Option<f32>,
     /// The full document, when the request asked for it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub document: Option<Document>,
@@ -280,6 +284,7 @@ pub fn search(
             score,
             lexical,
             title_similarity: similarity,
+            semantic: None,
             document,
         });
     }

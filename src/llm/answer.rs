@@ -6,6 +6,11 @@
 //! stream before the requester sees it; an answer left citing nothing is refused.
 //! The first token must come within the first-token budget, the whole answer within the
 //! answer budget; otherwise the caller keeps the plain list of articles.
+//!
+//! In a live conversation ([`LiveAnswers`]) the answer comes after the assistant's own
+//! reply, never before or instead of it: its pieces go out as `answer_delta` signals to the
+//! conversation's feeds, the finished answer as a stored message with the same
+//! `answer_id`, and a failure after pieces went out as an `answer_abandoned` signal.
 
 use super::{Llm, LlmError, Prompt};
 use crate::knowledge::{Article, DocKind, Document, KnowledgeBase, KnowledgeError, SearchRequest};
@@ -264,17 +269,197 @@ pub enum AnswerError {
     Knowledge(#[from] KnowledgeError),
     #[error("background task failed: {0}")]
     Join(String),
+    #[error("no article the requester may read is near the question")]
+    NoArticle,
+    #[error("the conversation left the assistant before the answer was complete")]
+    ConversationMoved,
 }
 
-/// Answers `question` in the requester's conversation: streams the shown text to
-/// `on_text` as it is written and, once complete, stores it as an assistant message (with
-/// its citations in the payload, `"event": "grounded_answer"`) published to the live feeds.
-/// The articles are those `requester`'s groups may read. On any failure nothing is stored
-/// and the conversation goes on as it was.
+/// Hub signal carrying one streamed piece: `{"answer_id", "text"}`.
+pub const DELTA_SIGNAL: &str = "answer_delta";
+/// Hub signal telling a client to drop the pieces of an answer that failed: `{"answer_id"}`.
+pub const ABANDONED_SIGNAL: &str = "answer_abandoned";
+
+/// Shortest time between two `answer_delta` signals of one answer: pieces arriving
+/// meanwhile travel together.
+const DELTA_EVERY: std::time::Duration = std::time::Duration::from_millis(25);
+
+/// A question to answer in a conversation, and who asked it.
+#[derive(Debug, Clone)]
+pub struct Question {
+    pub conversation_id: String,
+    pub text: String,
+    pub language: Language,
+    /// The requester's groups: only articles they may read are given to the model.
+    pub groups: Vec<String>,
+}
+
+/// What a grounded answer in a live conversation draws on and where it goes: cheap
+/// handles, cloned into the task that streams it.
+#[derive(Clone)]
+pub struct LiveAnswers {
+    pub llm: std::sync::Arc<Llm>,
+    pub knowledge: std::sync::Arc<KnowledgeBase>,
+    /// Hybrid retrieval of the articles, when an embedding model is configured.
+    pub hybrid: Option<std::sync::Arc<super::hybrid::Hybrid>>,
+    pub store: std::sync::Arc<dyn crate::store::Store>,
+    pub hub: std::sync::Arc<crate::live::Hub>,
+}
+
+impl LiveAnswers {
+    /// The top articles for `question` its requester may read: hybrid when configured
+    /// (within its budget), lexical otherwise, and checked once more.
+    pub async fn articles(&self, question: &Question) -> Result<Vec<Article>, AnswerError> {
+        let articles = match &self.hybrid {
+            Some(hybrid) => {
+                let mut request = SearchRequest::new(question.text.clone());
+                request.groups = question.groups.clone();
+                request.language = Some(question.language);
+                request.kind = Some(DocKind::Article);
+                request.limit = MAX_ARTICLES;
+                hybrid
+                    .search(request)
+                    .await?
+                    .into_iter()
+                    .filter_map(|hit| match hit.document {
+                        Some(Document::Article(article)) => Some(article),
+                        _ => None,
+                    })
+                    .collect()
+            }
+            None => {
+                let knowledge = self.knowledge.clone();
+                let (text, language, groups) = (
+                    question.text.clone(),
+                    question.language,
+                    question.groups.clone(),
+                );
+                tokio::task::spawn_blocking(move || {
+                    permitted_articles(&knowledge, &text, language, &groups)
+                })
+                .await
+                .map_err(|error| AnswerError::Join(error.to_string()))??
+            }
+        };
+        Ok(only_permitted(articles, &question.groups))
+    }
+
+    /// Answers `question` in its conversation, live. Each piece shown goes to `on_text`
+    /// and, as an [`DELTA_SIGNAL`] signal, to whoever follows the conversation; the
+    /// finished answer is stored as an assistant message (payload `"event":
+    /// "grounded_answer"`, the same `answer_id`, the citations) and published, so a client
+    /// replaces the streamed pieces by it. When the answer fails after pieces went out, an
+    /// [`ABANDONED_SIGNAL`] tells clients to drop them. `lock` is the conversation's: held
+    /// only while the answer is stored and published, so that stays in `seq` order with
+    /// the orchestrator's messages. An answer that ends after the conversation left the
+    /// assistant (handed to a person, finished) is dropped.
+    pub async fn answer(
+        &self,
+        question: &Question,
+        lock: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+        on_text: &mut (dyn FnMut(&str) + Send),
+    ) -> Result<crate::store::Message, AnswerError> {
+        let articles = self.articles(question).await?;
+        if articles.is_empty() {
+            return Err(AnswerError::NoArticle);
+        }
+        let answer_id = crate::orchestrator::new_id();
+        let conversation_id = question.conversation_id.as_str();
+        // Pieces go to the hub from a forwarder that merges those arriving together, so a
+        // fast model sends a few frames rather than one per token (a feed that falls
+        // behind the hub's small per-conversation channel would lose signals).
+        let (piece_tx, mut piece_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let composing = async move {
+            // `piece_tx` goes when this ends: the forwarder then sends the rest and stops.
+            let mut forward = |piece: &str| {
+                on_text(piece);
+                let _ = piece_tx.send(piece.to_string());
+            };
+            compose(
+                &self.llm,
+                &question.text,
+                question.language,
+                &articles,
+                &mut forward,
+            )
+            .await
+        };
+        let forwarding = async {
+            let mut shown_any = false;
+            while let Some(mut text) = piece_rx.recv().await {
+                while let Ok(more) = piece_rx.try_recv() {
+                    text.push_str(&more);
+                }
+                shown_any = true;
+                self.hub.signal(
+                    conversation_id,
+                    DELTA_SIGNAL,
+                    serde_json::json!({ "answer_id": answer_id, "text": text }),
+                );
+                tokio::time::sleep(DELTA_EVERY).await;
+            }
+            shown_any
+        };
+        let (composed, shown_any) = tokio::join!(composing, forwarding);
+        let abandon = |error: AnswerError| {
+            if shown_any {
+                self.hub.signal(
+                    conversation_id,
+                    ABANDONED_SIGNAL,
+                    serde_json::json!({ "answer_id": answer_id }),
+                );
+            }
+            Err(error)
+        };
+        let answer = match composed {
+            Ok(answer) => answer,
+            Err(error) => return abandon(error.into()),
+        };
+        let _guard = match &lock {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        };
+        let still_with_assistant = match self.store.get_conversation(conversation_id).await {
+            Ok(conversation) => conversation.is_some_and(|conversation| {
+                conversation.status == crate::store::ConversationStatus::Bot
+            }),
+            Err(error) => return abandon(crate::orchestrator::ChatError::from(error).into()),
+        };
+        if !still_with_assistant {
+            return abandon(AnswerError::ConversationMoved);
+        }
+        let appended = self
+            .store
+            .append_message(crate::store::NewMessage {
+                conversation_id: conversation_id.to_string(),
+                sender_kind: crate::store::SenderKind::Assistant,
+                sender_id: None,
+                body: answer.text.clone(),
+                payload: Some(serde_json::json!({
+                    "event": "grounded_answer",
+                    "answer_id": answer_id,
+                    "citations": answer.citations,
+                })),
+                client_message_id: None,
+            })
+            .await;
+        let message = match appended {
+            Ok(appended) => appended.message,
+            Err(error) => return abandon(crate::orchestrator::ChatError::from(error).into()),
+        };
+        self.hub.publish(&message);
+        Ok(message)
+    }
+}
+
+/// Answers `question` in the requester's conversation (see [`LiveAnswers::answer`]): the
+/// pieces go to `on_text` and to the conversation's live feeds as they are written, the
+/// finished answer is stored and published. The articles are those `requester`'s groups
+/// may read. On any failure nothing is stored and the conversation goes on as it was.
 pub async fn answer_in_conversation(
     orchestrator: &crate::orchestrator::Orchestrator,
     knowledge: std::sync::Arc<KnowledgeBase>,
-    llm: &Llm,
+    llm: &std::sync::Arc<Llm>,
     requester: &crate::orchestrator::Requester,
     conversation_id: &str,
     question: &str,
@@ -283,33 +468,21 @@ pub async fn answer_in_conversation(
     let conversation = orchestrator
         .conversation(requester, conversation_id)
         .await?;
-    let language = conversation.language.parse().unwrap_or(Language::PtBr);
-    let groups = requester.groups.clone();
-    let text = question.to_string();
-    let articles = tokio::task::spawn_blocking(move || {
-        permitted_articles(&knowledge, &text, language, &groups)
-    })
-    .await
-    .map_err(|error| AnswerError::Join(error.to_string()))??;
-    let answer = compose(llm, question, language, &articles, on_text).await?;
-    let message = orchestrator
-        .store()
-        .append_message(crate::store::NewMessage {
-            conversation_id: conversation.id.clone(),
-            sender_kind: crate::store::SenderKind::Assistant,
-            sender_id: None,
-            body: answer.text.clone(),
-            payload: Some(serde_json::json!({
-                "event": "grounded_answer",
-                "citations": answer.citations,
-            })),
-            client_message_id: None,
-        })
-        .await
-        .map_err(crate::orchestrator::ChatError::from)?
-        .message;
-    orchestrator.hub().publish(&message);
-    Ok(message)
+    let answers = LiveAnswers {
+        llm: llm.clone(),
+        knowledge,
+        hybrid: orchestrator.hybrid().cloned(),
+        store: orchestrator.store().clone(),
+        hub: orchestrator.hub().clone(),
+    };
+    let question = Question {
+        conversation_id: conversation.id.clone(),
+        text: question.to_string(),
+        language: conversation.language.parse().unwrap_or(Language::PtBr),
+        groups: requester.groups.clone(),
+    };
+    let lock = orchestrator.conversation_lock(&conversation.id);
+    answers.answer(&question, Some(lock), on_text).await
 }
 
 #[cfg(test)]

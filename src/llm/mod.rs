@@ -11,6 +11,7 @@
 pub mod answer;
 pub mod breaker;
 pub mod embed;
+pub mod hybrid;
 pub mod rerank;
 
 use async_openai::Client;
@@ -33,6 +34,8 @@ pub const DEFAULT_FIRST_TOKEN_MS: u64 = 1_500;
 pub const DEFAULT_ANSWER_MS: u64 = 20_000;
 /// Default budget of one embeddings request.
 pub const DEFAULT_EMBED_TIMEOUT_MS: u64 = 30_000;
+/// Default budget of the query embedding in a hybrid search.
+pub const DEFAULT_HYBRID_BUDGET_MS: u64 = 150;
 /// Default failures in a row that open the breaker.
 pub const DEFAULT_BREAKER_FAILURES: u32 = 3;
 /// Default time the open breaker refuses calls.
@@ -53,6 +56,9 @@ pub struct LlmConfig {
     pub first_token_budget: Duration,
     pub answer_budget: Duration,
     pub embed_timeout: Duration,
+    /// How long a live search waits for its query's embedding before it keeps the lexical
+    /// ranking alone.
+    pub hybrid_budget: Duration,
     pub breaker_failures: u32,
     pub breaker_cooldown: Duration,
 }
@@ -69,6 +75,7 @@ impl LlmConfig {
             first_token_budget: Duration::from_millis(DEFAULT_FIRST_TOKEN_MS),
             answer_budget: Duration::from_millis(DEFAULT_ANSWER_MS),
             embed_timeout: Duration::from_millis(DEFAULT_EMBED_TIMEOUT_MS),
+            hybrid_budget: Duration::from_millis(DEFAULT_HYBRID_BUDGET_MS),
             breaker_failures: DEFAULT_BREAKER_FAILURES,
             breaker_cooldown: Duration::from_millis(DEFAULT_BREAKER_COOLDOWN_MS),
         }
@@ -86,6 +93,7 @@ impl fmt::Debug for LlmConfig {
             .field("first_token_budget", &self.first_token_budget)
             .field("answer_budget", &self.answer_budget)
             .field("embed_timeout", &self.embed_timeout)
+            .field("hybrid_budget", &self.hybrid_budget)
             .field("breaker_failures", &self.breaker_failures)
             .field("breaker_cooldown", &self.breaker_cooldown)
             .finish()

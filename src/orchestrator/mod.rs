@@ -6,6 +6,9 @@
 //! Inputs to one conversation are serialised; different conversations run in parallel.
 //! Every message is published to the live [`Hub`] right after it is stored, under the
 //! conversation's lock, so live subscribers see each conversation's messages in `seq` order.
+//! With a language model and grounded answers on, a requester's question is followed, once
+//! its reply is published and the lock released, by an answer streamed in the background
+//! (see [`crate::llm::answer::LiveAnswers`]).
 
 use crate::assistant::Matcher;
 use crate::conversation::{
@@ -113,6 +116,10 @@ pub struct Orchestrator {
     parameters: Mutex<Option<(std::time::Instant, conversation::Params)>>,
     /// The optional language model that re-ranks hesitant matches.
     llm: Option<Arc<crate::llm::Llm>>,
+    /// Whether the language model also answers questions from the articles, streamed.
+    grounded_answers: bool,
+    /// Hybrid retrieval for those answers, when an embedding model is configured.
+    hybrid: Option<Arc<crate::llm::hybrid::Hybrid>>,
 }
 
 /// How long read parameters are trusted.
@@ -142,6 +149,8 @@ impl Orchestrator {
             hub: Arc::new(Hub::new()),
             parameters: Mutex::new(None),
             llm: None,
+            grounded_answers: false,
+            hybrid: None,
         }
     }
 
@@ -149,6 +158,32 @@ impl Orchestrator {
     pub fn with_llm(mut self, llm: Option<Arc<crate::llm::Llm>>) -> Self {
         self.llm = llm;
         self
+    }
+
+    /// With a language model (see [`Orchestrator::with_llm`]), follows the assistant's reply
+    /// to a question (articles listed, or nothing found) with an answer grounded in the
+    /// articles the requester may read, streamed to the conversation's live feeds (see
+    /// [`crate::llm::answer::LiveAnswers`]). The reply itself is never held for it.
+    pub fn with_grounded_answers(mut self, on: bool) -> Self {
+        self.grounded_answers = on;
+        self
+    }
+
+    /// Finds the articles of grounded answers by hybrid retrieval.
+    pub fn with_hybrid(mut self, hybrid: Option<Arc<crate::llm::hybrid::Hybrid>>) -> Self {
+        self.hybrid = hybrid;
+        self
+    }
+
+    /// The hybrid retrieval grounded answers use, if any.
+    pub fn hybrid(&self) -> Option<&Arc<crate::llm::hybrid::Hybrid>> {
+        self.hybrid.as_ref()
+    }
+
+    /// The lock that serialises a conversation's inputs (and keeps its messages published
+    /// in `seq` order): for work that stores a message outside an input, such as an answer.
+    pub fn conversation_lock(&self, conversation_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        self.lock_for(conversation_id)
     }
 
     /// Publishes to `hub` instead of the orchestrator's own.
@@ -287,11 +322,44 @@ impl Orchestrator {
         client_message_id: Option<String>,
     ) -> Result<Outcome, ChatError> {
         self.refuse_blocked(&requester.id).await?;
-        let outcome = self
+        let (outcome, question) = self
             .post_inner(requester, conversation_id, text, client_message_id)
             .await?;
         self.after_input(&outcome).await;
+        if let Some(question) = question {
+            self.spawn_answer(question);
+        }
         Ok(outcome)
+    }
+
+    /// Streams a grounded answer to `question` in the background, after the input's lock
+    /// was released: the assistant's own reply is already stored and published.
+    fn spawn_answer(&self, question: crate::llm::answer::Question) {
+        let Some(llm) = self.llm.clone().filter(|_| self.grounded_answers) else {
+            return;
+        };
+        let answers = crate::llm::answer::LiveAnswers {
+            llm,
+            knowledge: self.knowledge.clone(),
+            hybrid: self.hybrid.clone(),
+            store: self.store.clone(),
+            hub: self.hub.clone(),
+        };
+        let lock = self.lock_for(&question.conversation_id);
+        tokio::spawn(async move {
+            match answers.answer(&question, Some(lock), &mut |_| {}).await {
+                Ok(message) => tracing::debug!(
+                    conversation = %question.conversation_id,
+                    seq = message.seq,
+                    "grounded answer stored"
+                ),
+                Err(error) => tracing::info!(
+                    conversation = %question.conversation_id,
+                    %error,
+                    "no grounded answer; the assistant's reply stands"
+                ),
+            }
+        });
     }
 
     async fn post_inner(
@@ -300,7 +368,7 @@ impl Orchestrator {
         conversation_id: &str,
         text: &str,
         client_message_id: Option<String>,
-    ) -> Result<Outcome, ChatError> {
+    ) -> Result<(Outcome, Option<crate::llm::answer::Question>), ChatError> {
         let lock = self.lock_for(conversation_id);
         let _guard = lock.lock().await;
         let (record, envelope) = self.load(requester, conversation_id).await?;
@@ -312,12 +380,15 @@ impl Orchestrator {
                 .message_by_client_id(&record.id, client_id)
                 .await?
         {
-            return Ok(Outcome {
-                conversation: record,
-                messages: vec![stored],
-                duplicate: true,
-                handoff: None,
-            });
+            return Ok((
+                Outcome {
+                    conversation: record,
+                    messages: vec![stored],
+                    duplicate: true,
+                    handoff: None,
+                },
+                None,
+            ));
         }
         let language = envelope.machine.language();
         let params = self.params().await?;
@@ -328,6 +399,13 @@ impl Orchestrator {
                 self.understand(text, language, &envelope.groups, expecting)
                     .await?
             }
+        };
+        // A question the assistant answers with articles, or cannot place at all, may be
+        // answered from the articles by the language model, after the reply.
+        let is_question = match (&understanding, expecting) {
+            (Understanding::Articles { hits }, _) => !hits.is_empty(),
+            (Understanding::Fallback, Expecting::FreeText | Expecting::ArticleTitle) => true,
+            _ => false,
         };
         let event = Event::RequesterText {
             text: text.to_string(),
@@ -349,21 +427,36 @@ impl Orchestrator {
             .await?;
         if appended.duplicate {
             // Another node stored the same client id between the check above and now.
-            return Ok(Outcome {
-                conversation: record,
-                messages: vec![appended.message],
-                duplicate: true,
-                handoff: None,
-            });
+            return Ok((
+                Outcome {
+                    conversation: record,
+                    messages: vec![appended.message],
+                    duplicate: true,
+                    handoff: None,
+                },
+                None,
+            ));
         }
-        self.carry_out(
-            record,
-            vec![appended.message],
-            envelope,
-            transition,
-            &params,
-        )
-        .await
+        let groups = envelope.groups.clone();
+        let outcome = self
+            .carry_out(
+                record,
+                vec![appended.message],
+                envelope,
+                transition,
+                &params,
+            )
+            .await?;
+        let still_with_assistant =
+            outcome.handoff.is_none() && outcome.conversation.status == ConversationStatus::Bot;
+        let question =
+            (is_question && still_with_assistant).then(|| crate::llm::answer::Question {
+                conversation_id: outcome.conversation.id.clone(),
+                text: text.to_string(),
+                language,
+                groups,
+            });
+        Ok((outcome, question))
     }
 
     /// Chooses one of the options offered last.

@@ -3,9 +3,12 @@
 //! endpoint leaves the lexical reply exactly as it would be without one, within the
 //! budget; the breaker stops calls and lets them through again; grounded answers stream,
 //! cite only permitted articles and never put a forbidden article into a prompt;
-//! embeddings are recomputed only for what changed; `--llm` on the evaluations.
+//! embeddings are recomputed only for what changed; `--llm` on the evaluations. Answers
+//! streamed into a live conversation are in `streaming`, hybrid search in `hybrid_search`.
 
+mod hybrid_search;
 pub mod standin;
+mod streaming;
 
 use crate::assistant::{orchestrator, requester, shared, sqlite};
 use crate::common::{fixture, ponte, run};
@@ -406,12 +409,15 @@ fn config_file_and_flags_resolve_the_endpoint_and_the_key_stays_hidden() {
         "flag-chat",
         "--llm-rerank-budget-ms",
         "120",
+        "--llm-hybrid-budget-ms",
+        "90",
         "serve",
     ]);
     let llm = config.llm.clone().expect("configured in the file");
     assert_eq!(llm.base_url, "http://127.0.0.1:9/v1");
     assert_eq!(llm.chat_model, "flag-chat", "a flag beats the file");
     assert_eq!(llm.rerank_budget, Duration::from_millis(120));
+    assert_eq!(llm.hybrid_budget, Duration::from_millis(90));
     assert_eq!(llm.first_token_budget, Duration::from_millis(1_500));
     assert_eq!(llm.embed_model, None);
     let shown = format!("{config:?}");
@@ -535,6 +541,11 @@ async fn a_finished_answer_is_stored_in_the_conversation_and_published() {
     assert_eq!(stored.body, streamed.trim());
     let payload = stored.payload.clone().unwrap();
     assert_eq!(payload["event"], "grounded_answer");
+    assert!(
+        payload["answer_id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty())
+    );
     let cited = payload["citations"][0]["id"].as_str().unwrap().to_string();
     assert!(stored.body.contains(&format!("[{cited}]")));
     let history = chat.store().messages_after(&id, 0, 100).await.unwrap();

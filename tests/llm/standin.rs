@@ -1,7 +1,8 @@
 //! A stand-in for an OpenAI-compatible endpoint: a real HTTP server on loopback speaking
 //! `/v1/chat/completions` (plain and `stream: true` as server-sent events ending with
 //! `data: [DONE]`) and `/v1/embeddings`, scripted per test (well-behaved, slow, failing,
-//! malformed) and recording every prompt and every embedded text it received.
+//! malformed, breaking mid-stream; chunks paced like tokens; embeddings computed by a
+//! test's own function) and recording every prompt and every embedded text it received.
 //! Also used by `examples/llm_overhead.rs` to measure the plumbing on a release build.
 
 #![allow(dead_code)]
@@ -27,13 +28,20 @@ pub enum Behaviour {
     Fail,
     /// HTTP 200 whose body (or first event) is not valid JSON.
     Malformed,
+    /// Streams: this many good chunks, then an event that is not valid JSON (a stream
+    /// that breaks after the requester saw part of it). Otherwise as `Good`.
+    BreakAfter(usize),
 }
 
 type Replier = Arc<dyn Fn(&str) -> String + Send + Sync>;
+type Embedder = Arc<dyn Fn(&str) -> Vec<f32> + Send + Sync>;
 
 struct Shared {
     behaviour: Mutex<Behaviour>,
     reply: Mutex<Replier>,
+    embedder: Mutex<Embedder>,
+    /// Pause between two streamed chunks.
+    pace: Mutex<Duration>,
     prompts: Mutex<Vec<String>>,
     embedded: Mutex<Vec<String>>,
 }
@@ -57,6 +65,8 @@ impl StandIn {
         let shared = Arc::new(Shared {
             behaviour: Mutex::new(Behaviour::Good),
             reply: Mutex::new(Arc::new(|_: &str| "{\"choice\": 1}".to_string())),
+            embedder: Mutex::new(Arc::new(vector_of)),
+            pace: Mutex::new(Duration::ZERO),
             prompts: Mutex::new(Vec::new()),
             embedded: Mutex::new(Vec::new()),
         });
@@ -83,6 +93,16 @@ impl StandIn {
     /// The chat reply, computed from the whole prompt (system and user text).
     pub fn reply_with(&self, reply: impl Fn(&str) -> String + Send + Sync + 'static) {
         *self.shared.reply.lock().unwrap() = Arc::new(reply);
+    }
+
+    /// The embedding of each text (by default [`vector_of`]).
+    pub fn embed_with(&self, embedder: impl Fn(&str) -> Vec<f32> + Send + Sync + 'static) {
+        *self.shared.embedder.lock().unwrap() = Arc::new(embedder);
+    }
+
+    /// Waits `pace` between two streamed chunks, as a model writing token by token.
+    pub fn pace(&self, pace: Duration) {
+        *self.shared.pace.lock().unwrap() = pace;
     }
 
     /// Every chat prompt received (its messages' text joined), in order.
@@ -160,13 +180,22 @@ async fn chat(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
         _ => Duration::ZERO,
     };
     let malformed = behaviour(&shared) == Behaviour::Malformed;
+    let break_after = match behaviour(&shared) {
+        Behaviour::BreakAfter(chunks) => Some(chunks),
+        _ => None,
+    };
+    let pace = *shared.pace.lock().unwrap();
     // Pieces of a few characters, as a model streams tokens.
     let mut events: Vec<String> = Vec::new();
     if malformed {
         events.push("data: {\"choices\": [oops\n\n".to_string());
     }
     let characters: Vec<char> = reply.chars().collect();
-    for piece in characters.chunks(4) {
+    for (index, piece) in characters.chunks(4).enumerate() {
+        if break_after == Some(index) {
+            events.push("data: {\"choices\": [oops\n\n".to_string());
+            break;
+        }
         let piece: String = piece.iter().collect();
         let chunk = json!({
             "id": "chatcmpl-standin",
@@ -184,6 +213,9 @@ async fn chat(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
         }
         if next == 0 && !delay.is_zero() {
             tokio::time::sleep(delay).await;
+        }
+        if next > 0 && !pace.is_zero() {
+            tokio::time::sleep(pace).await;
         }
         let bytes = Bytes::from(events[next].clone());
         Some((Ok::<_, std::convert::Infallible>(bytes), (events, next + 1)))
@@ -230,12 +262,13 @@ async fn embeddings(State(shared): State<Arc<Shared>>, body: Bytes) -> Response 
         Behaviour::Fail => return failure(),
         Behaviour::Malformed => return malformed(),
         Behaviour::Slow(delay) => tokio::time::sleep(delay).await,
-        Behaviour::Good => {}
+        Behaviour::Good | Behaviour::BreakAfter(_) => {}
     }
+    let embedder = shared.embedder.lock().unwrap().clone();
     let data: Vec<Value> = inputs
         .iter()
         .enumerate()
-        .map(|(index, text)| json!({ "object": "embedding", "index": index, "embedding": vector_of(text) }))
+        .map(|(index, text)| json!({ "object": "embedding", "index": index, "embedding": embedder(text) }))
         .collect();
     axum::Json(json!({
         "object": "list",
