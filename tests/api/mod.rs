@@ -113,7 +113,11 @@ async fn bad_searches_get_a_stable_error_code() {
         assert_error(status, &body, 400, "bad_request");
     }
 
-    for uri in ["/api/nothing-here", "/", "/api/knowledge/search/extra"] {
+    for uri in [
+        "/api/nothing-here",
+        "/nothing-here",
+        "/api/knowledge/search/extra",
+    ] {
         let (status, body) = get(&app, uri).await;
         assert_error(status, &body, 404, "unknown_route");
     }

@@ -72,9 +72,24 @@ async fn every_page_is_served_with_its_type_and_a_policy_that_forbids_inline_scr
             .unwrap()
             .contains("/api/widget/session")
     );
-    let (status, headers, _) = fetch(&desk.app, "/assets/widget.css", &[]).await;
+    let (status, headers, plain) = fetch(&desk.app, "/assets/widget.css", &[]).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::CONTENT_TYPE], "text/css; charset=utf-8");
+    // Browsers get the text gzipped.
+    let (status, headers, gzipped) = fetch(
+        &desk.app,
+        "/assets/widget.css",
+        &[("accept-encoding", "gzip")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_ENCODING], "gzip");
+    assert!(
+        gzipped.len() * 2 < plain.len(),
+        "{} of {}",
+        gzipped.len(),
+        plain.len()
+    );
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@
 //! to the stored answer).
 //!
 //! ```text
-//! cargo run --release --example llm_overhead -- [--rounds N (20)]
+//! cargo bench --bench llm_overhead -- [--rounds N (20)]
 //! ```
 
 #[path = "../tests/llm/standin.rs"]
@@ -47,6 +47,8 @@ async fn main() -> anyhow::Result<()> {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--rounds" => rounds = args.next().unwrap_or_default().parse()?,
+            // `cargo bench` passes `--bench` to every bench binary.
+            "--bench" => {}
             other => anyhow::bail!("unknown argument {other}"),
         }
     }
