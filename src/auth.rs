@@ -139,7 +139,8 @@ fn constant_time_eq(a: &Hash, b: &Hash) -> bool {
     std::hint::black_box(difference) == 0
 }
 
-fn parse_hex(text: &str) -> Option<Hash> {
+/// 64 hex digits as 32 bytes (a SHA-256, an HMAC-SHA256, a key).
+pub(crate) fn parse_hex(text: &str) -> Option<Hash> {
     let text = text.trim();
     if text.len() != 64 || !text.is_ascii() {
         return None;
@@ -151,7 +152,8 @@ fn parse_hex(text: &str) -> Option<Hash> {
     Some(out)
 }
 
-fn to_hex(bytes: &[u8]) -> String {
+/// Lowercase hex of `bytes`.
+pub(crate) fn to_hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
     bytes.iter().fold(String::new(), |mut out, byte| {
         let _ = write!(out, "{byte:02x}");

@@ -5,6 +5,7 @@
 //! because the key lives in the data directory (`guest.key`, created on first start, readable
 //! by its owner only).
 
+use crate::auth::{parse_hex, to_hex};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::path::Path;
@@ -37,7 +38,7 @@ impl GuestKey {
     /// out.
     pub fn load_or_create(path: &Path) -> std::io::Result<GuestKey> {
         match std::fs::read_to_string(path) {
-            Ok(text) => parse(text.trim()).map(GuestKey).ok_or_else(|| {
+            Ok(text) => parse_hex(&text).map(GuestKey).ok_or_else(|| {
                 std::io::Error::new(
                     std::io::ErrorKind::InvalidData,
                     format!("{} does not hold 64 hex digits", path.display()),
@@ -45,7 +46,7 @@ impl GuestKey {
             }),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 let key = GuestKey::random()?;
-                write_private(path, &hex(&key.0))?;
+                write_private(path, &to_hex(&key.0))?;
                 Ok(key)
             }
             Err(error) => Err(error),
@@ -56,14 +57,14 @@ impl GuestKey {
     pub fn issue(&self) -> std::io::Result<(String, String)> {
         let mut id = [0u8; 12];
         getrandom::fill(&mut id).map_err(std::io::Error::other)?;
-        let subject = format!("{SUBJECT_PREFIX}{}", hex(&id));
+        let subject = format!("{SUBJECT_PREFIX}{}", to_hex(&id));
         Ok((self.token_for(&subject), subject))
     }
 
     fn token_for(&self, subject: &str) -> String {
         format!(
             "{PREFIX}{subject}.{}",
-            hex(&self.mac(subject).finalize().into_bytes())
+            to_hex(&self.mac(subject).finalize().into_bytes())
         )
     }
 
@@ -82,30 +83,12 @@ impl GuestKey {
         if !subject.starts_with(SUBJECT_PREFIX) || subject.len() > 64 {
             return None;
         }
-        let signature = parse_bytes(signature)?;
+        let signature = parse_hex(signature)?;
         self.mac(subject)
             .verify_slice(&signature)
             .ok()
             .map(|()| subject.to_string())
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
-fn parse_bytes(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) || !text.is_ascii() {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|index| u8::from_str_radix(&text[index..index + 2], 16).ok())
-        .collect()
-}
-
-fn parse(text: &str) -> Option<[u8; 32]> {
-    parse_bytes(text)?.try_into().ok()
 }
 
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {

@@ -62,7 +62,10 @@ fn file(name: &str, request: &HeaderMap) -> Response {
     let Some(found) = Files::get(name) else {
         return ApiError::UnknownRoute.into_response();
     };
-    let etag = format!("\"{}\"", hex(&found.metadata.sha256_hash()[..12]));
+    let etag = format!(
+        "\"{}\"",
+        crate::auth::to_hex(&found.metadata.sha256_hash()[..12])
+    );
     let mut headers = HeaderMap::new();
     let mime = mime_guess::from_path(name).first_or_octet_stream();
     let content_type = match mime.type_() {
@@ -108,8 +111,4 @@ fn file(name: &str, request: &HeaderMap) -> Response {
 
 fn value(text: &str) -> HeaderValue {
     HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static(""))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }

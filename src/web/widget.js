@@ -144,7 +144,6 @@
     articles: new Map(), // article id -> card element
     streams: new Map(), // answer_id -> bubble
     openedUrls: new Set(),
-    lastArticle: null,
   };
 
   function load() {
@@ -304,6 +303,11 @@
     root.classList.add("ponte-open");
     input.focus();
     if (state.opened) return;
+    await begin();
+  }
+
+  // Starts (or resumes) the conversation; a failure is told and the next open tries again.
+  async function begin() {
     state.opened = true;
     try {
       await start();
@@ -366,13 +370,7 @@
     queue.hidden = true;
     ticket.hidden = true;
     save();
-    state.opened = true;
-    try {
-      await start();
-    } catch (error) {
-      state.opened = false;
-      showNotice(error instanceof ApiError && error.message ? error.message : t.offline);
-    }
+    await begin();
   }
 
   // ---------- live feed ----------
@@ -469,7 +467,6 @@
   // ---------- rendering ----------
   function render(message) {
     if (!message || typeof message.seq !== "number") return;
-    if (message.seq <= state.lastSeq && state.shownSeqs.has(message.seq)) return;
     if (state.shownSeqs.has(message.seq)) return;
     state.shownSeqs.add(message.seq);
     state.lastSeq = Math.max(state.lastSeq, message.seq);
@@ -514,18 +511,12 @@
     if (payload.text_key) item.dataset.textKey = payload.text_key;
     const options = Array.isArray(payload.options) ? payload.options : [];
     if (options.length) item.appendChild(optionRow(options));
-    const number = ticketIn(payload);
-    if (number) showTicket(number);
+    if (typeof payload.ticket === "string") showTicket(payload.ticket);
     append(item);
     if (payload.text_key === "offline_notice" || payload.text_key === "offline_custom") {
       showNotice(message.body);
     }
     if (payload.text_key === "conversation_closed") markFinished();
-  }
-
-  function ticketIn(payload) {
-    if (payload.ticket && typeof payload.ticket === "string") return payload.ticket;
-    return null;
   }
 
   function bubble(kind, text, seq) {
@@ -612,7 +603,6 @@
     const previous = log.lastElementChild;
     if (previous && previous.dataset.textKey === "article_shown") previous.hidden = true;
     state.articles.set(id, card);
-    state.lastArticle = article;
     append(card);
   }
 

@@ -1036,44 +1036,33 @@ async fn only_participants_read_a_conversation_and_its_attachments() {
             assert_eq!(status, StatusCode::FORBIDDEN);
         }
     }
-    // Nor may outsiders read the transcript or follow it live.
-    let (status, _) = desk
-        .call(
-            Method::GET,
-            &format!("/api/desk/chats/{id}/messages"),
+    // Nor may outsiders read the transcript or follow it live; Ana, who serves it, may (after
+    // a transfer she still may read the history).
+    for (path, token, expected) in [
+        (
+            format!("/api/desk/chats/{id}/messages"),
             &bia,
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = desk
-        .call(
-            Method::GET,
-            &format!("/api/conversations/{id}/messages"),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            format!("/api/conversations/{id}/messages"),
             &stranger,
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = desk
-        .call(
-            Method::GET,
-            &format!("/api/conversations/{id}/events"),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            format!("/api/conversations/{id}/events"),
             &bia,
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    // Ana, who serves it, may; after a transfer she still may read the history.
-    let (status, _) = desk
-        .call(
-            Method::GET,
-            &format!("/api/desk/chats/{id}/messages"),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            format!("/api/desk/chats/{id}/messages"),
             &ana,
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+            StatusCode::OK,
+        ),
+    ] {
+        let (status, _) = desk.call(Method::GET, &path, token, None).await;
+        assert_eq!(status, expected, "GET {path}");
+    }
 }
 
 #[tokio::test]

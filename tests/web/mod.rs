@@ -331,9 +331,7 @@ async fn the_widget_resumes_after_a_server_restart_without_losing_or_repeating_a
     )
     .await;
     let seqs: Vec<i64> = serde_json::from_value(seqs).unwrap();
-    let mut unique = seqs.clone();
-    unique.dedup();
-    assert_eq!(seqs, unique, "a message shown twice");
+    // Strictly increasing: none shown twice, none out of order.
     assert!(seqs.windows(2).all(|pair| pair[0] < pair[1]), "{seqs:?}");
 
     // A reload shows the same conversation once more, each message once.
@@ -413,10 +411,7 @@ async fn the_knowledge_page_edits_an_article_and_shows_a_reindex_with_its_per_fi
         )
         .await;
     assert_eq!(
-        stored["title"]
-            .as_str()
-            .or(stored["article"]["title"].as_str()),
-        Some("Retitled <b>by</b> the knowledge page"),
+        stored["title"], "Retitled <b>by</b> the knowledge page",
         "{stored}"
     );
 
