@@ -1194,6 +1194,9 @@ impl Machine<'_> {
 
     /// After a reload: the pending effect is issued again (ticket creation is idempotent through
     /// its request_seq) and the current question is asked again.
+    /// After a restart: a pending effect is issued again (each is idempotent). Its prompt
+    /// ("creating your ticket...") was stored with the state that asked for it, so it is
+    /// not said twice; any other step asks its question again.
     fn on_resumed(&mut self) {
         match self.conv.state.clone() {
             State::CreatingTicket { draft } => {
@@ -1208,9 +1211,8 @@ impl Machine<'_> {
             State::AttachingTicket { number, .. } => {
                 self.effects.push(Effect::AttachTicket { number });
             }
-            _ => {}
+            _ => self.reprompt(),
         }
-        self.reprompt();
     }
 }
 

@@ -19,8 +19,8 @@ use crate::lang::Language;
 use crate::live::Hub;
 use crate::parameters;
 use crate::store::{
-    self, Channel, ConversationStatus, NewConversation, NewMessage, NewTicket, SenderKind, Store,
-    StoreError, TicketStatus,
+    self, Channel, ConversationStatus, ConversationUpdate, NewConversation, NewMessage, NewTicket,
+    SenderKind, Step, StepTarget, Store, StoreError, TicketStatus,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -295,21 +295,18 @@ impl Orchestrator {
             machine: conversation::Conversation::new(),
             groups: requester.groups.clone(),
         };
-        let record = self
-            .store
-            .create_conversation(NewConversation {
-                id: new_id(),
-                channel,
-                requester_id: requester.id.clone(),
-                language: language.tag().to_string(),
-                status,
-                queue_group: None,
-                machine_state: to_json(&envelope)?,
-            })
-            .await?;
-        let lock = self.lock_for(&record.id);
+        let new = NewConversation {
+            id: new_id(),
+            channel,
+            requester_id: requester.id.clone(),
+            language: language.tag().to_string(),
+            status,
+            queue_group: None,
+            machine_state: to_json(&envelope)?,
+        };
+        let lock = self.lock_for(&new.id);
         let _guard = lock.lock().await;
-        self.carry_out(record, Vec::new(), envelope, transition, &params)
+        self.carry_out(Target::New(new), Vec::new(), envelope, transition, &params)
             .await
     }
 
@@ -416,37 +413,27 @@ impl Orchestrator {
             .machine
             .step(&params, event)
             .map_err(|error| machine_error(error, language))?;
-        let appended = self
-            .append_requester(
-                &record.id,
-                requester,
-                text.to_string(),
-                None,
-                client_message_id,
-            )
-            .await?;
-        if appended.duplicate {
-            // Another node stored the same client id between the check above and now.
-            return Ok((
-                Outcome {
-                    conversation: record,
-                    messages: vec![appended.message],
-                    duplicate: true,
-                    handoff: None,
-                },
-                None,
-            ));
-        }
         let groups = envelope.groups.clone();
+        let input = requester_message(
+            &record.id,
+            requester,
+            text.to_string(),
+            None,
+            client_message_id,
+        );
         let outcome = self
             .carry_out(
-                record,
-                vec![appended.message],
+                Target::Existing(record),
+                vec![input],
                 envelope,
                 transition,
                 &params,
             )
             .await?;
+        if outcome.duplicate {
+            // Another node stored the same client id between the check above and now.
+            return Ok((outcome, None));
+        }
         let still_with_assistant =
             outcome.handoff.is_none() && outcome.conversation.status == ConversationStatus::Bot;
         let question =
@@ -500,17 +487,21 @@ impl Orchestrator {
                 },
             )
             .map_err(|error| machine_error(error, language))?;
-        let chosen = self
-            .append_requester(
-                &record.id,
-                requester,
-                label.unwrap_or_else(|| option_id.to_string()),
-                Some(json!({ "option": option_id })),
-                None,
-            )
-            .await?;
-        self.carry_out(record, vec![chosen.message], envelope, transition, &params)
-            .await
+        let chosen = requester_message(
+            &record.id,
+            requester,
+            label.unwrap_or_else(|| option_id.to_string()),
+            Some(json!({ "option": option_id })),
+            None,
+        );
+        self.carry_out(
+            Target::Existing(record),
+            vec![chosen],
+            envelope,
+            transition,
+            &params,
+        )
+        .await
     }
 
     /// Re-issues whatever a conversation was waiting for when the process stopped (a ticket
@@ -530,8 +521,14 @@ impl Orchestrator {
             .machine
             .step(&params, Event::Resumed)
             .map_err(|error| machine_error(error, language))?;
-        self.carry_out(record, Vec::new(), envelope, transition, &params)
-            .await
+        self.carry_out(
+            Target::Existing(record),
+            Vec::new(),
+            envelope,
+            transition,
+            &params,
+        )
+        .await
     }
 
     /// Resumes every conversation that was waiting on an effect (call once at start).
@@ -644,63 +641,56 @@ impl Orchestrator {
         })
     }
 
-    /// Stores the transition's state, performs its effects and feeds their results back,
-    /// until nothing is pending.
+    /// Carries out a transition and the ones its effects lead to, until nothing is pending.
+    ///
+    /// Each step is one atomic write ([`Store::commit_step`]): the machine's new state, the
+    /// input's own message (`input`, with the first step only) and every reply of the step
+    /// are stored together or not at all, then published. Effects with a result (a ticket
+    /// to create, tickets to list or attach) run only after their step is durable, and
+    /// their result is the next step's event; the state that waits for one is what
+    /// start-up resumes ([`Orchestrator::resume_pending`]), and each is idempotent. So a
+    /// crash anywhere leaves either the input unstored (the client's retry runs it) or the
+    /// input processed with its replies, never a half.
     async fn carry_out(
         &self,
-        conversation: store::Conversation,
-        messages: Vec<store::Message>,
+        target: Target,
+        input: Vec<NewMessage>,
         mut envelope: Envelope,
         first: conversation::Transition,
         params: &conversation::Params,
     ) -> Result<Outcome, ChatError> {
-        let mut owned = Outcome {
-            conversation,
-            messages,
-            duplicate: false,
-            handoff: None,
-        };
-        let outcome = &mut owned;
+        let mut record = target;
+        let mut input = input;
+        let mut messages = Vec::new();
+        let mut handoff = None;
         let mut transition = first;
         loop {
             envelope.machine = transition.conversation.clone();
             let language = envelope.machine.language();
-            let mut update = outcome.conversation.to_update();
-            update.status = status_of(envelope.machine.status());
-            update.machine_state = to_json(&envelope)?;
-            let mut follow_ups: VecDeque<Event> = VecDeque::new();
-            let mut say_after = Vec::new();
-            for effect in &transition.effects {
+            let id = record.id().to_string();
+            let mut status = status_of(envelope.machine.status());
+            let mut queue_group = record.queue_group().cloned();
+            let mut replies: Vec<NewMessage> = Vec::new();
+            let mut shown = Vec::new();
+            let mut actions = Vec::new();
+            for effect in transition.effects {
                 match effect {
                     Effect::Handoff { group, ticket } => {
-                        outcome.handoff = Some(group.clone());
-                        update.status = ConversationStatus::Queued;
-                        update.queue_group = Some(group.clone());
-                        say_after.push(json!({
+                        handoff = Some(group.clone());
+                        status = ConversationStatus::Queued;
+                        queue_group = Some(group.clone());
+                        shown.push(json!({
                             "event": "handoff", "group": group, "ticket": ticket,
                         }));
                     }
                     // A hand-off in the same step decides the status; the machine's own
                     // status applies otherwise.
-                    Effect::SetStatus(status)
-                        if update.status != ConversationStatus::Queued
-                            || *status != ChatStatus::Bot =>
-                    {
-                        update.status = status_of(*status);
+                    Effect::SetStatus(chat_status) => {
+                        if status != ConversationStatus::Queued || chat_status != ChatStatus::Bot
+                        {
+                            status = status_of(chat_status);
+                        }
                     }
-                    _ => {}
-                }
-            }
-            // Write-ahead: the state that asks for an effect is durable before the effect.
-            // A step that changed nothing (a message forwarded in a live chat) writes nothing.
-            let unchanged = update.status == outcome.conversation.status
-                && update.queue_group == outcome.conversation.queue_group
-                && update.machine_state == outcome.conversation.machine_state;
-            if !unchanged {
-                outcome.conversation = self.store.update_conversation(update).await?;
-            }
-            for effect in transition.effects {
-                match effect {
                     Effect::Say(reply) => {
                         let body = texts::render_text(reply.text_key, &reply.args, language);
                         let mut payload = json!({
@@ -715,113 +705,120 @@ impl Orchestrator {
                         {
                             payload["ticket"] = json!(number);
                         }
-                        let message = self.say(&outcome.conversation.id, body, payload).await?;
-                        outcome.messages.push(message);
-                    }
-                    Effect::CreateTicket(new) => {
-                        let created = self
-                            .store
-                            .create_ticket(NewTicket {
-                                requester_id: new.requester.clone(),
-                                activity_id: new.activity_id.clone(),
-                                contract: new.contract.clone(),
-                                group: new.group.clone(),
-                                description: new.description.clone(),
-                                status: TicketStatus::Open,
-                                tags: new.tags.clone(),
-                                conversation_id: Some(outcome.conversation.id.clone()),
-                                request_key: Some(format!(
-                                    "{}:{}",
-                                    outcome.conversation.id, new.request_seq
-                                )),
-                            })
-                            .await;
-                        follow_ups.push_back(match created {
-                            Ok(ticket) => Event::TicketCreated {
-                                number: ticket.number,
-                            },
-                            Err(error) => {
-                                tracing::error!(%error, "ticket creation failed");
-                                Event::EffectFailed
-                            }
-                        });
-                    }
-                    Effect::ListOpenTickets { preferred_activity } => {
-                        let tickets = self
-                            .store
-                            .open_tickets_for(&outcome.conversation.requester_id)
-                            .await;
-                        follow_ups.push_back(match tickets {
-                            Ok(mut tickets) => {
-                                // The matched activity's tickets first, newest first within.
-                                tickets.sort_by_key(|ticket| {
-                                    (
-                                        Some(&ticket.activity_id) != preferred_activity.as_ref(),
-                                        std::cmp::Reverse(ticket.created_at),
-                                    )
-                                });
-                                Event::OpenTickets {
-                                    tickets: tickets
-                                        .into_iter()
-                                        .map(|ticket| TicketSummary {
-                                            subject: subject_of(&ticket.description),
-                                            number: ticket.number,
-                                            activity_id: Some(ticket.activity_id),
-                                            group: Some(ticket.group),
-                                        })
-                                        .collect(),
-                                }
-                            }
-                            Err(error) => {
-                                tracing::error!(%error, "listing tickets failed");
-                                Event::EffectFailed
-                            }
-                        });
-                    }
-                    Effect::AttachTicket { number } => {
-                        let owned = self.store.get_ticket(&number).await?.is_some_and(|ticket| {
-                            ticket.requester_id == outcome.conversation.requester_id
-                        });
-                        follow_ups.push_back(if !owned {
-                            Event::EffectFailed
-                        } else {
-                            match self
-                                .store
-                                .attach_ticket(&number, &outcome.conversation.id)
-                                .await
-                            {
-                                Ok(()) => Event::TicketAttached { number },
-                                Err(error) => {
-                                    tracing::error!(%error, "attaching the ticket failed");
-                                    Event::EffectFailed
-                                }
-                            }
-                        });
+                        replies.push(assistant_message(&id, body, payload));
                     }
                     // Display events for the client (the article card, its collapse, the
-                    // portal page to open) travel as bodiless assistant messages.
+                    // portal page to open) travel as bodiless assistant messages after the
+                    // step's replies.
                     Effect::ShowArticle { article_id } => {
                         let article = self.article_card(&article_id, &envelope.groups)?;
-                        say_after.push(json!({ "event": "show_article", "article": article }));
+                        shown.push(json!({ "event": "show_article", "article": article }));
                     }
                     Effect::CollapseArticle { article_id } => {
-                        say_after
+                        shown
                             .push(json!({ "event": "collapse_article", "article_id": article_id }));
                     }
                     Effect::OpenUrl { url } => {
-                        say_after.push(json!({ "event": "open_url", "url": url }));
+                        shown.push(json!({ "event": "open_url", "url": url }));
                     }
-                    Effect::Handoff { .. } | Effect::SetStatus(_) | Effect::Forward { .. } => {}
+                    action @ (Effect::CreateTicket(_)
+                    | Effect::ListOpenTickets { .. }
+                    | Effect::AttachTicket { .. }) => actions.push(action),
+                    Effect::Forward { .. } => {}
                 }
             }
-            for payload in say_after {
-                let message = self
-                    .say(&outcome.conversation.id, String::new(), payload)
+            let machine_state = to_json(&envelope)?;
+            let step_messages: Vec<NewMessage> = input
+                .drain(..)
+                .chain(replies)
+                .chain(
+                    shown
+                        .into_iter()
+                        .map(|payload| assistant_message(&id, String::new(), payload)),
+                )
+                .collect();
+            let step_target = match &record {
+                Target::New(new) => Some(StepTarget::Create(NewConversation {
+                    status,
+                    queue_group,
+                    machine_state,
+                    ..new.clone()
+                })),
+                Target::Existing(stored) => {
+                    // A step that changed nothing (a message forwarded in a live chat)
+                    // only appends.
+                    let unchanged = status == stored.status
+                        && queue_group == stored.queue_group
+                        && machine_state == stored.machine_state;
+                    match (unchanged, step_messages.is_empty()) {
+                        (true, true) => None,
+                        (true, false) => Some(StepTarget::Keep { id: id.clone() }),
+                        (false, _) => Some(StepTarget::Update(ConversationUpdate {
+                            id: id.clone(),
+                            expected_version: stored.version,
+                            status,
+                            queue_group,
+                            machine_state,
+                        })),
+                    }
+                }
+            };
+            if let Some(step_target) = step_target {
+                let committed = self
+                    .store
+                    .commit_step(Step {
+                        target: step_target,
+                        messages: step_messages,
+                    })
                     .await?;
-                outcome.messages.push(message);
+                if let Some(stored) = committed.duplicate {
+                    // Another node stored the same client id between our check and now.
+                    let Target::Existing(conversation) = record else {
+                        return Err(ChatError::Corrupt("a new conversation repeated an input".into()));
+                    };
+                    return Ok(Outcome {
+                        conversation,
+                        messages: vec![stored],
+                        duplicate: true,
+                        handoff: None,
+                    });
+                }
+                for message in &committed.messages {
+                    self.hub.publish(message);
+                }
+                record = match (committed.conversation, record) {
+                    (Some(conversation), _) => Target::Existing(conversation),
+                    (None, Target::Existing(mut conversation)) => {
+                        if let Some(last) = committed.messages.last() {
+                            conversation.last_seq = conversation.last_seq.max(last.seq);
+                        }
+                        Target::Existing(conversation)
+                    }
+                    (None, Target::New(_)) => {
+                        return Err(ChatError::Corrupt(
+                            "a new conversation was not created".into(),
+                        ));
+                    }
+                };
+                messages.extend(committed.messages);
+            }
+            let Target::Existing(conversation) = &record else {
+                return Err(ChatError::Corrupt("a new conversation was not created".into()));
+            };
+            let mut follow_ups: VecDeque<Event> = VecDeque::new();
+            for action in actions {
+                follow_ups.push_back(self.perform(conversation, action).await?);
             }
             let Some(event) = follow_ups.pop_front() else {
-                return Ok(owned);
+                let Target::Existing(conversation) = record else {
+                    unreachable!("checked above");
+                };
+                return Ok(Outcome {
+                    conversation,
+                    messages,
+                    duplicate: false,
+                    handoff,
+                });
             };
             debug_assert!(follow_ups.is_empty(), "one effect with a result per step");
             transition = envelope
@@ -831,53 +828,90 @@ impl Orchestrator {
         }
     }
 
-    /// Stores what the requester sent (text, or the label of a chosen option) and tells the
-    /// live feeds, unless it repeats a stored client message id.
-    async fn append_requester(
+    /// Performs an effect that has a result (after the step asking for it is durable) and
+    /// returns the event that reports it to the machine.
+    async fn perform(
         &self,
-        conversation_id: &str,
-        requester: &Requester,
-        body: String,
-        payload: Option<serde_json::Value>,
-        client_message_id: Option<String>,
-    ) -> Result<store::Appended, ChatError> {
-        let appended = self
-            .store
-            .append_message(NewMessage {
-                conversation_id: conversation_id.to_string(),
-                sender_kind: SenderKind::Requester,
-                sender_id: Some(requester.id.clone()),
-                body,
-                payload,
-                client_message_id,
-            })
-            .await?;
-        if !appended.duplicate {
-            self.hub.publish(&appended.message);
-        }
-        Ok(appended)
-    }
-
-    async fn say(
-        &self,
-        conversation_id: &str,
-        body: String,
-        payload: serde_json::Value,
-    ) -> Result<store::Message, ChatError> {
-        let message = self
-            .store
-            .append_message(NewMessage {
-                conversation_id: conversation_id.to_string(),
-                sender_kind: SenderKind::Assistant,
-                sender_id: None,
-                body,
-                payload: Some(payload),
-                client_message_id: None,
-            })
-            .await?
-            .message;
-        self.hub.publish(&message);
-        Ok(message)
+        conversation: &store::Conversation,
+        effect: Effect,
+    ) -> Result<Event, ChatError> {
+        Ok(match effect {
+            Effect::CreateTicket(new) => {
+                let created = self
+                    .store
+                    .create_ticket(NewTicket {
+                        requester_id: new.requester.clone(),
+                        activity_id: new.activity_id.clone(),
+                        contract: new.contract.clone(),
+                        group: new.group.clone(),
+                        description: new.description.clone(),
+                        status: TicketStatus::Open,
+                        tags: new.tags.clone(),
+                        conversation_id: Some(conversation.id.clone()),
+                        request_key: Some(format!("{}:{}", conversation.id, new.request_seq)),
+                    })
+                    .await;
+                match created {
+                    Ok(ticket) => Event::TicketCreated {
+                        number: ticket.number,
+                    },
+                    Err(error) => {
+                        tracing::error!(%error, "ticket creation failed");
+                        Event::EffectFailed
+                    }
+                }
+            }
+            Effect::ListOpenTickets { preferred_activity } => {
+                match self.store.open_tickets_for(&conversation.requester_id).await {
+                    Ok(mut tickets) => {
+                        // The matched activity's tickets first, newest first within.
+                        tickets.sort_by_key(|ticket| {
+                            (
+                                Some(&ticket.activity_id) != preferred_activity.as_ref(),
+                                std::cmp::Reverse(ticket.created_at),
+                            )
+                        });
+                        Event::OpenTickets {
+                            tickets: tickets
+                                .into_iter()
+                                .map(|ticket| TicketSummary {
+                                    subject: subject_of(&ticket.description),
+                                    number: ticket.number,
+                                    activity_id: Some(ticket.activity_id),
+                                    group: Some(ticket.group),
+                                })
+                                .collect(),
+                        }
+                    }
+                    Err(error) => {
+                        tracing::error!(%error, "listing tickets failed");
+                        Event::EffectFailed
+                    }
+                }
+            }
+            Effect::AttachTicket { number } => {
+                let owned = self
+                    .store
+                    .get_ticket(&number)
+                    .await?
+                    .is_some_and(|ticket| ticket.requester_id == conversation.requester_id);
+                if !owned {
+                    Event::EffectFailed
+                } else {
+                    match self.store.attach_ticket(&number, &conversation.id).await {
+                        Ok(()) => Event::TicketAttached { number },
+                        Err(error) => {
+                            tracing::error!(%error, "attaching the ticket failed");
+                            Event::EffectFailed
+                        }
+                    }
+                }
+            }
+            other => {
+                debug_assert!(false, "{other:?} has no result");
+                Event::EffectFailed
+            }
+        })
     }
 
     fn article_card(
@@ -895,6 +929,60 @@ impl Orchestrator {
             }),
             _ => json!({ "id": article_id }),
         })
+    }
+}
+
+/// Where the first step of [`Orchestrator::carry_out`] writes.
+enum Target {
+    /// A stored conversation, updated.
+    Existing(store::Conversation),
+    /// A conversation created by the step.
+    New(NewConversation),
+}
+
+impl Target {
+    fn id(&self) -> &str {
+        match self {
+            Target::Existing(conversation) => &conversation.id,
+            Target::New(new) => &new.id,
+        }
+    }
+
+    fn queue_group(&self) -> Option<&String> {
+        match self {
+            Target::Existing(conversation) => conversation.queue_group.as_ref(),
+            Target::New(new) => new.queue_group.as_ref(),
+        }
+    }
+}
+
+/// What the requester sent (text, or the label of a chosen option), to store with the step
+/// it causes.
+fn requester_message(
+    conversation_id: &str,
+    requester: &Requester,
+    body: String,
+    payload: Option<serde_json::Value>,
+    client_message_id: Option<String>,
+) -> NewMessage {
+    NewMessage {
+        conversation_id: conversation_id.to_string(),
+        sender_kind: SenderKind::Requester,
+        sender_id: Some(requester.id.clone()),
+        body,
+        payload,
+        client_message_id,
+    }
+}
+
+fn assistant_message(conversation_id: &str, body: String, payload: serde_json::Value) -> NewMessage {
+    NewMessage {
+        conversation_id: conversation_id.to_string(),
+        sender_kind: SenderKind::Assistant,
+        sender_id: None,
+        body,
+        payload: Some(payload),
+        client_message_id: None,
     }
 }
 

@@ -5,10 +5,14 @@
 //! a close, an outbound conversation and an analysts' internal conversation. Each goes
 //! through the same write-ahead path as the requester's inputs.
 
-use super::{ChatError, Orchestrator, Outcome, Requester, envelope_of, machine_error, new_id};
+use super::{
+    ChatError, Orchestrator, Outcome, Requester, Target, envelope_of, machine_error, new_id,
+};
 use crate::conversation::{self, Event, MachineError};
 use crate::lang::Language;
-use crate::store::{self, Channel, ConversationStatus, NewConversation, NewMessage, SenderKind};
+use crate::store::{
+    self, Channel, ConversationStatus, NewConversation, NewMessage, SenderKind, Step, StepTarget,
+};
 use std::sync::{Arc, Weak};
 
 /// What the desk must hear from the conversations.
@@ -88,9 +92,15 @@ impl Orchestrator {
             Err(MachineError::UnexpectedEvent { .. }) => return Ok(None),
             Err(error) => return Err(machine_error(error, language)),
         };
-        self.carry_out(record, Vec::new(), envelope, transition, &params)
-            .await
-            .map(Some)
+        self.carry_out(
+            Target::Existing(record),
+            Vec::new(),
+            envelope,
+            transition,
+            &params,
+        )
+        .await
+        .map(Some)
     }
 
     /// Stores a message from a person (`person_id`, shown as `name`) in a conversation and
@@ -114,49 +124,65 @@ impl Orchestrator {
                 reply: None,
             });
         }
-        let appended = self
+        let message = NewMessage {
+            conversation_id: conversation_id.to_string(),
+            sender_kind: SenderKind::Attendant,
+            sender_id: Some(person_id.to_string()),
+            body: text,
+            payload,
+            client_message_id,
+        };
+        // The message and what it tells the machine (someone is present) are one step.
+        let stepped = match envelope_of(&record) {
+            Ok(envelope) => {
+                let params = self.params().await?;
+                envelope
+                    .machine
+                    .step(&params, Event::AttendantMessage)
+                    .ok()
+                    .map(|transition| (envelope, transition, params))
+            }
+            // An analysts' chat has no machine.
+            Err(_) => None,
+        };
+        if let Some((envelope, transition, params)) = stepped {
+            return self
+                .carry_out(
+                    Target::Existing(record),
+                    vec![message],
+                    envelope,
+                    transition,
+                    &params,
+                )
+                .await;
+        }
+        // Not a live chat for the machine (yet): the message is stored all the same.
+        let committed = self
             .store
-            .append_message(NewMessage {
-                conversation_id: conversation_id.to_string(),
-                sender_kind: SenderKind::Attendant,
-                sender_id: Some(person_id.to_string()),
-                body: text,
-                payload,
-                client_message_id,
+            .commit_step(Step {
+                target: StepTarget::Keep {
+                    id: record.id.clone(),
+                },
+                messages: vec![message],
             })
             .await?;
-        if appended.duplicate {
+        if let Some(stored) = committed.duplicate {
             return Ok(Outcome {
                 conversation: record,
-                messages: vec![appended.message],
+                messages: vec![stored],
                 duplicate: true,
                 handoff: None,
             });
         }
-        self.hub.publish(&appended.message);
-        let messages = vec![appended.message];
-        let Ok(envelope) = envelope_of(&record) else {
-            return Ok(Outcome {
-                conversation: record,
-                messages,
-                duplicate: false,
-                handoff: None,
-            });
-        };
-        let params = self.params().await?;
-        match envelope.machine.step(&params, Event::AttendantMessage) {
-            Ok(transition) => {
-                self.carry_out(record, messages, envelope, transition, &params)
-                    .await
-            }
-            // Not a live chat for the machine (yet): the message is stored all the same.
-            Err(_) => Ok(Outcome {
-                conversation: record,
-                messages,
-                duplicate: false,
-                handoff: None,
-            }),
+        for message in &committed.messages {
+            self.hub.publish(message);
         }
+        Ok(Outcome {
+            conversation: record,
+            messages: committed.messages,
+            duplicate: false,
+            handoff: None,
+        })
     }
 
     /// Posts an assistant message outside the machine (a desk notice such as a lost chat),

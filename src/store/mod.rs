@@ -61,6 +61,13 @@ pub trait Store: Send + Sync + 'static {
     /// `duplicate: true` instead of writing a second one.
     async fn append_message(&self, new: NewMessage) -> Result<Appended, StoreError>;
 
+    /// Commits one step of a conversation in a single transaction: the conversation created,
+    /// updated (with the version check of [`update_conversation`](Store::update_conversation))
+    /// or kept, and every message of `step.messages` appended in order. Either all of it is
+    /// stored or none of it. When the first message carries a client message id already
+    /// stored, nothing is written and [`StepCommitted::duplicate`] holds the stored message.
+    async fn commit_step(&self, step: Step) -> Result<StepCommitted, StoreError>;
+
     /// Messages with `seq > after_seq`, in sequence order, at most `limit` (clamped to
     /// [`MAX_PAGE`]). Fails with [`StoreError::NotFound`] for an unknown conversation.
     async fn messages_after(
@@ -462,6 +469,49 @@ pub struct Appended {
     pub message: Message,
     /// `true` when the client message id was already stored and nothing new was written.
     pub duplicate: bool,
+}
+
+/// What happens to the conversation row in a [`Step`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum StepTarget {
+    /// Created, as [`Store::create_conversation`] would.
+    Create(NewConversation),
+    /// Updated, as [`Store::update_conversation`] would.
+    Update(ConversationUpdate),
+    /// Left as it is (only messages are appended).
+    Keep { id: String },
+}
+
+impl StepTarget {
+    /// The conversation the step is about.
+    pub fn id(&self) -> &str {
+        match self {
+            StepTarget::Create(new) => &new.id,
+            StepTarget::Update(update) => &update.id,
+            StepTarget::Keep { id } => id,
+        }
+    }
+}
+
+/// Input of [`Store::commit_step`]: one conversation's change and the messages it adds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub target: StepTarget,
+    /// Appended in this order; each must belong to the target conversation.
+    pub messages: Vec<NewMessage>,
+}
+
+/// Result of [`Store::commit_step`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepCommitted {
+    /// The conversation after the step, when the step created or updated it (`None` for
+    /// [`StepTarget::Keep`] and for a duplicate: the row did not change).
+    pub conversation: Option<Conversation>,
+    /// The messages stored, with their sequence numbers, in order (empty for a duplicate).
+    pub messages: Vec<Message>,
+    /// The first message repeated a stored client message id: this is the stored message,
+    /// and nothing was written.
+    pub duplicate: Option<Message>,
 }
 
 /// A stored ticket.

@@ -22,8 +22,8 @@ use sqlx::{Connection, QueryBuilder, Row, Sqlite};
 use super::writer::{Command, Writer, WriterConfig};
 use super::{
     Appended, Channel, Conversation, ConversationFilter, ConversationStatus, ConversationUpdate,
-    Message, NewConversation, NewMessage, NewTicket, SenderKind, Store, StoreError, StoreOptions,
-    Synchronous, Ticket, TicketStatus, check_id, check_optional_id, clamp_limit, clean_tags,
+    Message, NewConversation, NewMessage, NewTicket, SenderKind, Step, StepCommitted, StepTarget,
+    Store, StoreError, StoreOptions, Synchronous, Ticket, TicketStatus, check_id, check_optional_id, clamp_limit, clean_tags,
     now_millis, ticket_number,
 };
 
@@ -219,6 +219,13 @@ impl Store for SqliteStore {
         let message = PreparedMessage::new(new)?;
         self.writer
             .submit(|reply| Command::Append { message, reply })
+            .await
+    }
+
+    async fn commit_step(&self, step: Step) -> Result<StepCommitted, StoreError> {
+        let step = PreparedStep::new(step)?;
+        self.writer
+            .submit(|reply| Command::CommitStep { step, reply })
             .await
     }
 
@@ -491,6 +498,47 @@ impl PreparedMessage {
     }
 }
 
+pub(super) enum PreparedTarget {
+    Create(PreparedConversation),
+    Update(PreparedUpdate),
+    Keep(String),
+}
+
+pub(super) struct PreparedStep {
+    target: PreparedTarget,
+    messages: Vec<PreparedMessage>,
+}
+
+impl PreparedStep {
+    fn new(step: Step) -> Result<Self, StoreError> {
+        let id = step.target.id().to_owned();
+        if let Some(stranger) = step
+            .messages
+            .iter()
+            .find(|message| message.conversation_id != id)
+        {
+            return Err(StoreError::InvalidInput(format!(
+                "a step of conversation {id:?} cannot append to {:?}",
+                stranger.conversation_id
+            )));
+        }
+        let target = match step.target {
+            StepTarget::Create(new) => PreparedTarget::Create(PreparedConversation::new(new)?),
+            StepTarget::Update(update) => PreparedTarget::Update(PreparedUpdate::new(update)?),
+            StepTarget::Keep { id } => {
+                check_id("conversation id", &id)?;
+                PreparedTarget::Keep(id)
+            }
+        };
+        let messages = step
+            .messages
+            .into_iter()
+            .map(PreparedMessage::new)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self { target, messages })
+    }
+}
+
 pub(super) struct PreparedTicket {
     new: NewTicket,
     tags_json: String,
@@ -671,6 +719,72 @@ pub(super) async fn append_message(
         }
     }
     Err(StoreError::not_found("conversation", &new.conversation_id))
+}
+
+/// One conversation step in the writer's transaction (the writer wraps it in a savepoint, so
+/// a refusal half-way, such as a version conflict, undoes the appends before it).
+pub(super) async fn commit_step(
+    connection: &mut SqliteConnection,
+    prepared: PreparedStep,
+) -> Result<StepCommitted, StoreError> {
+    let PreparedStep { target, messages } = prepared;
+    let id = match &target {
+        PreparedTarget::Create(conversation) => conversation.new.id.clone(),
+        PreparedTarget::Update(update) => update.update.id.clone(),
+        PreparedTarget::Keep(id) => id.clone(),
+    };
+    // A replayed input is recognised before anything is written.
+    if !matches!(target, PreparedTarget::Create(_))
+        && let Some(client_message_id) = messages
+            .first()
+            .and_then(|first| first.new.client_message_id.as_deref())
+    {
+        let existing = sqlx::query(concat!(
+            "SELECT ",
+            message_columns!(),
+            " FROM messages WHERE conversation_id = ?1 AND client_message_id = ?2"
+        ))
+        .bind(&id)
+        .bind(client_message_id)
+        .fetch_optional(&mut *connection)
+        .await?;
+        if let Some(row) = existing {
+            return Ok(StepCommitted {
+                conversation: None,
+                messages: Vec::new(),
+                duplicate: Some(message_from_row(&row)?),
+            });
+        }
+    }
+    let mut conversation = match target {
+        PreparedTarget::Create(conversation) => {
+            Some(create_conversation(connection, conversation).await?)
+        }
+        PreparedTarget::Update(update) => Some(update_conversation(connection, update).await?),
+        PreparedTarget::Keep(_) => None,
+    };
+    let mut stored = Vec::with_capacity(messages.len());
+    for message in messages {
+        let appended = append_message(connection, message).await?;
+        if appended.duplicate {
+            // Only the first message may repeat an input; a later repeat is a caller's bug.
+            return Err(StoreError::InvalidInput(format!(
+                "client message id {:?} is already stored in conversation {id:?}",
+                appended.message.client_message_id.unwrap_or_default()
+            )));
+        }
+        stored.push(appended.message);
+    }
+    // The appends advanced the row as the trigger does; no need to read it again.
+    if let (Some(row), Some(last)) = (conversation.as_mut(), stored.last()) {
+        row.last_seq = row.last_seq.max(last.seq);
+        row.updated_at = last.created_at;
+    }
+    Ok(StepCommitted {
+        conversation,
+        messages: stored,
+        duplicate: None,
+    })
 }
 
 pub(super) async fn create_ticket(

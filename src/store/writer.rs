@@ -26,8 +26,10 @@ use sqlx::{Connection, Executor};
 use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio::time::{Instant, timeout_at};
 
-use super::sqlite::{self, PreparedConversation, PreparedMessage, PreparedTicket, PreparedUpdate};
-use super::{Appended, Conversation, StoreError, Ticket, TicketStatus};
+use super::sqlite::{
+    self, PreparedConversation, PreparedMessage, PreparedStep, PreparedTicket, PreparedUpdate,
+};
+use super::{Appended, Conversation, StepCommitted, StoreError, Ticket, TicketStatus};
 
 pub(super) type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
@@ -44,6 +46,10 @@ pub(super) enum Command {
     Append {
         message: PreparedMessage,
         reply: Reply<Appended>,
+    },
+    CommitStep {
+        step: PreparedStep,
+        reply: Reply<StepCommitted>,
     },
     CreateTicket {
         ticket: PreparedTicket,
@@ -94,6 +100,7 @@ impl Command {
             Self::CreateConversation { reply, .. } => reply.send(Err(error)).is_ok(),
             Self::UpdateConversation { reply, .. } => reply.send(Err(error)).is_ok(),
             Self::Append { reply, .. } => reply.send(Err(error)).is_ok(),
+            Self::CommitStep { reply, .. } => reply.send(Err(error)).is_ok(),
             Self::CreateTicket { reply, .. } => reply.send(Err(error)).is_ok(),
             Self::AttachTicket { reply, .. } => reply.send(Err(error)).is_ok(),
             Self::AddTicketTags { reply, .. } => reply.send(Err(error)).is_ok(),
@@ -392,6 +399,9 @@ async fn apply(connection: &mut SqliteConnection, command: Command) -> (Settle, 
         }
         Command::Append { message, reply } => {
             settle_later(reply, sqlite::append_message(connection, message).await)
+        }
+        Command::CommitStep { step, reply } => {
+            settle_later(reply, sqlite::commit_step(connection, step).await)
         }
         Command::CreateTicket { ticket, reply } => {
             settle_later(reply, sqlite::create_ticket(connection, ticket).await)

@@ -165,6 +165,12 @@ impl Store for Stalling {
     ) -> Result<store::Appended, store::StoreError> {
         self.inner.append_message(new).await
     }
+    async fn commit_step(
+        &self,
+        step: store::Step,
+    ) -> Result<store::StepCommitted, store::StoreError> {
+        self.inner.commit_step(step).await
+    }
     async fn messages_after(
         &self,
         conversation: &str,

@@ -155,7 +155,10 @@ fn resumed_reissues_the_pending_effect_and_the_question() {
         Some(&first),
         "same idempotency sequence"
     );
-    assert_eq!(says(&effects), [TextKey::CreatingTicket]);
+    assert!(
+        says(&effects).is_empty(),
+        "the waiting prompt was stored with the state; a restart does not repeat it"
+    );
 
     let mut chat = Chat::open(Params::default(), Language::En);
     chat.text("tickets", control(ControlIntent::ResumeTicket));
