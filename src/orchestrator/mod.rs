@@ -686,8 +686,7 @@ impl Orchestrator {
                     // A hand-off in the same step decides the status; the machine's own
                     // status applies otherwise.
                     Effect::SetStatus(chat_status) => {
-                        if status != ConversationStatus::Queued || chat_status != ChatStatus::Bot
-                        {
+                        if status != ConversationStatus::Queued || chat_status != ChatStatus::Bot {
                             status = status_of(chat_status);
                         }
                     }
@@ -774,7 +773,9 @@ impl Orchestrator {
                 if let Some(stored) = committed.duplicate {
                     // Another node stored the same client id between our check and now.
                     let Target::Existing(conversation) = record else {
-                        return Err(ChatError::Corrupt("a new conversation repeated an input".into()));
+                        return Err(ChatError::Corrupt(
+                            "a new conversation repeated an input".into(),
+                        ));
                     };
                     return Ok(Outcome {
                         conversation,
@@ -803,7 +804,9 @@ impl Orchestrator {
                 messages.extend(committed.messages);
             }
             let Target::Existing(conversation) = &record else {
-                return Err(ChatError::Corrupt("a new conversation was not created".into()));
+                return Err(ChatError::Corrupt(
+                    "a new conversation was not created".into(),
+                ));
             };
             let mut follow_ups: VecDeque<Event> = VecDeque::new();
             for action in actions {
@@ -862,7 +865,11 @@ impl Orchestrator {
                 }
             }
             Effect::ListOpenTickets { preferred_activity } => {
-                match self.store.open_tickets_for(&conversation.requester_id).await {
+                match self
+                    .store
+                    .open_tickets_for(&conversation.requester_id)
+                    .await
+                {
                     Ok(mut tickets) => {
                         // The matched activity's tickets first, newest first within.
                         tickets.sort_by_key(|ticket| {
@@ -975,7 +982,11 @@ fn requester_message(
     }
 }
 
-fn assistant_message(conversation_id: &str, body: String, payload: serde_json::Value) -> NewMessage {
+fn assistant_message(
+    conversation_id: &str,
+    body: String,
+    payload: serde_json::Value,
+) -> NewMessage {
     NewMessage {
         conversation_id: conversation_id.to_string(),
         sender_kind: SenderKind::Assistant,

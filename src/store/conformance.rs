@@ -16,7 +16,7 @@ use serde_json::json;
 
 use super::{
     Channel, ConversationFilter, ConversationStatus, NewConversation, NewMessage, NewTicket,
-    SenderKind, Store, StoreError, TicketStatus,
+    SenderKind, Step, StepTarget, Store, StoreError, TicketStatus,
 };
 
 /// Runs every check, in order, on one store, then closes it (the last check is about closing).
@@ -29,6 +29,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     idempotent_append_sequential(&store).await;
     idempotent_append_concurrent(&store).await;
     message_found_by_client_id(&store).await;
+    step_commits_all_or_nothing(&store).await;
     ordering_across_concurrent_conversations(&store).await;
     concurrent_appends_to_one_conversation(&store).await;
     tickets_lifecycle(&store).await;
@@ -55,6 +56,7 @@ macro_rules! store_conformance_tests {
             idempotent_append_sequential,
             idempotent_append_concurrent,
             message_found_by_client_id,
+            step_commits_all_or_nothing,
             ordering_across_concurrent_conversations,
             concurrent_appends_to_one_conversation,
             tickets_lifecycle,
@@ -192,6 +194,126 @@ pub async fn message_found_by_client_id(store: &Arc<dyn Store>) {
             .await
             .unwrap(),
         None
+    );
+}
+
+/// A conversation step (the row created or updated, messages appended) is stored whole or
+/// not at all: a version conflict leaves no message behind, a replayed first message writes
+/// nothing, and a committed step's messages follow each other with the row's `last_seq`.
+pub async fn step_commits_all_or_nothing(store: &Arc<dyn Store>) {
+    let new = sample_conversation(&unique_id("step"));
+    let id = new.id.clone();
+    let created = store
+        .commit_step(Step {
+            target: StepTarget::Create(new),
+            messages: vec![text_message(&id, "greeting", None)],
+        })
+        .await
+        .unwrap();
+    let conversation = created.conversation.expect("a created row is returned");
+    assert_eq!(conversation.last_seq, 1);
+    assert_eq!(created.messages.len(), 1);
+
+    let mut update = conversation.to_update();
+    update.machine_state = serde_json::json!({ "step": 2 });
+    let committed = store
+        .commit_step(Step {
+            target: StepTarget::Update(update.clone()),
+            messages: vec![
+                text_message(&id, "input", Some("input-1")),
+                text_message(&id, "reply", None),
+            ],
+        })
+        .await
+        .unwrap();
+    let after = committed.conversation.expect("an updated row is returned");
+    assert_eq!(after.version, conversation.version + 1);
+    assert_eq!(after.last_seq, 3);
+    let seqs: Vec<i64> = committed.messages.iter().map(|m| m.seq).collect();
+    assert_eq!(seqs, [2, 3]);
+    assert_eq!(
+        store.get_conversation(&id).await.unwrap(),
+        Some(after.clone())
+    );
+
+    // The same update again is a conflict: none of its messages may stay.
+    let conflict = store
+        .commit_step(Step {
+            target: StepTarget::Update(update),
+            messages: vec![
+                text_message(&id, "input", Some("input-2")),
+                text_message(&id, "reply", None),
+            ],
+        })
+        .await;
+    assert!(
+        matches!(conflict, Err(StoreError::Conflict { .. })),
+        "{conflict:?}"
+    );
+    assert_eq!(store.messages_after(&id, 0, 100).await.unwrap().len(), 3);
+    assert_eq!(
+        store.message_by_client_id(&id, "input-2").await.unwrap(),
+        None,
+        "a refused step stores nothing"
+    );
+
+    // A replayed input: the stored message comes back and nothing is written.
+    let mut next = after.to_update();
+    next.machine_state = serde_json::json!({ "step": 3 });
+    let replay = store
+        .commit_step(Step {
+            target: StepTarget::Update(next),
+            messages: vec![
+                text_message(&id, "input", Some("input-1")),
+                text_message(&id, "reply again", None),
+            ],
+        })
+        .await
+        .unwrap();
+    assert_eq!(replay.duplicate.map(|m| m.seq), Some(2));
+    assert!(replay.messages.is_empty());
+    assert_eq!(store.get_conversation(&id).await.unwrap(), Some(after));
+
+    // Keep: only messages; an unknown conversation or a stranger's message is refused.
+    let kept = store
+        .commit_step(Step {
+            target: StepTarget::Keep { id: id.clone() },
+            messages: vec![text_message(&id, "forwarded", None)],
+        })
+        .await
+        .unwrap();
+    assert_eq!(kept.conversation, None);
+    assert_eq!(kept.messages[0].seq, 4);
+    let unknown = store
+        .commit_step(Step {
+            target: StepTarget::Keep {
+                id: unique_id("missing"),
+            },
+            messages: vec![],
+        })
+        .await;
+    assert!(unknown.is_ok(), "keeping nothing of nothing writes nothing");
+    let unknown = store
+        .commit_step(Step {
+            target: StepTarget::Keep {
+                id: "missing-step".into(),
+            },
+            messages: vec![text_message("missing-step", "x", None)],
+        })
+        .await;
+    assert!(
+        matches!(unknown, Err(StoreError::NotFound { .. })),
+        "{unknown:?}"
+    );
+    let stranger = store
+        .commit_step(Step {
+            target: StepTarget::Keep { id: id.clone() },
+            messages: vec![text_message("elsewhere", "x", None)],
+        })
+        .await;
+    assert!(
+        matches!(stranger, Err(StoreError::InvalidInput(_))),
+        "{stranger:?}"
     );
 }
 

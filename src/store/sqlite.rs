@@ -23,8 +23,8 @@ use super::writer::{Command, Writer, WriterConfig};
 use super::{
     Appended, Channel, Conversation, ConversationFilter, ConversationStatus, ConversationUpdate,
     Message, NewConversation, NewMessage, NewTicket, SenderKind, Step, StepCommitted, StepTarget,
-    Store, StoreError, StoreOptions, Synchronous, Ticket, TicketStatus, check_id, check_optional_id, clamp_limit, clean_tags,
-    now_millis, ticket_number,
+    Store, StoreError, StoreOptions, Synchronous, Ticket, TicketStatus, check_id,
+    check_optional_id, clamp_limit, clean_tags, now_millis, ticket_number,
 };
 
 static MIGRATOR: Migrator = sqlx::migrate!("src/store/migrations/sqlite");

@@ -3,6 +3,8 @@
 //! acknowledged must be stored exactly once, in the order it was acknowledged, with gap-free
 //! sequence numbers.
 
+mod half_processed;
+
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::path::Path;
