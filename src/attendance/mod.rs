@@ -574,6 +574,11 @@ impl DeskHooks for Attendance {
     async fn is_blocked(&self, requester: &str) -> bool {
         self.book(|book| book.is_blocked(requester)).await
     }
+
+    async fn someone_present(&self, conversation_id: &str) -> Option<bool> {
+        self.book(|book| book.desk().someone_present_for(conversation_id))
+            .await
+    }
 }
 
 /// How long the lost-chat timer waits at most between two looks (it is also woken when a

@@ -256,3 +256,20 @@ impl PersonPresence {
         }
     }
 }
+
+impl super::Desk {
+    /// Whether someone is there to read a chat now (what parameter 447 is about): its
+    /// responsible online on the chat's channel, or, while it waits, anyone online on that
+    /// channel (paused is away). `None` for a chat the desk does not know.
+    pub fn someone_present_for(&self, chat_id: &str) -> Option<bool> {
+        let chat = self.chat(chat_id)?;
+        let online = |person: &str| {
+            self.presence(person)
+                .is_some_and(|presence| presence.is_online(chat.channel))
+        };
+        Some(match chat.responsible() {
+            Some(responsible) => online(responsible),
+            None => self.state().people.keys().any(|person| online(person)),
+        })
+    }
+}

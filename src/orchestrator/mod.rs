@@ -408,11 +408,33 @@ impl Orchestrator {
             text: text.to_string(),
             understanding,
         };
+        // With people, the machine hears first whether anyone is there to read the text
+        // (parameter 447 answers a requester who writes into the void).
+        let presence = match expecting {
+            Expecting::HumanChat => self.someone_present(&record.id).await,
+            _ => None,
+        };
         // Validate before storing anything: a refused input leaves no trace.
-        let transition = envelope
-            .machine
-            .step(&params, event)
-            .map_err(|error| machine_error(error, language))?;
+        let transition = match presence {
+            Some(online) => {
+                let noticed = envelope
+                    .machine
+                    .step(&params, Event::AttendantPresence { online })
+                    .map_err(|error| machine_error(error, language))?;
+                let written = noticed
+                    .conversation
+                    .step(&params, event)
+                    .map_err(|error| machine_error(error, language))?;
+                conversation::Transition {
+                    conversation: written.conversation,
+                    effects: noticed.effects.into_iter().chain(written.effects).collect(),
+                }
+            }
+            None => envelope
+                .machine
+                .step(&params, event)
+                .map_err(|error| machine_error(error, language))?,
+        };
         let groups = envelope.groups.clone();
         let input = requester_message(
             &record.id,

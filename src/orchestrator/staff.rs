@@ -24,6 +24,9 @@ pub trait DeskHooks: Send + Sync {
     async fn requester_wrote(&self, conversation_id: &str);
     /// Whether the desk blocked this requester.
     async fn is_blocked(&self, requester: &str) -> bool;
+    /// Whether someone is there to read the conversation now (its attendant online, or
+    /// anyone online for a chat still queued); `None` when the desk does not hold it.
+    async fn someone_present(&self, conversation_id: &str) -> Option<bool>;
 }
 
 impl Orchestrator {
@@ -34,6 +37,10 @@ impl Orchestrator {
 
     fn desk(&self) -> Option<Arc<dyn DeskHooks>> {
         self.desk.get().and_then(Weak::upgrade)
+    }
+
+    pub(super) async fn someone_present(&self, conversation_id: &str) -> Option<bool> {
+        self.desk()?.someone_present(conversation_id).await
     }
 
     pub(super) async fn refuse_blocked(&self, requester: &str) -> Result<(), ChatError> {

@@ -6,6 +6,7 @@
 //! restarts.
 
 mod lost;
+mod offline_notice;
 
 use crate::assistant::{orchestrator, shared};
 use axum::body::Body;
