@@ -597,6 +597,12 @@ impl Machine<'_> {
         for_attendant: bool,
     ) {
         let identified = match understanding {
+            // A request typed while a description is asked for ("I want to talk to a
+            // specialist about...") is the description: the requester answers the question.
+            Understanding::Control {
+                intent: ControlIntent::TalkToAttendant | ControlIntent::ResumeTicket,
+                ..
+            } => None,
             Understanding::Control { intent, .. } => {
                 match intent {
                     ControlIntent::Cancel => self.cancel(),
@@ -614,13 +620,8 @@ impl Machine<'_> {
                         self.say(Reply::new(TextKey::YoureWelcome));
                         self.reprompt();
                     }
-                    ControlIntent::ResumeTicket => {
-                        self.start_resume(activity, ticket_number_in(&text));
-                    }
-                    ControlIntent::TalkToAttendant if !for_attendant => {
-                        self.talk_to_attendant(None);
-                    }
                     ControlIntent::TalkToAttendant
+                    | ControlIntent::ResumeTicket
                     | ControlIntent::CreateTicket
                     | ControlIntent::Yes
                     | ControlIntent::No => self.say(Reply::new(TextKey::DescriptionNeeded)),

@@ -3,6 +3,8 @@
 //! kept apart, missing tokens and wrong roles, malformed input, unknown ids, replayed client
 //! message ids, paging after a sequence number, and admin parameters.
 
+mod seed_flows;
+
 use crate::assistant::{orchestrator, shared, sqlite};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};

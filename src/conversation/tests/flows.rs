@@ -941,10 +941,17 @@ fn control_intents_while_describing() {
         says(&effects),
         [TextKey::GreetingAgain, TextKey::AskDescription]
     );
+    // A request typed as the description is the description, not a new request.
     let effects = chat.text(EN.talk_to_person, control(ControlIntent::TalkToAttendant));
-    assert_eq!(says(&effects), [TextKey::AskDescriptionForAttendant]);
-    let effects = chat.text("my tickets", control(ControlIntent::ResumeTicket));
-    assert_eq!(says(&effects), [TextKey::LookingUpTickets]);
+    assert_eq!(says(&effects), [TextKey::ConfirmTicket]);
+    assert!(
+        matches!(chat.conv.state(), State::ConfirmingTicket { draft } if draft.description == EN.talk_to_person)
+    );
+    assert!(
+        chat.choose("yes")
+            .iter()
+            .any(|effect| matches!(effect, Effect::CreateTicket(_)))
+    );
 }
 
 #[test]
