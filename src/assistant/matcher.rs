@@ -265,8 +265,14 @@ impl Matcher {
                         article_rank += 1;
                         // The exact title typed is decisive: above any probability, so
                         // no tie with a classifier guess makes it a question.
+                        // A part of a title finds the article: a query whose every word
+                        // is in the title lists it, however long the title is.
                         let confidence = if hit.title_similarity >= EXACT_TITLE {
                             1.0 + self.settings.ambiguity_margin * 2.0
+                        } else if hit.title_part {
+                            (hit.title_similarity + lead)
+                                .min(1.0)
+                                .max(settings.article_threshold)
                         } else {
                             (hit.title_similarity + lead).min(1.0)
                         };

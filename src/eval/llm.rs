@@ -153,6 +153,7 @@ async fn rerank_hits(
                                 score: 0.0,
                                 lexical: 0.0,
                                 title_similarity: 0.0,
+                                title_part: false,
                                 semantic: None,
                                 document: None,
                             })

@@ -105,6 +105,9 @@ pub struct Hit {
     pub lexical: f32,
     /// Similarity of the query to the title, 0..1.
     pub title_similarity: f32,
+    /// Every word of the query is a word of the title: the query is (a part of) the title.
+    #[serde(skip)]
+    pub title_part: bool,
     /// Cosine similarity of the query's embedding to the document's, when a hybrid search
     /// (see `crate::llm::hybrid`) found it among the nearest.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -242,6 +245,7 @@ pub fn search(
         let mut id = String::new();
         let mut kind = DocKind::Article;
         let mut similarity: f32 = 0.0;
+        let mut title_part = false;
         let mut in_language = false;
         for key in keys.of(address.doc_id) {
             if id.is_empty() {
@@ -249,6 +253,7 @@ pub fn search(
                 kind = key.kind;
             }
             similarity = similarity.max(profile.similarity(&key.folded_title));
+            title_part |= profile.is_part_of(&key.folded_title);
             in_language |= request.language.is_some() && key.language == request.language;
         }
         let lexical = if best > 0.0 { score / best } else { 0.0 };
@@ -256,13 +261,21 @@ pub fn search(
         if in_language {
             final_score += weights.same_language;
         }
-        ranked.push((final_score, lexical, similarity, id, kind, address));
+        ranked.push((
+            final_score,
+            lexical,
+            similarity,
+            title_part,
+            id,
+            kind,
+            address,
+        ));
     }
-    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.3.cmp(&b.3)));
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.4.cmp(&b.4)));
     ranked.truncate(request.limit);
 
     let mut hits = Vec::with_capacity(ranked.len());
-    for (score, lexical, similarity, id, kind, address) in ranked {
+    for (score, lexical, similarity, title_part, id, kind, address) in ranked {
         let (kind, title, document) = if request.with_documents {
             let stored: TantivyDocument = searcher.doc(address)?;
             let document = payload(fields, &stored)?;
@@ -284,6 +297,7 @@ pub fn search(
             score,
             lexical,
             title_similarity: similarity,
+            title_part,
             semantic: None,
             document,
         });
@@ -317,6 +331,21 @@ impl<'a> QueryProfile<'a> {
             chars: text.chars().count(),
             words: text.split(' ').filter(|word| !word.is_empty()).collect(),
         }
+    }
+
+    /// Whether every word of the query is a word of the title, or one edit away from one
+    /// (a plural, a typo) for words of four letters or more.
+    pub fn is_part_of(&self, title: &str) -> bool {
+        !self.words.is_empty()
+            && self.words.len() <= FUZZY_COMPARE_MAX_WORDS
+            && self.words.iter().all(|word| {
+                title.split(' ').any(|candidate| {
+                    candidate == *word
+                        || (word.len() >= 4
+                            && word.len().abs_diff(candidate.len()) <= 1
+                            && strsim::osa_distance(word, candidate) <= 1)
+                })
+            })
     }
 
     pub fn similarity(&self, title: &str) -> f32 {

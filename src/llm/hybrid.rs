@@ -320,6 +320,7 @@ fn semantic_hit(document: Document, language: Language, with_document: bool) -> 
         score: 0.0,
         lexical: 0.0,
         title_similarity: 0.0,
+        title_part: false,
         semantic: None,
         document: with_document.then_some(document),
     }

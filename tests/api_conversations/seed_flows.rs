@@ -82,3 +82,72 @@ async fn a_description_that_reads_like_a_request_is_the_description() {
         "{tickets}"
     );
 }
+
+/// Searches the knowledge by `text` in a Smart Chat (assistant off) opened in `language`
+/// and returns the option ids offered.
+async fn knowledge_search(api: &Api, language: &str, text: &str) -> Vec<String> {
+    let (status, opened) = api
+        .call(
+            Method::POST,
+            "/api/conversations",
+            &api.ana,
+            Some(json!({ "language": language })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{opened}");
+    let id = opened["conversation"]["id"].as_str().unwrap().to_string();
+    let (status, body) = api
+        .call(
+            Method::POST,
+            &format!("/api/conversations/{id}/options"),
+            &api.ana,
+            Some(json!({ "option_id": "search_knowledge" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    offered(&api.say(&api.ana, &id, text).await)
+}
+
+#[tokio::test]
+async fn a_part_of_a_title_lists_every_article_whose_title_has_it() {
+    let api = Api::new().await;
+    assistant_off(&api).await;
+    for (language, text, expected) in [
+        (
+            "pt-BR",
+            "senha",
+            [
+                "article:reset-forgotten-password",
+                "article:password-policy",
+            ],
+        ),
+        (
+            "pt-BR",
+            "VPN",
+            ["article:vpn-connect", "article:vpn-troubleshooting"],
+        ),
+        (
+            "en",
+            "VPN",
+            ["article:vpn-connect", "article:vpn-troubleshooting"],
+        ),
+        (
+            "es",
+            "impresora",
+            [
+                "article:add-network-printer",
+                "article:printer-troubleshooting",
+            ],
+        ),
+    ] {
+        let offered = knowledge_search(&api, language, text).await;
+        for id in expected {
+            assert!(
+                offered
+                    .iter()
+                    .any(|option| option.split('.').next() == Some(id)),
+                "{language} {text:?}: {id} not among {offered:?}"
+            );
+        }
+    }
+}
