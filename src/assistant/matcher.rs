@@ -265,29 +265,27 @@ impl Matcher {
                         article_rank += 1;
                         // The exact title typed is decisive: above any probability, so
                         // no tie with a classifier guess makes it a question.
-                        // A part of a title finds the article: a query whose every word
-                        // is in the title lists it, however long the title is.
                         let confidence = if hit.title_similarity >= EXACT_TITLE {
                             1.0 + self.settings.ambiguity_margin * 2.0
-                        } else if hit.title_part {
-                            (hit.title_similarity + lead)
-                                .min(1.0)
-                                .max(settings.article_threshold)
                         } else {
                             (hit.title_similarity + lead).min(1.0)
                         };
-                        signals.push(Signal {
-                            candidate: format!("article:{}", hit.id),
-                            confidence,
-                            source: "search",
-                        });
-                        if confidence < settings.article_threshold {
+                        // A part of a title finds the article: a query whose every word is
+                        // in the title of an article in the requester's language lists it,
+                        // however long the title is.
+                        let title_part = hit.title_part && confidence < settings.article_threshold;
+                        if confidence < settings.article_threshold && !title_part {
                             continue;
                         }
                         let Some(Document::Article(article)) =
                             self.knowledge.get(DocKind::Article, &hit.id)?
                         else {
                             continue;
+                        };
+                        let confidence = match (title_part, article.language == input.language) {
+                            (false, _) => confidence,
+                            (true, true) => settings.article_threshold,
+                            (true, false) => continue,
                         };
                         if !article.visibility.allows(input.groups) {
                             continue;
@@ -308,6 +306,10 @@ impl Matcher {
             }
         }
         if want_activities {
+            // In id order: a tie in confidence must not depend on a hash map's order.
+            let mut activity_confidence: Vec<(String, f32)> =
+                activity_confidence.into_iter().collect();
+            activity_confidence.sort_by(|a, b| a.0.cmp(&b.0));
             for (id, confidence) in activity_confidence {
                 if confidence >= settings.activity_threshold {
                     scored.push((confidence, Scored::Activity(id)));
