@@ -1156,3 +1156,32 @@ async fn pausing_a_channel_pauses_the_channels_sharing_its_queue() {
     );
     assert_eq!(paused["channels_online"], 0);
 }
+
+#[tokio::test]
+async fn an_outbound_conversation_announces_its_attendant_once() {
+    let desk = Desk::new().await;
+    let ana = desk.attendant("ana", "Ana Souza", 5).await;
+    desk.online(&ana).await;
+    let started = desk
+        .ok(
+            Method::POST,
+            "/api/desk/outbound",
+            &ana,
+            Some(json!({ "requester": "lia", "language": "pt-BR", "text": "Oi Lia, tudo certo?" })),
+        )
+        .await;
+    let id = started["conversation_id"].as_str().unwrap();
+    let lia = desk.token(Role::Requester, "lia");
+    let bodies: Vec<String> = desk
+        .transcript(&lia, id)
+        .await
+        .iter()
+        .map(|m| m["body"].as_str().unwrap().to_string())
+        .collect();
+    let joined = bodies
+        .iter()
+        .filter(|body| body.as_str() == "Ana Souza entrou na conversa.")
+        .count();
+    assert_eq!(joined, 1, "{bodies:?}");
+    assert_eq!(bodies.last().unwrap(), "Oi Lia, tudo certo?");
+}
