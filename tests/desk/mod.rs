@@ -1185,3 +1185,184 @@ async fn an_outbound_conversation_announces_its_attendant_once() {
     assert_eq!(joined, 1, "{bodies:?}");
     assert_eq!(bodies.last().unwrap(), "Oi Lia, tudo certo?");
 }
+
+#[tokio::test]
+async fn only_who_may_write_in_a_chat_tags_it_directly_or_by_macro() {
+    let desk = Desk::new().await;
+    desk.configure("queue").await;
+    let ana = desk.attendant("ana", "Ana", 5).await;
+    let bia = desk.attendant("bia", "Bia", 5).await;
+    desk.online(&ana).await;
+    desk.online(&bia).await;
+    let (_, id) = desk.queued_requester("tagged").await;
+    desk.ok(
+        Method::POST,
+        &format!("/api/desk/chats/{id}/capture"),
+        &ana,
+        None,
+    )
+    .await;
+    desk.ok(
+        Method::POST,
+        &format!("/api/desk/chats/{id}/tags"),
+        &ana,
+        Some(json!({ "tag": "vip" })),
+    )
+    .await;
+    desk.ok(
+        Method::PUT,
+        "/api/desk/macros/mark",
+        &bia,
+        Some(json!({ "name": "Mark", "actions": [
+            { "action": "tag", "tag": "by-macro" },
+            { "action": "untag", "tag": "vip" }
+        ] })),
+    )
+    .await;
+    // Bia does not serve the chat: she may not read it, nor touch its tags.
+    let (status, _) = desk
+        .call(
+            Method::GET,
+            &format!("/api/desk/chats/{id}/messages"),
+            &bia,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    for (method, path, body) in [
+        (
+            Method::POST,
+            format!("/api/desk/chats/{id}/tags"),
+            Some(json!({ "tag": "spam" })),
+        ),
+        (
+            Method::DELETE,
+            format!("/api/desk/chats/{id}/tags/vip"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/desk/chats/{id}/macros/mark"),
+            None,
+        ),
+    ] {
+        let (status, answer) = desk.call(method.clone(), &path, &bia, body).await;
+        assert_eq!(
+            (status, code(&answer)),
+            (StatusCode::FORBIDDEN, "forbidden"),
+            "{method} {path}"
+        );
+    }
+    let chat = &desk.chats(&ana, "?state=in_progress").await[0];
+    assert_eq!(chat["tags"], json!(["vip"]));
+    // Ana, who serves it, runs the macro.
+    let done = desk
+        .ok(
+            Method::POST,
+            &format!("/api/desk/chats/{id}/macros/mark"),
+            &ana,
+            None,
+        )
+        .await;
+    assert_eq!(done["tags"], json!(["by-macro"]));
+}
+
+#[tokio::test]
+async fn an_admin_supervises_what_attendants_see() {
+    let desk = Desk::new().await;
+    desk.configure("queue").await;
+    let ana = desk.attendant("ana", "Ana", 5).await;
+    desk.online(&ana).await;
+    let (_, served) = desk.queued_requester("served").await;
+    let (_, waiting) = desk.queued_requester("waiting").await;
+    desk.ok(
+        Method::POST,
+        &format!("/api/desk/chats/{served}/capture"),
+        &ana,
+        None,
+    )
+    .await;
+    let admin = desk.admin.clone();
+
+    // The attendance list, every chat and its transcript.
+    let listed = desk.chats(&admin, "").await;
+    let ids: Vec<&str> = listed
+        .iter()
+        .map(|chat| chat["conversation_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![waiting.as_str(), served.as_str()]);
+    assert_eq!(listed[0]["position"], 1);
+    for id in [&served, &waiting] {
+        let transcript = desk
+            .ok(
+                Method::GET,
+                &format!("/api/desk/chats/{id}/messages"),
+                &admin,
+                None,
+            )
+            .await;
+        assert!(
+            transcript["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["body"] == "tell me a joke about penguins"),
+            "{transcript}"
+        );
+    }
+    desk.ok(Method::GET, "/api/desk/alert", &admin, None).await;
+
+    // Quick replies: shared ones are managed; a personal one needs a person.
+    desk.ok(
+        Method::PUT,
+        "/api/desk/quick-replies/mine",
+        &ana,
+        Some(json!({ "texts": { "en": "Ana's own." }, "personal": true })),
+    )
+    .await;
+    desk.ok(
+        Method::PUT,
+        "/api/desk/quick-replies/hello",
+        &admin,
+        Some(json!({ "texts": { "en": "Hello!" } })),
+    )
+    .await;
+    let replies = desk
+        .ok(Method::GET, "/api/desk/quick-replies", &admin, None)
+        .await;
+    let shortcuts: Vec<&str> = replies["quick_replies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|reply| reply["shortcut"].as_str().unwrap())
+        .collect();
+    assert_eq!(shortcuts, vec!["/hello", "/mine"]);
+    let (status, _) = desk
+        .call(
+            Method::PUT,
+            "/api/desk/quick-replies/own",
+            &admin,
+            Some(json!({ "texts": { "en": "x" }, "personal": true })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    desk.ok(
+        Method::DELETE,
+        "/api/desk/quick-replies/hello",
+        &admin,
+        None,
+    )
+    .await;
+    desk.ok(Method::GET, "/api/desk/macros", &admin, None).await;
+
+    // Acting in a chat needs a person of the desk.
+    for path in [
+        format!("/api/desk/chats/{waiting}/capture"),
+        format!("/api/desk/chats/{served}/messages"),
+    ] {
+        let (status, _) = desk
+            .call(Method::POST, &path, &admin, Some(json!({ "text": "hi" })))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "POST {path}");
+    }
+}
