@@ -470,24 +470,16 @@ async fn put_presence(
     })
     .await?;
     if coming_online {
-        offer_waiting_chats(desk).await;
+        offer_waiting_chats(desk, &person).await;
     }
     get_presence(State(state), Authenticated(identity)).await
 }
 
-/// Someone came online: chats waiting for an automatic assignment are routed again.
-async fn offer_waiting_chats(desk: &Arc<Attendance>) {
-    let waiting: Vec<String> = desk
-        .book(|book| {
-            book.list(&crate::desk::ListFilter {
-                state: Some(crate::desk::ChatState::Queued),
-                ..Default::default()
-            })
-            .into_iter()
-            .map(|record| record.conversation_id.clone())
-            .collect()
-        })
-        .await;
+/// `person` came online: the waiting chats they may now serve are routed again, in the
+/// order they rank for them (see `Desk::waiting_for`); routing still picks, for each, the
+/// best available person by its project's tiers and mode.
+async fn offer_waiting_chats(desk: &Arc<Attendance>, person: &str) {
+    let waiting = desk.book(|book| book.desk().waiting_for(person)).await;
     for conversation_id in waiting {
         let op = DeskOp::Reroute {
             conversation_id,

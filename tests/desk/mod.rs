@@ -1366,3 +1366,141 @@ async fn an_admin_supervises_what_attendants_see() {
         assert_eq!(status, StatusCode::FORBIDDEN, "POST {path}");
     }
 }
+
+impl Desk {
+    /// Routing `default` for projects without a listed service group, `by_group` for the rest.
+    async fn configure_groups(&self, default: &str, by_group: Value) {
+        self.ok(
+            Method::PUT,
+            "/api/desk/config",
+            &self.admin,
+            Some(json!({
+                "routing": { "default": default, "by_group": by_group },
+                "pause_reasons": ["break"],
+                "close_reasons": ["resolved"],
+            })),
+        )
+        .await;
+    }
+
+    async fn project(&self, id: &str, body: Value) {
+        self.ok(
+            Method::PUT,
+            &format!("/api/desk/projects/{id}"),
+            &self.admin,
+            Some(body),
+        )
+        .await;
+    }
+
+    /// A requester of `project` who asks for a person: (token, conversation id).
+    async fn queued_in(&self, project: &str, subject: &str) -> (String, String) {
+        self.ok(
+            Method::PUT,
+            &format!("/api/desk/contacts/{subject}"),
+            &self.admin,
+            Some(json!({ "name": subject, "project_id": project })),
+        )
+        .await;
+        self.queued_requester(subject).await
+    }
+
+    async fn position(&self, (token, id): &(String, String)) -> Value {
+        self.ok(
+            Method::GET,
+            &format!("/api/conversations/{id}/queue"),
+            token,
+            None,
+        )
+        .await["position"]
+            .clone()
+    }
+}
+
+#[tokio::test]
+async fn queue_positions_count_only_the_chats_of_the_same_project() {
+    let desk = Desk::new().await;
+    desk.configure_groups("queue", json!({ "sales": "manual" }))
+        .await;
+    desk.project("support", json!({ "name": "Support" })).await;
+    desk.project("shop", json!({ "name": "Shop", "service_group": "sales" }))
+        .await;
+    let first = desk.queued_in("support", "sup-0").await;
+    let second = desk.queued_in("support", "sup-1").await;
+    let shopper = desk.queued_in("shop", "shop-0").await;
+    assert_eq!(desk.position(&first).await, 1);
+    assert_eq!(desk.position(&second).await, 2);
+    // A manual-mode chat is not behind the queue-mode chats of another project.
+    assert_eq!(desk.position(&shopper).await, 1);
+    let listed = desk.chats(&desk.admin, "?state=queued").await;
+    let positions: Vec<(&str, u64)> = listed
+        .iter()
+        .map(|chat| {
+            (
+                chat["conversation_id"].as_str().unwrap(),
+                chat["position"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        positions,
+        vec![
+            (first.1.as_str(), 1),
+            (second.1.as_str(), 2),
+            (shopper.1.as_str(), 1)
+        ]
+    );
+    // Capturing the first support chat moves the second up, not the shop's.
+    let ana = desk.attendant("ana", "Ana", 5).await;
+    desk.online(&ana).await;
+    desk.ok(
+        Method::POST,
+        &format!("/api/desk/chats/{}/capture", first.1),
+        &ana,
+        None,
+    )
+    .await;
+    assert_eq!(desk.position(&second).await, 1);
+    assert_eq!(desk.position(&shopper).await, 1);
+}
+
+#[tokio::test]
+async fn coming_online_offers_the_chats_one_ranks_best_for_within_each_projects_mode() {
+    let desk = Desk::new().await;
+    desk.configure_groups("automatic", json!({ "desk": "queue" }))
+        .await;
+    let ana = desk.attendant("ana", "Ana", 2).await;
+    let _bia = desk.attendant("bia", "Bia", 5).await;
+    desk.project("own", json!({ "name": "Ana's", "owner": "ana" }))
+        .await;
+    desk.project("other", json!({ "name": "Bia's", "owner": "bia" }))
+        .await;
+    desk.project("fcfs", json!({ "name": "Queue", "service_group": "desk" }))
+        .await;
+    // Nobody is online: everything waits, the other project's chats first.
+    let others = [
+        desk.queued_in("other", "oth-0").await,
+        desk.queued_in("other", "oth-1").await,
+    ];
+    let queued = desk.queued_in("fcfs", "fcfs-0").await;
+    let own = [
+        desk.queued_in("own", "own-0").await,
+        desk.queued_in("own", "own-1").await,
+    ];
+
+    desk.online(&ana).await;
+    let mut mine: Vec<String> = desk
+        .chats(&ana, "?state=in_progress&attendant=ana")
+        .await
+        .iter()
+        .map(|chat| chat["conversation_id"].as_str().unwrap().to_string())
+        .collect();
+    mine.sort();
+    let mut expected = vec![own[0].1.clone(), own[1].1.clone()];
+    expected.sort();
+    assert_eq!(mine, expected, "Ana owns project own");
+    // The rest waits in its own lines and modes.
+    assert_eq!(desk.position(&others[0]).await, 1);
+    assert_eq!(desk.position(&others[1]).await, 2);
+    assert_eq!(desk.position(&queued).await, 1);
+}
