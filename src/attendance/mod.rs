@@ -490,6 +490,13 @@ impl Attendance {
             .await
     }
 
+    /// Whether an admin may supervise the conversation: any chat of the desk, but not the
+    /// analysts' internal chats (no attendant sees those either).
+    pub async fn may_supervise(&self, conversation_id: &str) -> bool {
+        self.book(|book| book.record(conversation_id).is_some())
+            .await
+    }
+
     /// The project a requester's conversations are queued under.
     async fn project_for(&self, requester: &str) -> String {
         self.book(|book| {

@@ -1,7 +1,8 @@
 //! The lost-chat timer: a chat still waiting `lost_chat_minutes` (parameter, default 30)
 //! after it entered the queue becomes *lost*. Losing it is one logged operation
-//! (`MarkLost`); then a ticket tagged `origem-chat` and `chat-perdido` is opened with an
-//! idempotency key derived from the conversation, recorded with `SetTicket`, and the
+//! (`MarkLost`); then the conversation's ticket is tagged `chat-perdido` or, when it has
+//! none, a ticket tagged `origem-chat` and `chat-perdido` is opened with an idempotency key
+//! derived from the conversation; either is recorded with `SetTicket`, and the
 //! requester is told (a message with its own idempotency key) before the conversation
 //! closes. Each step is idempotent, so a crash anywhere is finished at the next start
 //! ([`Attendance::finish_interrupted`]) and the timer fires exactly once.
@@ -13,7 +14,7 @@ use super::{Attendance, AttendanceError, TIMER_IDLE, texts};
 use crate::conversation::{Event, TICKET_TAG_CHAT};
 use crate::desk::DeskOp;
 use crate::lang::Language;
-use crate::store::{NewTicket, TicketStatus};
+use crate::store::{MAX_PAGE, NewTicket, SenderKind, TicketStatus};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -88,7 +89,13 @@ pub async fn run(attendance: Arc<Attendance>, mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// Opens the ticket of a lost chat, records it and tells the requester (idempotent).
+/// Most characters of what the requester wrote that a lost chat's ticket description quotes.
+const MAX_WRITTEN_CHARS: usize = 4000;
+
+/// Gives a lost chat its ticket, records it and tells the requester (idempotent). A chat
+/// that already has a ticket (the one the hand-off opened) keeps it: that ticket is tagged
+/// `chat-perdido`, so one conversation never gets two tickets. Otherwise a ticket is opened
+/// whose description, in the conversation's language, quotes what the requester wrote.
 pub(super) async fn finish_lost(
     attendance: &Attendance,
     conversation_id: &str,
@@ -101,47 +108,104 @@ pub(super) async fn finish_lost(
     };
     let chat = attendance.orchestrator();
     let conversation = chat.conversation_by_id(conversation_id).await?;
-    let stored = attendance.store.parameters().await?;
-    let params = crate::parameters::to_params(&stored);
-    let minutes = lost_after_minutes(attendance).await?;
-    let ticket = attendance
-        .store
-        .create_ticket(NewTicket {
-            requester_id: record.requester.clone(),
-            activity_id: params.default_activity.clone(),
-            contract: params.default_contract.clone(),
-            group: conversation
-                .queue_group
-                .clone()
-                .unwrap_or(params.default_group.clone()),
-            description: texts::lost_ticket_description(minutes),
-            status: TicketStatus::Open,
-            tags: vec![TICKET_TAG_CHAT.to_string(), TICKET_TAG_LOST.to_string()],
-            conversation_id: Some(conversation_id.to_string()),
-            request_key: Some(format!("lost:{conversation_id}")),
-        })
-        .await?;
-    if record.lost_ticket.as_deref() != Some(ticket.number.as_str()) {
+    let language: Language = conversation.language.parse().unwrap_or(Language::En);
+    let lost_tags = [TICKET_TAG_CHAT.to_string(), TICKET_TAG_LOST.to_string()];
+    let existing = record
+        .ticket
+        .clone()
+        .or_else(|| conversation.ticket_number.clone());
+    let (number, told) = match existing {
+        Some(number) => {
+            attendance
+                .store
+                .add_ticket_tags(&number, &lost_tags)
+                .await?;
+            let told = texts::lost_chat_existing_ticket(language, &number);
+            (number, told)
+        }
+        None => {
+            let stored = attendance.store.parameters().await?;
+            let params = crate::parameters::to_params(&stored);
+            let minutes = lost_after_minutes(attendance).await?;
+            let written = requester_wrote(attendance, conversation_id).await?;
+            let ticket = attendance
+                .store
+                .create_ticket(NewTicket {
+                    requester_id: record.requester.clone(),
+                    activity_id: params.default_activity.clone(),
+                    contract: params.default_contract.clone(),
+                    group: conversation
+                        .queue_group
+                        .clone()
+                        .unwrap_or(params.default_group.clone()),
+                    description: texts::lost_ticket_description(language, minutes, &written),
+                    status: TicketStatus::Open,
+                    tags: lost_tags.to_vec(),
+                    conversation_id: Some(conversation_id.to_string()),
+                    request_key: Some(format!("lost:{conversation_id}")),
+                })
+                .await?;
+            let told = texts::lost_chat(language, &ticket.number);
+            (ticket.number, told)
+        }
+    };
+    if record.lost_ticket.as_deref() != Some(number.as_str()) {
         attendance
             .execute_quietly(
                 &DeskOp::SetTicket {
                     conversation_id: conversation_id.to_string(),
-                    number: ticket.number.clone(),
+                    number: number.clone(),
                 },
                 true,
             )
             .await?;
     }
-    let language: Language = conversation.language.parse().unwrap_or(Language::En);
     chat.notify(
         conversation_id,
-        texts::lost_chat(language, &ticket.number),
-        serde_json::json!({ "event": "chat_lost", "ticket": ticket.number }),
+        told,
+        serde_json::json!({ "event": "chat_lost", "ticket": number }),
         format!("lost:{conversation_id}"),
     )
     .await?;
     chat.staff_event(conversation_id, Event::Closed).await?;
     Ok(())
+}
+
+/// The requester's messages in the conversation, one a line, cut at [`MAX_WRITTEN_CHARS`].
+async fn requester_wrote(
+    attendance: &Attendance,
+    conversation_id: &str,
+) -> Result<String, AttendanceError> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut chars = 0;
+    let mut after = 0;
+    loop {
+        let page = attendance
+            .store
+            .messages_after(conversation_id, after, MAX_PAGE)
+            .await?;
+        let Some(last) = page.last() else {
+            break;
+        };
+        after = last.seq;
+        let full = page.len() == MAX_PAGE as usize;
+        for message in page {
+            if message.sender_kind != SenderKind::Requester || message.body.trim().is_empty() {
+                continue;
+            }
+            let room = MAX_WRITTEN_CHARS.saturating_sub(chars);
+            if room == 0 {
+                return Ok(lines.join("\n"));
+            }
+            let line: String = message.body.trim().chars().take(room).collect();
+            chars += line.chars().count();
+            lines.push(line);
+        }
+        if !full {
+            break;
+        }
+    }
+    Ok(lines.join("\n"))
 }
 
 impl Attendance {

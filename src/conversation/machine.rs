@@ -820,6 +820,13 @@ impl Machine<'_> {
                 reason: "attendant joined without a name",
             });
         }
+        // The person already serving the chat joining it again is no news: an outbound
+        // conversation opens with its attendant announced, and the desk then reports that
+        // same person as responsible.
+        if matches!(&self.conv.state, State::Live { attendant, .. } if *attendant == name) {
+            self.conv.attendant_online = Some(true);
+            return Ok(());
+        }
         self.conv.attendant_online = Some(true);
         self.conv.offline_notice_sent = false;
         self.say(Reply::new(TextKey::AttendantJoined).arg(Arg::Attendant, name.clone()));

@@ -146,7 +146,7 @@ pub fn bench_routing(attendants: usize, queued: usize, iterations: usize) -> Ben
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let (mut desk, auto_projects, chat_ids) = build(attendants.max(2), queued.max(2), &mut rng);
     let mut report = BenchReport {
-        queue_len: desk.queue_len("web_chat") + desk.queue_len("whatsapp"),
+        queue_len: desk.waiting_len(),
         ..BenchReport::default()
     };
     for _ in 0..iterations {

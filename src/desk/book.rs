@@ -13,11 +13,12 @@
 //! the log; a failed op must not be logged.
 //!
 //! States, and their product names: the bot stage happens before the desk
-//! and has no record here; [`ChatState::Queued`] is "queue" (waiting in a
-//! channel queue, also while manual-mode candidates are offered);
+//! and has no record here; [`ChatState::Queued`] is "queue" (waiting in its
+//! project's line of a channel queue, also while manual-mode candidates are offered);
 //! [`ChatState::InProgress`] is "chat"; [`ChatState::Closed`] and
 //! [`ChatState::Lost`] are both "finished" (lost: nobody took it in time; the
-//! caller opens a ticket tagged `origem-chat` and `chat-perdido`).
+//! caller tags its ticket `chat-perdido`, or opens one tagged `origem-chat`
+//! and `chat-perdido` when it has none).
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -166,6 +166,33 @@ fn close_needs_a_valid_reason() {
 }
 
 #[test]
+fn only_who_may_write_in_a_chat_tags_it() {
+    let mut b = active();
+    let tag = |by: &str, on: bool| {
+        let (conversation_id, tag, by) = ("k1".into(), "vip".into(), by.into());
+        if on {
+            DeskOp::Tag {
+                conversation_id,
+                tag,
+                by,
+            }
+        } else {
+            DeskOp::Untag {
+                conversation_id,
+                tag,
+                by,
+            }
+        }
+    };
+    assert_eq!(code(b.apply(&tag("b", true))), "not_participant");
+    b.apply(&tag("a", true)).unwrap();
+    assert_eq!(code(b.apply(&tag("b", false))), "not_participant");
+    assert!(b.record("k1").unwrap().tags.contains("vip"));
+    b.apply(&tag("a", false)).unwrap();
+    assert!(b.record("k1").unwrap().tags.is_empty());
+}
+
+#[test]
 fn transfer_changes_responsible_and_keeps_the_record() {
     let mut b = active();
     b.apply(&DeskOp::Tag {

@@ -3,12 +3,12 @@
 //! capture, transfer and close. Each keeps the per-person active counter
 //! consistent (assign/capture/choose +1, transfer moves one, decline/close
 //! -1) and re-indexes the people it touches. Every unassigned chat waits in
-//! the queue of its channel whatever the mode; a declined chat goes back to
-//! its old place (its sequence number), not to the tail.
+//! its project's line of its channel's queue whatever the mode; a declined
+//! chat goes back to its old place (its sequence number), not to the tail.
 
 use super::{
     Channel, Chat, ChatQueue, ChatStatus, CloseOutcome, Desk, DeskError, PersonId, PositionUpdate,
-    QueueStatus, RollingAverage, Routed, RoutingMode, RoutingOutcome, estimate_wait_ms,
+    QueueStatus, RollingAverage, Routed, RoutingMode, RoutingOutcome, estimate_wait_ms, line_name,
 };
 
 impl Desk {
@@ -26,6 +26,31 @@ impl Desk {
         self.state.queues.get(queue).map_or(0, ChatQueue::len)
     }
 
+    /// Waiting chats in every line.
+    pub fn waiting_len(&self) -> usize {
+        self.state.queues.values().map(ChatQueue::len).sum()
+    }
+
+    /// People online who may serve the chats of `line`: online (not paused)
+    /// on its channel's queue and, when its project has a service group,
+    /// members of that group. Read from the line's head chat.
+    fn line_online(&self, line: &str) -> usize {
+        let head = self
+            .state
+            .queues
+            .get(line)
+            .and_then(|q| q.iter().next())
+            .and_then(|entry| self.state.chats.get(&entry.chat_id));
+        let Some(head) = head else {
+            return 0;
+        };
+        let queue = self.state.config.queues.queue_of(head.channel);
+        let group = self
+            .project(&head.project_id)
+            .and_then(|p| p.service_group.as_deref());
+        self.index.online_count(queue, group)
+    }
+
     /// Rolling average handle time of `queue` (or the configured default).
     pub fn avg_handle_ms(&self, queue: &str) -> u64 {
         self.state
@@ -35,13 +60,9 @@ impl Desk {
             .unwrap_or(self.state.config.default_handle_ms)
     }
 
-    /// ETA for `position` in `queue` (formula in `queue`).
+    /// ETA for `position` in line `queue` (formula in `queue`).
     pub fn eta_ms(&self, queue: &str, position: usize) -> Option<u64> {
-        estimate_wait_ms(
-            position,
-            self.avg_handle_ms(queue),
-            self.index.online_count(queue),
-        )
+        estimate_wait_ms(position, self.avg_handle_ms(queue), self.line_online(queue))
     }
 
     /// Position (1-based) and ETA of a waiting chat: O(log n).
@@ -68,7 +89,7 @@ impl Desk {
             return Vec::new();
         };
         let aht = self.avg_handle_ms(queue);
-        let online = self.index.online_count(queue);
+        let online = self.line_online(queue);
         q.from_position(from)
             .map(|(position, e)| PositionUpdate {
                 chat_id: e.chat_id.clone(),
@@ -96,7 +117,7 @@ impl Desk {
             id: chat_id.to_string(),
             project_id: project_id.to_string(),
             channel,
-            queue: self.state.config.queues.queue_of(channel).to_string(),
+            queue: line_name(self.state.config.queues.queue_of(channel), project_id),
             seq,
             enqueued_ms: now_ms,
             status: ChatStatus::Waiting,
@@ -128,7 +149,7 @@ impl Desk {
             id: chat_id.to_string(),
             project_id: project_id.to_string(),
             channel,
-            queue: self.state.config.queues.queue_of(channel).to_string(),
+            queue: line_name(self.state.config.queues.queue_of(channel), project_id),
             seq,
             enqueued_ms: now_ms,
             status: ChatStatus::Waiting,

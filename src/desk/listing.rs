@@ -8,8 +8,9 @@
 //!
 //! Lost-chat timer: a waiting chat is lost `lost_after_ms` after it last
 //! entered the queue (`ChatRecord::waiting_since`). The caller applies
-//! `MarkLost`, opens a ticket (tags `origem-chat`, `chat-perdido`) and
-//! applies `SetTicket`; `lost_without_ticket` lists the chats where a crash
+//! `MarkLost`, tags the chat's ticket `chat-perdido` (or opens one tagged
+//! `origem-chat` and `chat-perdido` when it has none) and applies
+//! `SetTicket`; `lost_without_ticket` lists the chats where a crash
 //! interrupted that sequence.
 
 use serde::{Deserialize, Serialize};

@@ -19,8 +19,9 @@
 //! channels; full means `active >= max_chats`. Assign, capture and choose add
 //! one; transfer moves one; decline and close remove one. Both kinds of
 //! person (attendant, analyst) may serve chats; the kind is informational.
-//! Every unassigned chat waits in the queue of its channel, whatever the
-//! mode, so queue positions and captures work in every mode.
+//! Every unassigned chat waits, whatever the mode, in its project's line of
+//! its channel's queue, so queue positions and captures work in every mode
+//! and count only the chats of that project.
 
 pub mod bench;
 pub mod book;
@@ -57,6 +58,7 @@ pub use ops::{
 pub use presence::{PauseReasons, PersonPresence, PresenceClock, PresenceState};
 pub use queue::{
     ChatQueue, PositionUpdate, QueueEntry, QueueMap, QueueStatus, RollingAverage, estimate_wait_ms,
+    line_name,
 };
 pub use routing::{Routed, RoutingConfig, RoutingMode, RoutingOutcome, Tier};
 
@@ -132,7 +134,7 @@ pub struct Load {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum ChatStatus {
-    /// In the queue of its channel.
+    /// In its line (see [`Chat::queue`]).
     Waiting,
     /// With `responsible` since `since_ms`; `started_ms` is the first
     /// assignment (handle time runs from there, across transfers).
@@ -148,6 +150,8 @@ pub struct Chat {
     pub id: ChatId,
     pub project_id: ProjectId,
     pub channel: Channel,
+    /// The line it waits in ([`line_name`]: its channel's queue and its
+    /// project); chats stored before lines existed keep the channel queue.
     pub queue: String,
     /// Order in the queue (desk-wide, increasing).
     pub seq: u64,

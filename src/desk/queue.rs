@@ -3,6 +3,12 @@
 //! time per queue and the estimated-wait (ETA) formula, plus the position
 //! updates a caller fans out when a chat leaves or re-enters a queue.
 //!
+//! Chats wait in lines: one per project within each channel queue
+//! ([`line_name`]). A project's chats share its routing mode and the people
+//! who may serve them, so a position counts only the chats ahead in that
+//! line, never those of another project (possibly in another mode) that
+//! happen to come in through the same channel.
+//!
 //! A queue is a `VecDeque` of entries sorted by a desk-wide, monotonically
 //! increasing sequence number given at enqueue time. The 1-based position of
 //! a chat is a binary search on that number: O(log n), no scan. Removing from
@@ -12,8 +18,9 @@
 //!
 //! ETA formula: `eta_ms = ceil(position * avg_handle_ms / online)`, where
 //! `online` is the number of distinct people online (not paused) on at least
-//! one channel of that queue, and `avg_handle_ms` is the rolling average of
-//! the last `window` handle times of chats closed from that queue (or the
+//! one channel of that queue who may serve the line's project (members of its
+//! service group when it has one), and `avg_handle_ms` is the rolling average
+//! of the last `window` handle times of chats closed from that line (or the
 //! configured default before the first sample). The reasoning: each online
 //! person frees a seat about once per handle time, so a seat frees about
 //! every `avg_handle_ms / online`, and the chat at position `p` waits for `p`
@@ -37,6 +44,12 @@ impl QueueMap {
             .map(String::as_str)
             .unwrap_or(channel.as_str())
     }
+}
+
+/// The name of the line where chats of `project` wait in channel queue
+/// `queue` (see the module doc).
+pub fn line_name(queue: &str, project: &str) -> String {
+    format!("{queue}/{project}")
 }
 
 /// One waiting chat in a queue.

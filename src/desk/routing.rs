@@ -26,7 +26,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use super::queue::{PositionUpdate, QueueMap};
-use super::{Channel, Desk, DeskError, Load, Person, PersonId, PersonPresence, Project};
+use super::{Channel, ChatId, Desk, DeskError, Load, Person, PersonId, PersonPresence, Project};
 
 /// How chats of a service group are routed.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -57,8 +57,8 @@ impl RoutingConfig {
     }
 }
 
-/// Which automatic tier picked the person.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// Which automatic tier picked the person (declared in tier order).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum Tier {
     Owner,
@@ -115,6 +115,8 @@ pub(crate) struct RoutingIndex {
     by_channel: HashMap<Channel, BTreeSet<Slot>>,
     by_group: HashMap<String, HashMap<Channel, BTreeSet<Slot>>>,
     online_by_queue: HashMap<String, HashSet<PersonId>>,
+    /// The same per (queue, group), for the lines of projects with a group.
+    online_by_group_queue: HashMap<(String, String), HashSet<PersonId>>,
     entries: HashMap<PersonId, Entry>,
 }
 
@@ -136,6 +138,11 @@ impl RoutingIndex {
         for q in &entry.online_queues {
             if let Some(set) = self.online_by_queue.get_mut(q) {
                 set.remove(id);
+            }
+            for g in &entry.groups {
+                if let Some(set) = self.online_by_group_queue.get_mut(&(q.clone(), g.clone())) {
+                    set.remove(id);
+                }
             }
         }
     }
@@ -188,6 +195,12 @@ impl RoutingIndex {
                 .entry(q.clone())
                 .or_default()
                 .insert(person.id.clone());
+            for g in &groups {
+                self.online_by_group_queue
+                    .entry((q.clone(), g.clone()))
+                    .or_default()
+                    .insert(person.id.clone());
+            }
         }
         let entry = Entry {
             slot,
@@ -219,9 +232,16 @@ impl RoutingIndex {
             .flat_map(|s| s.iter().map(|slot| &slot.2))
     }
 
-    /// Distinct people online (not paused) on some channel of `queue`.
-    pub(crate) fn online_count(&self, queue: &str) -> usize {
-        self.online_by_queue.get(queue).map_or(0, HashSet::len)
+    /// Distinct people online (not paused) on some channel of `queue`, only
+    /// the members of `group` when one is given.
+    pub(crate) fn online_count(&self, queue: &str, group: Option<&str>) -> usize {
+        match group {
+            None => self.online_by_queue.get(queue).map_or(0, HashSet::len),
+            Some(g) => self
+                .online_by_group_queue
+                .get(&(queue.to_string(), g.to_string()))
+                .map_or(0, HashSet::len),
+        }
     }
 }
 
@@ -275,6 +295,72 @@ impl Desk {
                 .map(|id| (id.clone(), Tier::Everyone)),
         };
         Ok(pick)
+    }
+
+    /// The tier `person` has for chats of `project` (`None`: they may not
+    /// serve it, the service group being exclusive).
+    fn tier_of(&self, person: &Person, project: &Project) -> Option<Tier> {
+        if let Some((_, tier)) = self
+            .linked_leads(project)
+            .into_iter()
+            .find(|(id, _)| **id == person.id)
+        {
+            return Some(tier);
+        }
+        match &project.service_group {
+            Some(g) => person.groups.contains(g).then_some(Tier::ServiceGroup),
+            None => Some(Tier::Everyone),
+        }
+    }
+
+    /// The waiting chats to route again now that `person` is available:
+    /// those in automatic mode that `person` may serve on a channel where
+    /// they are available, in the order `person` ranks for them (chats of
+    /// projects they own, assist, serve as service group, then the rest),
+    /// first come first served within a rank; then the manual-mode chats
+    /// that now list `person` among their candidates. Queue-mode chats wait
+    /// to be captured. Read-only.
+    pub fn waiting_for(&self, person: &str) -> Vec<ChatId> {
+        let Some(p) = self.state.people.get(person) else {
+            return Vec::new();
+        };
+        let mut automatic: Vec<(Tier, u64, ChatId)> = Vec::new();
+        let mut manual: Vec<(u64, ChatId)> = Vec::new();
+        for line in self.state.queues.values() {
+            for entry in line.iter() {
+                let Some(chat) = self.state.chats.get(&entry.chat_id) else {
+                    continue;
+                };
+                let Some(project) = self.state.projects.get(&chat.project_id) else {
+                    continue;
+                };
+                if chat.declined.contains(&p.id) || !self.index.is_available(person, chat.channel) {
+                    continue;
+                }
+                let Some(tier) = self.tier_of(p, project) else {
+                    continue;
+                };
+                let mode = self
+                    .state
+                    .config
+                    .routing
+                    .mode_for(project.service_group.as_deref());
+                match mode {
+                    RoutingMode::Automatic => automatic.push((tier, chat.seq, chat.id.clone())),
+                    RoutingMode::Manual if tier != Tier::Everyone => {
+                        manual.push((chat.seq, chat.id.clone()))
+                    }
+                    RoutingMode::Manual | RoutingMode::Queue => {}
+                }
+            }
+        }
+        automatic.sort();
+        manual.sort();
+        automatic
+            .into_iter()
+            .map(|(_, _, id)| id)
+            .chain(manual.into_iter().map(|(_, id)| id))
+            .collect()
     }
 
     /// Manual-mode candidates for a chat of `project_id` on `channel`,

@@ -381,7 +381,7 @@ fn queue_fifo_positions_and_updates_after_capture() {
         .map(|u| (u.chat_id.as_str(), u.position))
         .collect();
     assert_eq!(moved, vec![("c3", 2), ("c4", 3), ("c5", 4)]);
-    assert_eq!(updates[0].eta_ms, d.eta_ms("web_chat", 2));
+    assert_eq!(updates[0].eta_ms, d.eta_ms(&line_name("web_chat", "p"), 2));
     assert_eq!(d.position("c1").unwrap().position, 1);
     assert_eq!(d.position("c4").unwrap().position, 3);
     assert_eq!(d.position("c2").unwrap_err().code(), "not_queued");
@@ -400,7 +400,7 @@ fn queue_fifo_positions_and_updates_after_capture() {
         .map(|u| (u.chat_id.as_str(), u.position))
         .collect();
     assert_eq!(moved, vec![("c3", 1), ("c4", 2)]);
-    assert_eq!(d.queue_len("web_chat"), 2);
+    assert_eq!(d.queue_len(&line_name("web_chat", "p")), 2);
 }
 
 #[test]
@@ -452,7 +452,7 @@ fn eta_formula() {
     d.enqueue("c3", "p", WEB, 0).unwrap();
     d.capture("c3", "b", 0).unwrap();
     d.close("c3", 200_000).unwrap();
-    assert_eq!(d.avg_handle_ms("web_chat"), 150_000);
+    assert_eq!(d.avg_handle_ms(&line_name("web_chat", "p")), 150_000);
     // c2 is now at position 1: 150 s / 2 online.
     assert_eq!(d.position("c2").unwrap().eta_ms, Some(75_000));
     // A paused attendant does not count.
@@ -503,7 +503,7 @@ fn capacity_freed_on_close() {
     assert_eq!(d.active_chats("a"), 0);
     assert!(!d.is_full("a"));
     assert_eq!(assigned(&d.reroute("c2", 61_000).unwrap()).0, "a");
-    assert_eq!(d.queue_len("web_chat"), 0);
+    assert_eq!(d.queue_len(&line_name("web_chat", "p")), 0);
     assert_eq!(
         d.reroute("c2", 62_000).unwrap_err().code(),
         "already_captured"
@@ -557,7 +557,10 @@ fn state_round_trip_rebuilds_the_index() {
         copy.automatic_choice("p", WEB, &[]).unwrap(),
         d.automatic_choice("p", WEB, &[]).unwrap()
     );
-    assert_eq!(copy.eta_ms("web_chat", 1), d.eta_ms("web_chat", 1));
+    assert_eq!(
+        copy.eta_ms(&line_name("web_chat", "p"), 1),
+        d.eta_ms(&line_name("web_chat", "p"), 1)
+    );
 }
 
 #[test]
@@ -575,4 +578,78 @@ fn upsert_person_drops_disabled_channels_offline() {
             .code(),
         "unknown_person"
     );
+}
+
+#[test]
+fn each_project_waits_in_its_own_line() {
+    let mut d = desk(RoutingMode::Queue);
+    add_online(&mut d, "a", &["g"], 10, 0);
+    add_online(&mut d, "b", &[], 10, 0);
+    d.upsert_project(project("p", None, None, None)).unwrap();
+    d.upsert_project(project("q", None, None, Some("g")))
+        .unwrap();
+    assert_eq!(queued_pos(&d.enqueue("c1", "p", WEB, 1).unwrap()), 1);
+    assert_eq!(queued_pos(&d.enqueue("c2", "q", WEB, 2).unwrap()), 1);
+    assert_eq!(queued_pos(&d.enqueue("c3", "p", WEB, 3).unwrap()), 2);
+    assert_eq!(d.waiting_len(), 3);
+    let moved: Vec<(String, usize)> = d
+        .capture("c1", "a", 4)
+        .unwrap()
+        .into_iter()
+        .map(|u| (u.chat_id, u.position))
+        .collect();
+    assert_eq!(moved, vec![("c3".to_string(), 1)]);
+    assert_eq!(d.position("c2").unwrap().position, 1);
+    // The line of a project with a service group counts only its members
+    // online: `a` (now with one chat) but not `b`.
+    let default_ms = d.config().default_handle_ms;
+    assert_eq!(d.position("c2").unwrap().eta_ms, Some(default_ms));
+    assert_eq!(d.position("c3").unwrap().eta_ms, Some(default_ms / 2));
+}
+
+#[test]
+fn who_comes_online_is_offered_first_the_chats_they_rank_best_for() {
+    let mut config = DeskConfig::default();
+    config.routing.default = RoutingMode::Automatic;
+    config
+        .routing
+        .by_group
+        .insert("q".into(), RoutingMode::Queue);
+    config
+        .routing
+        .by_group
+        .insert("m".into(), RoutingMode::Manual);
+    config
+        .routing
+        .by_group
+        .insert("x".into(), RoutingMode::Automatic);
+    let mut d = Desk::new(config);
+    d.upsert_person(person("a", &["m", "q"], &[WEB], 5), 0);
+    d.upsert_person(person("b", &[], &[WEB], 5), 0);
+    d.upsert_project(project("anyone", None, None, None))
+        .unwrap();
+    d.upsert_project(project("owned", Some("a"), None, None))
+        .unwrap();
+    d.upsert_project(project("queued", None, None, Some("q")))
+        .unwrap();
+    d.upsert_project(project("manual", None, None, Some("m")))
+        .unwrap();
+    d.upsert_project(project("closed", None, None, Some("x")))
+        .unwrap();
+    for (chat, project) in [
+        ("c1", "anyone"),
+        ("c2", "queued"),
+        ("c3", "manual"),
+        ("c4", "closed"),
+        ("c5", "owned"),
+        ("c6", "anyone"),
+    ] {
+        d.enqueue(chat, project, WEB, 1).unwrap();
+    }
+    assert!(d.waiting_for("a").is_empty(), "offline");
+    d.set_presence("a", WEB, PresenceState::Online, 2).unwrap();
+    // Owned first, then the everyone tier in arrival order, then the manual
+    // chat that now lists `a`; never the queue-mode chat nor a project
+    // whose service group `a` is not in.
+    assert_eq!(d.waiting_for("a"), vec!["c5", "c1", "c6", "c3"]);
 }

@@ -7,6 +7,8 @@
 //! Rules decided here:
 //! - Blocking is keyed by requester id and needs no contact record; it
 //!   refuses new chats, requester messages and outbound starts.
+//! - Tags: only who may write in the chat (its responsible or a current
+//!   participant) adds or removes them, directly or through a macro.
 //! - Unread: a requester message marks the chat unread for its responsible
 //!   and participants, or for the queue while waiting (the first person to
 //!   take it inherits it); `MarkRead` clears it for one person.
@@ -63,8 +65,14 @@ impl DeskBook {
     }
 
     pub(super) fn tag(&mut self, id: &str, tag: &str, by: &str, on: bool) -> Result<(), DeskError> {
-        self.record_or_err(id)?;
+        let rec = self.record_or_err(id)?;
         self.person_or_err(by)?;
+        if !rec.is_member(by) {
+            return Err(DeskError::NotParticipant {
+                chat: id.to_string(),
+                person: by.to_string(),
+            });
+        }
         let tag = tag.trim();
         if tag.is_empty() {
             return Err(DeskError::InvalidTag);
@@ -119,6 +127,15 @@ impl DeskBook {
         self.chats.values().any(|r| r.unread_by.contains(person))
     }
 
+    /// Conversations with a requester message someone serving them has not read.
+    pub fn unread_by_anyone(&self) -> Vec<String> {
+        self.chats
+            .values()
+            .filter(|r| !r.unread_by.is_empty())
+            .map(|r| r.conversation_id.clone())
+            .collect()
+    }
+
     /// Waiting conversations with an unread requester message.
     pub fn unread_in_queue(&self) -> Vec<String> {
         self.chats
@@ -163,6 +180,11 @@ impl DeskBook {
 
     pub fn quick_reply(&self, shortcut: &str) -> Option<&QuickReply> {
         self.quick_replies.get(shortcut)
+    }
+
+    /// Every quick reply, shared and personal, by shortcut.
+    pub fn quick_replies(&self) -> impl Iterator<Item = &QuickReply> {
+        self.quick_replies.values()
     }
 
     /// Quick replies `person` may use: shared ones and their own.

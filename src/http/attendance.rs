@@ -5,7 +5,7 @@
 //! expanded), running a macro, outbound conversations and analysts' internal chats; and
 //! the requester's side of routing: their queue position and the specialists they may pick.
 
-use super::desk::staff_person;
+use super::desk::{DeskViewer, desk_viewer, staff_person};
 use super::{Json, Query};
 use crate::attendance::Attendance;
 use crate::auth::{Authenticated, Identity, Role};
@@ -58,11 +58,14 @@ struct ListQuery {
 fn record_view(
     book: &crate::desk::DeskBook,
     record: &crate::desk::ChatRecord,
-    viewer: &str,
+    viewer: &DeskViewer,
 ) -> Value {
     let mut view = serde_json::to_value(record).unwrap_or_default();
-    let unread = record.unread_by.contains(viewer)
-        || (record.state == ChatState::Queued && record.queue_unread);
+    let unread_by_viewer = match viewer {
+        DeskViewer::Person(person) => record.unread_by.contains(person),
+        DeskViewer::Supervisor => !record.unread_by.is_empty(),
+    };
+    let unread = unread_by_viewer || (record.state == ChatState::Queued && record.queue_unread);
     view["unread"] = json!(unread);
     if let Some(contact) = book.contact(&record.requester) {
         view["contact"] = json!({
@@ -81,7 +84,7 @@ fn record_view(
     view
 }
 
-/// The attendance list.
+/// The attendance list (staff; admins supervise it, `unread` then meaning unread by anyone).
 #[utoipa::path(get, path = "/api/desk/chats", tag = "attendance",
     params(("state" = Option<String>, Query, description = "queued, in_progress, closed or lost"),
            ("attendant" = Option<String>, Query, description = "responsible or participant"),
@@ -94,7 +97,7 @@ async fn list_chats(
     Query(query): Query<ListQuery>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let desk = state.desk()?;
-    let viewer = staff_person(desk, &identity).await?;
+    let viewer = desk_viewer(desk, &identity).await?;
     let filter = ListFilter {
         state: query.state,
         attendant: query.attendant,
@@ -112,7 +115,8 @@ async fn list_chats(
     Ok(axum::Json(json!({ "chats": chats })))
 }
 
-/// The alert on the chat icon: which conversations have unread requester messages.
+/// The alert on the chat icon: which conversations have unread requester messages (for an
+/// admin, unread by anyone).
 #[utoipa::path(get, path = "/api/desk/alert", tag = "attendance",
     responses((status = 200, description = "`{alert, unread, queue_unread}`")))]
 async fn alert(
@@ -120,12 +124,16 @@ async fn alert(
     Authenticated(identity): Authenticated,
 ) -> Result<axum::Json<Value>, ApiError> {
     let desk = state.desk()?;
-    let person = staff_person(desk, &identity).await?;
+    let viewer = desk_viewer(desk, &identity).await?;
     let view = desk
         .book(|book| {
+            let unread = match &viewer {
+                DeskViewer::Person(person) => book.unread_for(person),
+                DeskViewer::Supervisor => book.unread_by_anyone(),
+            };
             json!({
-                "alert": book.has_unread(&person),
-                "unread": book.unread_for(&person),
+                "alert": !unread.is_empty(),
+                "unread": unread,
                 "queue_unread": book.unread_in_queue(),
             })
         })
@@ -135,9 +143,10 @@ async fn alert(
 
 /// One chat as the caller sees it after an action.
 async fn chat_view(desk: &Attendance, id: &str, viewer: &str) -> Value {
+    let viewer = DeskViewer::Person(viewer.to_string());
     desk.book(|book| {
         book.record(id)
-            .map(|record| record_view(book, record, viewer))
+            .map(|record| record_view(book, record, &viewer))
             .unwrap_or(Value::Null)
     })
     .await
@@ -349,40 +358,46 @@ struct TagBody {
     tag: String,
 }
 
-/// Tags the chat.
+/// Tags the chat (its responsible and invited people, as for writing in it).
 #[utoipa::path(post, path = "/api/desk/chats/{id}/tags", tag = "attendance",
     params(("id" = String, Path, description = "conversation id")),
     request_body(content = Object, description = "`{tag}`"),
-    responses((status = 200, description = "the chat"), (status = 422, description = "`invalid_tag`")))]
+    responses((status = 200, description = "the chat"), (status = 403, description = "`forbidden`"), (status = 422, description = "`invalid_tag`")))]
 async fn add_tag(
     State(state): State<AppState>,
     Authenticated(identity): Authenticated,
     Path(id): Path<String>,
     Json(body): Json<TagBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    act_as(&state, &identity, &id, |person, _| DeskOp::Tag {
+    let desk = state.desk()?;
+    let person = staff_person(desk, &identity).await?;
+    check_writer(desk, &person, &id).await?;
+    let op = DeskOp::Tag {
         conversation_id: id.clone(),
         tag: body.tag,
-        by: person,
-    })
-    .await
+        by: person.clone(),
+    };
+    act(desk, op, &id, &person).await
 }
 
-/// Removes a tag.
+/// Removes a tag (the same people as tagging).
 #[utoipa::path(delete, path = "/api/desk/chats/{id}/tags/{tag}", tag = "attendance",
     params(("id" = String, Path, description = "conversation id"), ("tag" = String, Path, description = "the tag")),
-    responses((status = 200, description = "the chat")))]
+    responses((status = 200, description = "the chat"), (status = 403, description = "`forbidden`")))]
 async fn remove_tag(
     State(state): State<AppState>,
     Authenticated(identity): Authenticated,
     Path((id, tag)): Path<(String, String)>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    act_as(&state, &identity, &id, |person, _| DeskOp::Untag {
+    let desk = state.desk()?;
+    let person = staff_person(desk, &identity).await?;
+    check_writer(desk, &person, &id).await?;
+    let op = DeskOp::Untag {
         conversation_id: id.clone(),
         tag,
-        by: person,
-    })
-    .await
+        by: person.clone(),
+    };
+    act(desk, op, &id, &person).await
 }
 
 /// Marks the chat read for the caller (clears its unread marker).
@@ -411,10 +426,14 @@ struct TranscriptQuery {
 }
 
 /// The caller may read conversation `id` (serves or served it, or an analysts' chat of
-/// theirs); 403 otherwise, 404 when it does not exist.
-async fn check_reader(desk: &Attendance, person: &str, id: &str) -> Result<(), ApiError> {
+/// theirs; an admin, any chat of the desk); 403 otherwise, 404 when it does not exist.
+async fn check_reader(desk: &Attendance, viewer: &DeskViewer, id: &str) -> Result<(), ApiError> {
     desk.orchestrator().conversation_by_id(id).await?;
-    if desk.may_read(&Who::Person(person.to_string()), id).await {
+    let may = match viewer {
+        DeskViewer::Person(person) => desk.may_read(&Who::Person(person.clone()), id).await,
+        DeskViewer::Supervisor => desk.may_supervise(id).await,
+    };
+    if may {
         Ok(())
     } else {
         Err(ApiError::Forbidden(
@@ -423,7 +442,24 @@ async fn check_reader(desk: &Attendance, person: &str, id: &str) -> Result<(), A
     }
 }
 
-/// A conversation's transcript for the people serving it; `q` searches inside it.
+/// The caller may act in chat `id` as in writing there (its responsible or an invited
+/// person; either analyst of an internal chat); 403 otherwise, 404 when the desk does not
+/// know it.
+async fn check_writer(desk: &Attendance, person: &str, id: &str) -> Result<(), ApiError> {
+    match desk.book(|book| book.may_write(person, id)).await {
+        Some(true) => Ok(()),
+        Some(false) => Err(ApiError::Forbidden(
+            "only the responsible and invited people may act in this chat".to_string(),
+        )),
+        None => Err(ApiError::NotFound {
+            what: "chat",
+            id: id.to_string(),
+        }),
+    }
+}
+
+/// A conversation's transcript for the people serving it and for admins; `q` searches
+/// inside it.
 #[utoipa::path(get, path = "/api/desk/chats/{id}/messages", tag = "attendance",
     params(("id" = String, Path, description = "conversation id"),
            ("after" = Option<i64>, Query, description = "last sequence number seen"),
@@ -437,8 +473,8 @@ async fn transcript(
     Query(query): Query<TranscriptQuery>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let desk = state.desk()?;
-    let person = staff_person(desk, &identity).await?;
-    check_reader(desk, &person, &id).await?;
+    let viewer = desk_viewer(desk, &identity).await?;
+    check_reader(desk, &viewer, &id).await?;
     let store = desk.orchestrator().store();
     let mut messages = Vec::new();
     let mut after = query.after.unwrap_or(0).max(0);
@@ -488,17 +524,7 @@ async fn write(
 ) -> Result<axum::Json<Value>, ApiError> {
     let desk = state.desk()?;
     let person = staff_person(desk, &identity).await?;
-    match desk.book(|book| book.may_write(&person, &id)).await {
-        Some(true) => {}
-        Some(false) => {
-            return Err(ApiError::Forbidden(
-                "only the responsible and invited people may write in this chat".to_string(),
-            ));
-        }
-        None => {
-            return Err(ApiError::NotFound { what: "chat", id });
-        }
-    }
+    check_writer(desk, &person, &id).await?;
     let conversation = desk.orchestrator().conversation_by_id(&id).await?;
     let language: Language = conversation.language.parse().unwrap_or(Language::En);
     let text = desk
@@ -526,10 +552,10 @@ async fn write(
     ))
 }
 
-/// Runs a macro on the chat: all its steps or none.
+/// Runs a macro on the chat: all its steps or none (the people who may write in it).
 #[utoipa::path(post, path = "/api/desk/chats/{id}/macros/{macro_id}", tag = "attendance",
     params(("id" = String, Path, description = "conversation id"), ("macro_id" = String, Path, description = "macro id")),
-    responses((status = 200, description = "the chat"), (status = 404, description = "`unknown_macro`")))]
+    responses((status = 200, description = "the chat"), (status = 403, description = "`forbidden`"), (status = 404, description = "`unknown_macro`")))]
 async fn run_macro(
     State(state): State<AppState>,
     Authenticated(identity): Authenticated,
@@ -537,6 +563,7 @@ async fn run_macro(
 ) -> Result<axum::Json<Value>, ApiError> {
     let desk = state.desk()?;
     let person = staff_person(desk, &identity).await?;
+    check_writer(desk, &person, &id).await?;
     let conversation = desk.orchestrator().conversation_by_id(&id).await?;
     let language: Language = conversation.language.parse().unwrap_or(Language::En);
     let now = desk.now_ms();

@@ -1,6 +1,8 @@
 //! The desk's setup and people: attendants and analysts, projects, routing and reasons
 //! (admins); contacts with their contract status and blocking, presence per channel,
-//! analyst links, quick replies and macros (staff); and the staff's live feed.
+//! analyst links, quick replies and macros (staff); and the staff's live feed. Admins
+//! supervise: they see what staff see ([`DeskViewer`]) and act only where no desk person
+//! is needed.
 //!
 //! A staff token's subject is the person's id in the desk. Every change is one logged desk
 //! operation; errors carry the desk's stable codes (`unknown_person`, `channel_not_enabled`,
@@ -49,6 +51,23 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_macros))
         .routes(routes!(put_macro, delete_macro))
         .routes(routes!(staff_live))
+}
+
+/// Who looks at the desk: one of its people, or an admin supervising it. An admin sees what
+/// any attendant sees (the attendance list, every chat and transcript, quick replies,
+/// macros, the staff feed) but acts in no chat: acting needs a person of the desk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeskViewer {
+    Person(String),
+    Supervisor,
+}
+
+/// The caller as a [`DeskViewer`]: an admin, or a staff member known to the desk.
+pub async fn desk_viewer(desk: &Attendance, identity: &Identity) -> Result<DeskViewer, ApiError> {
+    if identity.role == Role::Admin {
+        return Ok(DeskViewer::Supervisor);
+    }
+    staff_person(desk, identity).await.map(DeskViewer::Person)
 }
 
 /// The calling staff member's person id, checked to exist in the desk.
@@ -451,24 +470,16 @@ async fn put_presence(
     })
     .await?;
     if coming_online {
-        offer_waiting_chats(desk).await;
+        offer_waiting_chats(desk, &person).await;
     }
     get_presence(State(state), Authenticated(identity)).await
 }
 
-/// Someone came online: chats waiting for an automatic assignment are routed again.
-async fn offer_waiting_chats(desk: &Arc<Attendance>) {
-    let waiting: Vec<String> = desk
-        .book(|book| {
-            book.list(&crate::desk::ListFilter {
-                state: Some(crate::desk::ChatState::Queued),
-                ..Default::default()
-            })
-            .into_iter()
-            .map(|record| record.conversation_id.clone())
-            .collect()
-        })
-        .await;
+/// `person` came online: the waiting chats they may now serve are routed again, in the
+/// order they rank for them (see `Desk::waiting_for`); routing still picks, for each, the
+/// best available person by its project's tiers and mode.
+async fn offer_waiting_chats(desk: &Arc<Attendance>, person: &str) {
+    let waiting = desk.book(|book| book.desk().waiting_for(person)).await;
     for conversation_id in waiting {
         let op = DeskOp::Reroute {
             conversation_id,
@@ -530,7 +541,7 @@ async fn set_link(
     ))
 }
 
-/// The quick replies the caller may use (shared and their own).
+/// The quick replies the caller may use (shared and their own); an admin sees them all.
 #[utoipa::path(get, path = "/api/desk/quick-replies", tag = "desk",
     responses((status = 200, description = "`{quick_replies}`")))]
 async fn list_quick_replies(
@@ -538,13 +549,14 @@ async fn list_quick_replies(
     Authenticated(identity): Authenticated,
 ) -> Result<axum::Json<Value>, ApiError> {
     let desk = state.desk()?;
-    let person = staff_person(desk, &identity).await?;
+    let viewer = desk_viewer(desk, &identity).await?;
     let replies = desk
         .book(|book| {
-            book.quick_replies_for(&person)
-                .into_iter()
-                .cloned()
-                .collect::<Vec<_>>()
+            let visible = match &viewer {
+                DeskViewer::Person(person) => book.quick_replies_for(person),
+                DeskViewer::Supervisor => book.quick_replies().collect(),
+            };
+            visible.into_iter().cloned().collect::<Vec<_>>()
         })
         .await;
     Ok(axum::Json(json!({ "quick_replies": replies })))
@@ -559,11 +571,11 @@ struct QuickReplyBody {
     personal: bool,
 }
 
-/// Creates or replaces the quick reply typed as `/{name}`.
+/// Creates or replaces the quick reply typed as `/{name}` (an admin: shared ones only).
 #[utoipa::path(put, path = "/api/desk/quick-replies/{name}", tag = "desk",
     params(("name" = String, Path, description = "the shortcut without its slash")),
     request_body(content = Object, description = "`{texts: {pt-BR?, es?, en?}, personal?}`"),
-    responses((status = 200, description = "the quick reply"), (status = 422, description = "`invalid_shortcut`")))]
+    responses((status = 200, description = "the quick reply"), (status = 403, description = "`forbidden`: a personal one asked by an admin"), (status = 422, description = "`invalid_shortcut`")))]
 async fn put_quick_reply(
     State(state): State<AppState>,
     Authenticated(identity): Authenticated,
@@ -571,11 +583,20 @@ async fn put_quick_reply(
     Json(body): Json<QuickReplyBody>,
 ) -> Result<axum::Json<QuickReply>, ApiError> {
     let desk = state.desk()?;
-    let person = staff_person(desk, &identity).await?;
+    let owner = match desk_viewer(desk, &identity).await? {
+        DeskViewer::Person(person) => body.personal.then_some(person),
+        DeskViewer::Supervisor if body.personal => {
+            return Err(ApiError::Forbidden(
+                "a personal quick reply belongs to a person of the desk, not to an admin"
+                    .to_string(),
+            ));
+        }
+        DeskViewer::Supervisor => None,
+    };
     let reply = QuickReply {
         shortcut: format!("/{name}"),
         texts: body.texts,
-        owner: body.personal.then_some(person),
+        owner,
     };
     desk.execute(DeskOp::UpsertQuickReply {
         quick_reply: reply.clone(),
@@ -594,7 +615,7 @@ async fn delete_quick_reply(
     Path(name): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let desk = state.desk()?;
-    staff_person(desk, &identity).await?;
+    desk_viewer(desk, &identity).await?;
     let shortcut = format!("/{name}");
     desk.execute(DeskOp::DeleteQuickReply {
         shortcut: shortcut.clone(),
@@ -670,7 +691,7 @@ async fn delete_macro(
     Ok(axum::Json(json!({ "deleted": id })))
 }
 
-/// WebSocket of desk events for staff: every desk operation (`{"type":"desk","op":...}`)
+/// WebSocket of desk events for staff and admins: every desk operation (`{"type":"desk","op":...}`)
 /// and unread markers (`{"type":"unread","conversation_id":...}`). The token may come in
 /// `?token=`.
 #[utoipa::path(get, path = "/api/desk/live", tag = "desk",
@@ -682,7 +703,7 @@ async fn staff_live(
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     let desk = state.desk()?;
-    staff_person(desk, &identity).await?;
+    desk_viewer(desk, &identity).await?;
     let mut events = desk.subscribe_staff();
     Ok(super::live::small_buffers(upgrade).on_upgrade(move |mut socket| async move {
         loop {

@@ -129,7 +129,7 @@ async fn feed_for(
     id: &str,
     after: i64,
 ) -> Result<Feed, ApiError> {
-    identity.require(&[Role::Requester, Role::Attendant, Role::Analyst])?;
+    identity.require(&[Role::Requester, Role::Attendant, Role::Analyst, Role::Admin])?;
     let chat = state.orchestrator.clone().ok_or(ApiError::Unavailable)?;
     if identity.role == Role::Requester {
         let who = Requester {
@@ -138,10 +138,14 @@ async fn feed_for(
         };
         chat.conversation(&who, id).await?;
     } else {
-        // Staff read what they serve or served.
+        // Staff read what they serve or served; admins supervise every chat of the desk.
         chat.conversation_by_id(id).await?;
         let desk = state.desk()?;
-        if !desk.may_read(&Who::Person(identity.subject), id).await {
+        let may = match identity.role {
+            Role::Admin => desk.may_supervise(id).await,
+            _ => desk.may_read(&Who::Person(identity.subject), id).await,
+        };
+        if !may {
             return Err(ApiError::Forbidden(
                 "only the people serving this conversation may follow it".to_string(),
             ));

@@ -148,3 +148,100 @@ async fn a_crash_between_losing_and_the_ticket_is_finished_at_start() {
     assert_eq!(desk.attendance.finish_interrupted().await.unwrap(), 0);
     assert_eq!(lost_tickets(&desk, "crashy").await.len(), 1);
 }
+
+/// The tickets of `requester` opened from conversation `id`.
+async fn tickets_of(desk: &Desk, requester: &str, id: &str) -> Vec<ponte::store::Ticket> {
+    desk.store
+        .open_tickets_for(requester)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|ticket| ticket.conversation_id.as_deref() == Some(id))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_lost_chat_that_has_a_ticket_tags_it_instead_of_opening_another() {
+    let desk = Desk::new().await;
+    desk.configure("queue").await;
+    let (requester, id) = desk.queued_requester("ticketed").await;
+    let before = tickets_of(&desk, "ticketed", &id).await;
+    assert_eq!(before.len(), 1, "the hand-off opened a ticket: {before:?}");
+
+    desk.attendance
+        .clock()
+        .advance(Duration::from_secs(31 * 60));
+    assert_eq!(timer::tick(&desk.attendance).await.unwrap(), 1);
+    let after = tickets_of(&desk, "ticketed", &id).await;
+    assert_eq!(
+        after.len(),
+        1,
+        "a second ticket for one conversation: {after:?}"
+    );
+    assert_eq!(after[0].number, before[0].number);
+    for tag in ["origem-chat", "chat-perdido"] {
+        assert!(
+            after[0].tags.iter().any(|t| t == tag),
+            "{:?}",
+            after[0].tags
+        );
+    }
+    let ana = desk.attendant("ana", "Ana", 5).await;
+    let lost = desk.chats(&ana, "?state=lost").await;
+    assert_eq!(lost[0]["lost_ticket"], before[0].number.as_str());
+    // The requester is pointed to the ticket they have.
+    let transcript = desk.transcript(&requester, &id).await;
+    let told = format!("Your ticket {} stays open", before[0].number);
+    assert!(
+        transcript
+            .iter()
+            .any(|m| m["body"].as_str().unwrap().contains(&told)),
+        "{transcript:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_lost_ticket_is_described_in_the_requesters_language_with_what_they_wrote() {
+    let desk = Desk::new().await;
+    desk.configure("queue").await;
+    // Chat mode manual: the conversation goes to the desk at once, without a ticket.
+    desk.ok(
+        Method::PUT,
+        "/api/admin/parameters",
+        &desk.admin,
+        Some(json!({ "key": "chat_mode", "value": "manual" })),
+    )
+    .await;
+    let requester = desk.token(ponte::auth::Role::Requester, "joana");
+    let opened = desk
+        .ok(
+            Method::POST,
+            "/api/conversations",
+            &requester,
+            Some(json!({ "language": "pt-BR" })),
+        )
+        .await;
+    let id = opened["conversation"]["id"].as_str().unwrap().to_string();
+    desk.ok(
+        Method::POST,
+        &format!("/api/conversations/{id}/messages"),
+        &requester,
+        Some(json!({ "text": "Meu notebook não liga desde ontem" })),
+    )
+    .await;
+    assert!(tickets_of(&desk, "joana", &id).await.is_empty());
+
+    desk.attendance
+        .clock()
+        .advance(Duration::from_secs(31 * 60));
+    assert_eq!(timer::tick(&desk.attendance).await.unwrap(), 1);
+    let tickets = tickets_of(&desk, "joana", &id).await;
+    assert_eq!(tickets.len(), 1);
+    let description = &tickets[0].description;
+    assert!(
+        description.contains("Meu notebook não liga desde ontem"),
+        "{description}"
+    );
+    assert!(description.contains("chat perdido"), "{description}");
+    assert!(!description.contains("attendant"), "{description}");
+}

@@ -1157,3 +1157,351 @@ async fn pausing_a_channel_pauses_the_channels_sharing_its_queue() {
     );
     assert_eq!(paused["channels_online"], 0);
 }
+
+#[tokio::test]
+async fn an_outbound_conversation_announces_its_attendant_once() {
+    let desk = Desk::new().await;
+    let ana = desk.attendant("ana", "Ana Souza", 5).await;
+    desk.online(&ana).await;
+    let started = desk
+        .ok(
+            Method::POST,
+            "/api/desk/outbound",
+            &ana,
+            Some(json!({ "requester": "lia", "language": "pt-BR", "text": "Oi Lia, tudo certo?" })),
+        )
+        .await;
+    let id = started["conversation_id"].as_str().unwrap();
+    let lia = desk.token(Role::Requester, "lia");
+    let bodies: Vec<String> = desk
+        .transcript(&lia, id)
+        .await
+        .iter()
+        .map(|m| m["body"].as_str().unwrap().to_string())
+        .collect();
+    let joined = bodies
+        .iter()
+        .filter(|body| body.as_str() == "Ana Souza entrou na conversa.")
+        .count();
+    assert_eq!(joined, 1, "{bodies:?}");
+    assert_eq!(bodies.last().unwrap(), "Oi Lia, tudo certo?");
+}
+
+#[tokio::test]
+async fn only_who_may_write_in_a_chat_tags_it_directly_or_by_macro() {
+    let desk = Desk::new().await;
+    desk.configure("queue").await;
+    let ana = desk.attendant("ana", "Ana", 5).await;
+    let bia = desk.attendant("bia", "Bia", 5).await;
+    desk.online(&ana).await;
+    desk.online(&bia).await;
+    let (_, id) = desk.queued_requester("tagged").await;
+    desk.ok(
+        Method::POST,
+        &format!("/api/desk/chats/{id}/capture"),
+        &ana,
+        None,
+    )
+    .await;
+    desk.ok(
+        Method::POST,
+        &format!("/api/desk/chats/{id}/tags"),
+        &ana,
+        Some(json!({ "tag": "vip" })),
+    )
+    .await;
+    desk.ok(
+        Method::PUT,
+        "/api/desk/macros/mark",
+        &bia,
+        Some(json!({ "name": "Mark", "actions": [
+            { "action": "tag", "tag": "by-macro" },
+            { "action": "untag", "tag": "vip" }
+        ] })),
+    )
+    .await;
+    // Bia does not serve the chat: she may not read it, nor touch its tags.
+    let (status, _) = desk
+        .call(
+            Method::GET,
+            &format!("/api/desk/chats/{id}/messages"),
+            &bia,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    for (method, path, body) in [
+        (
+            Method::POST,
+            format!("/api/desk/chats/{id}/tags"),
+            Some(json!({ "tag": "spam" })),
+        ),
+        (
+            Method::DELETE,
+            format!("/api/desk/chats/{id}/tags/vip"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/desk/chats/{id}/macros/mark"),
+            None,
+        ),
+    ] {
+        let (status, answer) = desk.call(method.clone(), &path, &bia, body).await;
+        assert_eq!(
+            (status, code(&answer)),
+            (StatusCode::FORBIDDEN, "forbidden"),
+            "{method} {path}"
+        );
+    }
+    let chat = &desk.chats(&ana, "?state=in_progress").await[0];
+    assert_eq!(chat["tags"], json!(["vip"]));
+    // Ana, who serves it, runs the macro.
+    let done = desk
+        .ok(
+            Method::POST,
+            &format!("/api/desk/chats/{id}/macros/mark"),
+            &ana,
+            None,
+        )
+        .await;
+    assert_eq!(done["tags"], json!(["by-macro"]));
+}
+
+#[tokio::test]
+async fn an_admin_supervises_what_attendants_see() {
+    let desk = Desk::new().await;
+    desk.configure("queue").await;
+    let ana = desk.attendant("ana", "Ana", 5).await;
+    desk.online(&ana).await;
+    let (_, served) = desk.queued_requester("served").await;
+    let (_, waiting) = desk.queued_requester("waiting").await;
+    desk.ok(
+        Method::POST,
+        &format!("/api/desk/chats/{served}/capture"),
+        &ana,
+        None,
+    )
+    .await;
+    let admin = desk.admin.clone();
+
+    // The attendance list, every chat and its transcript.
+    let listed = desk.chats(&admin, "").await;
+    let ids: Vec<&str> = listed
+        .iter()
+        .map(|chat| chat["conversation_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![waiting.as_str(), served.as_str()]);
+    assert_eq!(listed[0]["position"], 1);
+    for id in [&served, &waiting] {
+        let transcript = desk
+            .ok(
+                Method::GET,
+                &format!("/api/desk/chats/{id}/messages"),
+                &admin,
+                None,
+            )
+            .await;
+        assert!(
+            transcript["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["body"] == "tell me a joke about penguins"),
+            "{transcript}"
+        );
+    }
+    desk.ok(Method::GET, "/api/desk/alert", &admin, None).await;
+
+    // Quick replies: shared ones are managed; a personal one needs a person.
+    desk.ok(
+        Method::PUT,
+        "/api/desk/quick-replies/mine",
+        &ana,
+        Some(json!({ "texts": { "en": "Ana's own." }, "personal": true })),
+    )
+    .await;
+    desk.ok(
+        Method::PUT,
+        "/api/desk/quick-replies/hello",
+        &admin,
+        Some(json!({ "texts": { "en": "Hello!" } })),
+    )
+    .await;
+    let replies = desk
+        .ok(Method::GET, "/api/desk/quick-replies", &admin, None)
+        .await;
+    let shortcuts: Vec<&str> = replies["quick_replies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|reply| reply["shortcut"].as_str().unwrap())
+        .collect();
+    assert_eq!(shortcuts, vec!["/hello", "/mine"]);
+    let (status, _) = desk
+        .call(
+            Method::PUT,
+            "/api/desk/quick-replies/own",
+            &admin,
+            Some(json!({ "texts": { "en": "x" }, "personal": true })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    desk.ok(
+        Method::DELETE,
+        "/api/desk/quick-replies/hello",
+        &admin,
+        None,
+    )
+    .await;
+    desk.ok(Method::GET, "/api/desk/macros", &admin, None).await;
+
+    // Acting in a chat needs a person of the desk.
+    for path in [
+        format!("/api/desk/chats/{waiting}/capture"),
+        format!("/api/desk/chats/{served}/messages"),
+    ] {
+        let (status, _) = desk
+            .call(Method::POST, &path, &admin, Some(json!({ "text": "hi" })))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "POST {path}");
+    }
+}
+
+impl Desk {
+    /// Routing `default` for projects without a listed service group, `by_group` for the rest.
+    async fn configure_groups(&self, default: &str, by_group: Value) {
+        self.ok(
+            Method::PUT,
+            "/api/desk/config",
+            &self.admin,
+            Some(json!({
+                "routing": { "default": default, "by_group": by_group },
+                "pause_reasons": ["break"],
+                "close_reasons": ["resolved"],
+            })),
+        )
+        .await;
+    }
+
+    async fn project(&self, id: &str, body: Value) {
+        self.ok(
+            Method::PUT,
+            &format!("/api/desk/projects/{id}"),
+            &self.admin,
+            Some(body),
+        )
+        .await;
+    }
+
+    /// A requester of `project` who asks for a person: (token, conversation id).
+    async fn queued_in(&self, project: &str, subject: &str) -> (String, String) {
+        self.ok(
+            Method::PUT,
+            &format!("/api/desk/contacts/{subject}"),
+            &self.admin,
+            Some(json!({ "name": subject, "project_id": project })),
+        )
+        .await;
+        self.queued_requester(subject).await
+    }
+
+    async fn position(&self, (token, id): &(String, String)) -> Value {
+        self.ok(
+            Method::GET,
+            &format!("/api/conversations/{id}/queue"),
+            token,
+            None,
+        )
+        .await["position"]
+            .clone()
+    }
+}
+
+#[tokio::test]
+async fn queue_positions_count_only_the_chats_of_the_same_project() {
+    let desk = Desk::new().await;
+    desk.configure_groups("queue", json!({ "sales": "manual" }))
+        .await;
+    desk.project("support", json!({ "name": "Support" })).await;
+    desk.project("shop", json!({ "name": "Shop", "service_group": "sales" }))
+        .await;
+    let first = desk.queued_in("support", "sup-0").await;
+    let second = desk.queued_in("support", "sup-1").await;
+    let shopper = desk.queued_in("shop", "shop-0").await;
+    assert_eq!(desk.position(&first).await, 1);
+    assert_eq!(desk.position(&second).await, 2);
+    // A manual-mode chat is not behind the queue-mode chats of another project.
+    assert_eq!(desk.position(&shopper).await, 1);
+    let listed = desk.chats(&desk.admin, "?state=queued").await;
+    let positions: Vec<(&str, u64)> = listed
+        .iter()
+        .map(|chat| {
+            (
+                chat["conversation_id"].as_str().unwrap(),
+                chat["position"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        positions,
+        vec![
+            (first.1.as_str(), 1),
+            (second.1.as_str(), 2),
+            (shopper.1.as_str(), 1)
+        ]
+    );
+    // Capturing the first support chat moves the second up, not the shop's.
+    let ana = desk.attendant("ana", "Ana", 5).await;
+    desk.online(&ana).await;
+    desk.ok(
+        Method::POST,
+        &format!("/api/desk/chats/{}/capture", first.1),
+        &ana,
+        None,
+    )
+    .await;
+    assert_eq!(desk.position(&second).await, 1);
+    assert_eq!(desk.position(&shopper).await, 1);
+}
+
+#[tokio::test]
+async fn coming_online_offers_the_chats_one_ranks_best_for_within_each_projects_mode() {
+    let desk = Desk::new().await;
+    desk.configure_groups("automatic", json!({ "desk": "queue" }))
+        .await;
+    let ana = desk.attendant("ana", "Ana", 2).await;
+    let _bia = desk.attendant("bia", "Bia", 5).await;
+    desk.project("own", json!({ "name": "Ana's", "owner": "ana" }))
+        .await;
+    desk.project("other", json!({ "name": "Bia's", "owner": "bia" }))
+        .await;
+    desk.project("fcfs", json!({ "name": "Queue", "service_group": "desk" }))
+        .await;
+    // Nobody is online: everything waits, the other project's chats first.
+    let others = [
+        desk.queued_in("other", "oth-0").await,
+        desk.queued_in("other", "oth-1").await,
+    ];
+    let queued = desk.queued_in("fcfs", "fcfs-0").await;
+    let own = [
+        desk.queued_in("own", "own-0").await,
+        desk.queued_in("own", "own-1").await,
+    ];
+
+    desk.online(&ana).await;
+    let mut mine: Vec<String> = desk
+        .chats(&ana, "?state=in_progress&attendant=ana")
+        .await
+        .iter()
+        .map(|chat| chat["conversation_id"].as_str().unwrap().to_string())
+        .collect();
+    mine.sort();
+    let mut expected = vec![own[0].1.clone(), own[1].1.clone()];
+    expected.sort();
+    assert_eq!(mine, expected, "Ana owns project own");
+    // The rest waits in its own lines and modes.
+    assert_eq!(desk.position(&others[0]).await, 1);
+    assert_eq!(desk.position(&others[1]).await, 2);
+    assert_eq!(desk.position(&queued).await, 1);
+}
