@@ -4,15 +4,20 @@
 //! [`Identity`]: a [`Role`], a subject (the requester or staff id) and the groups that decide
 //! which knowledge the subject may see. Tokens come from configuration
 //! ([`TokenStore::load`]), from `PONTE_ADMIN_TOKEN` at start, or are issued by an admin
-//! (`POST /api/admin/tokens`, [`TokenStore::issue`]).
+//! (`POST /api/admin/tokens`, [`TokenStore::issue_stored`]). Issued tokens are kept in the
+//! store (hash, stable id, optional expiry) and loaded back at start
+//! ([`TokenStore::restore`]), so their holders survive a restart; revoking one
+//! ([`TokenStore::revoke`]) and its expiry take effect at once, because every check reads the
+//! in-memory table the store write updates.
 //!
 //! Only the SHA-256 hash of a token is kept. A presented token is hashed and compared with
 //! every stored hash in constant time, without stopping at the first match, so the time a
 //! check takes says nothing about how close a guess was.
 //!
 //! [`Authenticated`] is the extractor: it answers 401 `unauthorized` when the header is
-//! missing or the token unknown. [`Identity::require`] answers 403 `forbidden` for a role
-//! outside the allowed set.
+//! missing or the token unknown, 401 `token_expired` after its expiry. [`Identity::require`]
+//! answers 403 `forbidden` for a role outside the allowed set; [`Authorized`] is the same check
+//! as an extractor, so that it runs before the request body is read.
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -166,10 +171,26 @@ pub fn token_hash_hex(token: &str) -> String {
     to_hex(&hash(token))
 }
 
+/// One known token: whom it identifies and, for tokens issued through the API, its stored id
+/// and expiry (unix milliseconds).
+#[derive(Debug, Clone)]
+struct Known {
+    identity: Identity,
+    id: Option<String>,
+    expires_at: Option<i64>,
+}
+
+/// A token just issued through the API: the plaintext, shown once, and what the store keeps.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    pub token: String,
+    pub record: crate::store::StoredToken,
+}
+
 /// The known tokens, by hash. Cheap to share behind an `Arc`.
 #[derive(Debug, Default)]
 pub struct TokenStore {
-    tokens: Mutex<HashMap<Hash, Identity>>,
+    tokens: Mutex<HashMap<Hash, Known>>,
     /// Signs the widget's anonymous guests; absent when guest chat is off.
     guests: std::sync::OnceLock<crate::guest::GuestKey>,
 }
@@ -179,8 +200,9 @@ impl TokenStore {
         Self::default()
     }
 
-    /// Mints a random token (32 bytes from the OS, hex) for `subject`; returns the plaintext,
-    /// which is not kept.
+    /// Mints a random token (32 bytes from the OS, hex) for `subject`, known to this process
+    /// only (tests of the router alone); returns the plaintext, which is not kept. The API
+    /// issues with [`issue_stored`](Self::issue_stored).
     pub fn issue(
         &self,
         role: Role,
@@ -188,13 +210,8 @@ impl TokenStore {
         groups: Vec<String>,
     ) -> Result<String, ApiError> {
         let subject = subject.into();
-        if subject.trim().is_empty() {
-            return Err(ApiError::BadRequest("the subject is empty".to_string()));
-        }
-        let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes)
-            .map_err(|error| ApiError::Internal(format!("no randomness for a token: {error}")))?;
-        let token = to_hex(&bytes);
+        check_names(&subject, &groups)?;
+        let token = random_hex::<32>()?;
         self.insert(
             hash(&token),
             Identity {
@@ -204,6 +221,79 @@ impl TokenStore {
             },
         );
         Ok(token)
+    }
+
+    /// Mints a random token for `subject` and stores its hash with a new stable id and the
+    /// optional expiry (unix milliseconds) before it can be used: it survives restarts.
+    pub async fn issue_stored(
+        &self,
+        store: &dyn crate::store::Store,
+        identity: Identity,
+        expires_at: Option<i64>,
+    ) -> Result<IssuedToken, ApiError> {
+        check_names(&identity.subject, &identity.groups)?;
+        let token = random_hex::<32>()?;
+        let digest = hash(&token);
+        let record = store
+            .insert_token(crate::store::NewToken {
+                id: format!("tok_{}", random_hex::<8>()?),
+                sha256: to_hex(&digest),
+                role: identity.role.as_str().to_string(),
+                subject: identity.subject.clone(),
+                groups: identity.groups.clone(),
+                expires_at,
+            })
+            .await?;
+        self.lock().insert(
+            digest,
+            Known {
+                identity,
+                id: Some(record.id.clone()),
+                expires_at,
+            },
+        );
+        Ok(IssuedToken { token, record })
+    }
+
+    /// Loads every token issued through the API from `store` (at start); returns how many.
+    /// A stored row this version cannot read (an unknown role) is skipped with a warning.
+    pub async fn restore(&self, store: &dyn crate::store::Store) -> Result<usize, ApiError> {
+        let stored = store.tokens().await?;
+        let mut tokens = self.lock();
+        let mut count = 0;
+        for record in stored {
+            let role = serde_json::from_value::<Role>(serde_json::Value::String(record.role));
+            let (Ok(role), Some(digest)) = (role, parse_hex(&record.sha256)) else {
+                tracing::warn!(id = %record.id, "stored token skipped: unknown role or bad hash");
+                continue;
+            };
+            tokens.insert(
+                digest,
+                Known {
+                    identity: Identity {
+                        role,
+                        subject: record.subject,
+                        groups: record.groups,
+                    },
+                    id: Some(record.id),
+                    expires_at: record.expires_at,
+                },
+            );
+            count += 1;
+        }
+        Ok(count)
+    }
+
+    /// Revokes the issued token `id`: deleted from the store, then refused from now on.
+    pub async fn revoke(
+        &self,
+        store: &dyn crate::store::Store,
+        id: &str,
+    ) -> Result<crate::store::StoredToken, ApiError> {
+        let record = store.delete_token(id).await?;
+        self.lock()
+            .retain(|_, known| known.id.as_deref() != Some(record.id.as_str()));
+        Ok(record)
     }
 
     /// Registers a known plaintext token (e.g. `PONTE_ADMIN_TOKEN`).
@@ -250,31 +340,58 @@ impl TokenStore {
         Ok(count)
     }
 
-    fn insert(&self, digest: Hash, identity: Identity) {
-        self.tokens
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(digest, identity);
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Hash, Known>> {
+        self.tokens.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The identity of `token`, if it is known. Compares against every stored hash in
-    /// constant time.
+    fn insert(&self, digest: Hash, identity: Identity) {
+        self.lock().insert(
+            digest,
+            Known {
+                identity,
+                id: None,
+                expires_at: None,
+            },
+        );
+    }
+
+    /// The identity of `token`, if it is known and not expired.
     pub fn verify(&self, token: &str) -> Option<Identity> {
+        self.check(token).ok()
+    }
+
+    /// The identity of `token`: 401 `unauthorized` when it is unknown (or revoked), 401
+    /// `token_expired` once its expiry has passed.
+    pub fn check(&self, token: &str) -> Result<Identity, ApiError> {
+        let unknown = || ApiError::Unauthorized("the token is not valid");
         if token.starts_with(crate::guest::PREFIX) {
-            let subject = self.guests.get()?.verify(token)?;
-            return Some(Identity {
+            let subject = self
+                .guests
+                .get()
+                .and_then(|key| key.verify(token))
+                .ok_or_else(unknown)?;
+            return Ok(Identity {
                 role: Role::Requester,
                 subject,
                 groups: Vec::new(),
             });
         }
         let presented = hash(token);
-        let tokens = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
+        let tokens = self.lock();
         // The map is keyed by the SHA-256 of the token, so a lookup's timing can only tell
         // about digests, never about the secret; the final comparison is constant-time all the
         // same. Lookups stay O(1) however many requesters hold tokens.
-        let (stored, identity) = tokens.get_key_value(&presented)?;
-        constant_time_eq(stored, &presented).then(|| identity.clone())
+        let (stored, known) = tokens.get_key_value(&presented).ok_or_else(unknown)?;
+        if !constant_time_eq(stored, &presented) {
+            return Err(unknown());
+        }
+        if known
+            .expires_at
+            .is_some_and(|expires_at| crate::store::now_millis() >= expires_at)
+        {
+            return Err(ApiError::TokenExpired);
+        }
+        Ok(known.identity.clone())
     }
 
     /// Lets the widget start guest chats signed with `key`.
@@ -293,12 +410,29 @@ impl TokenStore {
 
     /// How many tokens are known.
     pub fn len(&self) -> usize {
-        self.tokens.lock().unwrap_or_else(|p| p.into_inner()).len()
+        self.lock().len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// `N` random bytes from the OS, as lowercase hex.
+fn random_hex<const N: usize>() -> Result<String, ApiError> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes)
+        .map_err(|error| ApiError::Internal(format!("no randomness for a token: {error}")))?;
+    Ok(to_hex(&bytes))
+}
+
+/// A token's subject and groups are ids: not blank, bounded, no control characters.
+fn check_names(subject: &str, groups: &[String]) -> Result<(), ApiError> {
+    crate::error::check_id("subject", subject)?;
+    for group in groups {
+        crate::error::check_id("group", group)?;
+    }
+    Ok(())
 }
 
 /// The caller's identity, from `Authorization: Bearer <token>`; 401 `unauthorized` otherwise.
@@ -329,12 +463,69 @@ impl FromRequestParts<AppState> for Authenticated {
                 ));
             }
         };
-        let identity = state
-            .auth
-            .verify(token)
-            .ok_or(ApiError::Unauthorized("the token is not valid"))?;
+        let identity = state.auth.check(token)?;
         state.rate_limit.check(&hash(token))?;
         Ok(Authenticated(identity))
+    }
+}
+
+/// A closed set of roles allowed on a route, as a type: see [`Authorized`].
+pub trait Roles: Send + Sync + 'static {
+    const ALLOWED: &'static [Role];
+}
+
+/// Declares marker types implementing [`Roles`].
+macro_rules! roles {
+    ($($(#[$meta:meta])* $name:ident = [$($role:ident),+];)+) => {
+        $(
+            $(#[$meta])*
+            #[derive(Debug, Clone, Copy)]
+            pub struct $name;
+
+            impl Roles for $name {
+                const ALLOWED: &'static [Role] = &[$(Role::$role),+];
+            }
+        )+
+    };
+}
+
+roles! {
+    /// Admins only.
+    Admins = [Admin];
+    /// Who may edit knowledge.
+    Editors = [KnowledgeManager, Admin];
+    /// People who work chats.
+    Staff = [Attendant, Analyst];
+    /// Staff or admin.
+    StaffOrAdmins = [Attendant, Analyst, Admin];
+    /// Analysts only.
+    Analysts = [Analyst];
+    /// Requesters only.
+    Requesters = [Requester];
+}
+
+/// The caller's identity when their role is one of `R::ALLOWED`: 401 as [`Authenticated`],
+/// then 403 `forbidden`. Being an extractor of the request head, it runs before any body
+/// extractor, so a caller who may not use a route learns that first, whatever they sent.
+#[derive(Debug, Clone)]
+pub struct Authorized<R: Roles> {
+    pub identity: Identity,
+    roles: std::marker::PhantomData<R>,
+}
+
+impl<R: Roles> FromRequestParts<AppState> for Authorized<R> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Authenticated(identity) = Authenticated::from_request_parts(parts, state).await?;
+        identity.require(R::ALLOWED)?;
+        Ok(Authorized {
+            identity,
+            roles: std::marker::PhantomData,
+        })
     }
 }
 

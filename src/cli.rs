@@ -603,6 +603,11 @@ fn serve(config: Config) -> anyhow::Result<ExitCode> {
         if loaded > 0 {
             tracing::info!(tokens = loaded, "registered the configured tokens");
         }
+        // Tokens issued through the API live in the store: their holders survive a restart.
+        let restored = auth.restore(orchestrator.store().as_ref()).await?;
+        if restored > 0 {
+            tracing::info!(tokens = restored, "restored the issued tokens");
+        }
         let desk = crate::attendance::Attendance::open(
             orchestrator.clone(),
             config.data_dir.join("attachments"),

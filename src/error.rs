@@ -22,6 +22,19 @@ pub enum ApiError {
     InvalidDocument(String),
     #[error("{0}")]
     Unauthorized(&'static str),
+    #[error("the token has expired")]
+    TokenExpired,
+    /// An id the API accepts (document, token subject, group, tag, shortcut, ...) that is
+    /// blank, too long or holds control characters.
+    #[error("{0}")]
+    InvalidId(String),
+    #[error("this endpoint does not take this method")]
+    MethodNotAllowed,
+    #[error("the request took too long and was abandoned")]
+    RequestTimeout,
+    /// A live-feed route called without a WebSocket upgrade.
+    #[error("this endpoint speaks WebSocket only: {0}")]
+    WebSocketRequired(String),
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
@@ -92,6 +105,19 @@ impl ApiError {
                 "invalid_request",
             ),
             Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized", "auth"),
+            TokenExpired => (StatusCode::UNAUTHORIZED, "token_expired", "auth"),
+            InvalidId(_) => (StatusCode::BAD_REQUEST, "invalid_id", "invalid_request"),
+            MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "invalid_request",
+            ),
+            RequestTimeout => (StatusCode::REQUEST_TIMEOUT, "request_timeout", "internal"),
+            WebSocketRequired(_) => (
+                StatusCode::BAD_REQUEST,
+                "websocket_required",
+                "invalid_request",
+            ),
             Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "auth"),
             InvalidParameter(_) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -168,6 +194,16 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// Checks an id the API accepts: 400 `invalid_id` when it is blank, longer than
+/// [`crate::store::MAX_ID_LEN`] bytes or holds control characters. The store applies the same
+/// rule; checking at the door names the field and keeps oversized ids from file names.
+pub fn check_id(field: &str, value: &str) -> Result<(), ApiError> {
+    crate::store::check_id(field, value).map_err(|error| match error {
+        crate::store::StoreError::InvalidInput(reason) => ApiError::InvalidId(reason),
+        other => ApiError::InvalidId(other.to_string()),
+    })
 }
 
 impl From<crate::knowledge::KnowledgeError> for ApiError {

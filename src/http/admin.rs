@@ -1,17 +1,22 @@
-//! Admin-only endpoints: issuing bearer tokens and reading and setting the chat parameters.
-//! Any other role answers 403 `forbidden`.
+//! Admin-only endpoints: issuing, listing and revoking bearer tokens and reading and setting
+//! the chat parameters. Any other role answers 403 `forbidden`, before the body is read.
 //!
-//! - `POST /api/admin/tokens` `{role, subject, groups?}` → 201 `{token}` (shown once; only its
-//!   hash is kept)
+//! - `POST /api/admin/tokens` `{role, subject, groups?, expires_in_seconds? | expires_at?}` →
+//!   201 `{token, id, role, subject, groups, created_at, expires_at}` (the token is shown once;
+//!   only its hash is stored, so it survives restarts)
+//! - `GET /api/admin/tokens` → `{tokens: [{id, role, subject, groups, created_at, expires_at,
+//!   expired}]}`, never a secret
+//! - `DELETE /api/admin/tokens/{id}` → the revoked token; its holder gets 401 from then on
 //! - `GET /api/admin/parameters` → `{parameters: [{key, value, default, meaning}]}`
 //! - `PUT /api/admin/parameters` `{key, value}` → `{key, value}`; a value the parameter cannot
 //!   take answers 422 `invalid_parameter` and changes nothing
 
-use super::Json;
-use crate::auth::{Authenticated, Role};
+use super::{Json, Path};
+use crate::auth::{Admins, Authorized, Identity, Role};
 use crate::error::ApiError;
 use crate::parameters::{self, PARAMETERS};
 use crate::state::AppState;
+use crate::store::StoredToken;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -20,7 +25,8 @@ use utoipa_axum::routes;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(issue_token))
+        .routes(routes!(issue_token, list_tokens))
+        .routes(routes!(revoke_token))
         .routes(routes!(list_parameters, set_parameter))
 }
 
@@ -31,27 +37,138 @@ struct TokenRequest {
     subject: String,
     #[serde(default)]
     groups: Vec<String>,
+    /// The token is refused this many seconds after it is issued.
+    expires_in_seconds: Option<u64>,
+    /// The token is refused from this instant on (unix milliseconds).
+    expires_at: Option<i64>,
+}
+
+/// A stored token as the API shows it: everything but the secret, which is never stored.
+#[derive(Debug, Serialize)]
+struct TokenView {
+    id: String,
+    role: String,
+    subject: String,
+    groups: Vec<String>,
+    created_at: i64,
+    expires_at: Option<i64>,
+    expired: bool,
+}
+
+impl From<StoredToken> for TokenView {
+    fn from(record: StoredToken) -> Self {
+        let expired = record
+            .expires_at
+            .is_some_and(|expires_at| crate::store::now_millis() >= expires_at);
+        TokenView {
+            id: record.id,
+            role: record.role,
+            subject: record.subject,
+            groups: record.groups,
+            created_at: record.created_at,
+            expires_at: record.expires_at,
+            expired,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
 struct Issued {
     token: String,
+    #[serde(flatten)]
+    view: TokenView,
 }
 
-/// Issues a bearer token; the plaintext is shown once.
+/// The store issued tokens live in: the conversation engine's.
+fn token_store(state: &AppState) -> Result<&dyn crate::store::Store, ApiError> {
+    let orchestrator = state.orchestrator.as_ref().ok_or(ApiError::Unavailable)?;
+    Ok(orchestrator.store().as_ref())
+}
+
+/// When a requested token expires (unix milliseconds): at most one of the two forms, in the
+/// future.
+fn expiry(request: &TokenRequest) -> Result<Option<i64>, ApiError> {
+    let now = crate::store::now_millis();
+    let expires_at = match (request.expires_in_seconds, request.expires_at) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::BadRequest(
+                "give at most one of `expires_in_seconds` and `expires_at`".to_string(),
+            ));
+        }
+        (Some(seconds), None) => {
+            let millis = i64::try_from(seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
+            Some(now.saturating_add(millis))
+        }
+        (None, at) => at,
+    };
+    match expires_at {
+        Some(at) if at <= now => Err(ApiError::BadRequest(
+            "the expiry must be in the future".to_string(),
+        )),
+        other => Ok(other),
+    }
+}
+
+/// Issues a bearer token, stored hashed so it survives restarts; the plaintext is shown once.
 #[utoipa::path(post, path = "/api/admin/tokens", tag = "admin",
-    request_body(content = Object, description = "`{role, subject, groups?}`"),
-    responses((status = 201, description = "`{token}`"), (status = 403, description = "`forbidden`")))]
+    request_body(content = Object, description = "`{role, subject, groups?, expires_in_seconds? | expires_at? (unix ms)}`"),
+    responses((status = 201, description = "`{token, id, role, subject, groups, created_at, expires_at}`"),
+              (status = 400, description = "`invalid_id`, `bad_request`"), (status = 403, description = "`forbidden`")))]
 async fn issue_token(
     State(state): State<AppState>,
-    Authenticated(identity): Authenticated,
+    _admin: Authorized<Admins>,
     Json(request): Json<TokenRequest>,
 ) -> Result<(StatusCode, axum::Json<Issued>), ApiError> {
-    identity.require(&[Role::Admin])?;
-    let token = state
+    let expires_at = expiry(&request)?;
+    let identity = Identity {
+        role: request.role,
+        subject: request.subject,
+        groups: request.groups,
+    };
+    let issued = state
         .auth
-        .issue(request.role, request.subject, request.groups)?;
-    Ok((StatusCode::CREATED, axum::Json(Issued { token })))
+        .issue_stored(token_store(&state)?, identity, expires_at)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(Issued {
+            token: issued.token,
+            view: issued.record.into(),
+        }),
+    ))
+}
+
+#[derive(Debug, Serialize)]
+struct TokenList {
+    tokens: Vec<TokenView>,
+}
+
+/// The tokens issued through the API, oldest first, without secrets.
+#[utoipa::path(get, path = "/api/admin/tokens", tag = "admin",
+    responses((status = 200, description = "`{tokens: [{id, role, subject, groups, created_at, expires_at, expired}]}`"),
+              (status = 403, description = "`forbidden`")))]
+async fn list_tokens(
+    State(state): State<AppState>,
+    _admin: Authorized<Admins>,
+) -> Result<axum::Json<TokenList>, ApiError> {
+    let stored = token_store(&state)?.tokens().await?;
+    Ok(axum::Json(TokenList {
+        tokens: stored.into_iter().map(TokenView::from).collect(),
+    }))
+}
+
+/// Revokes an issued token: its holder gets 401 from the moment this answers.
+#[utoipa::path(delete, path = "/api/admin/tokens/{id}", tag = "admin",
+    params(("id" = String, Path, description = "the token's id, as returned at issue")),
+    responses((status = 200, description = "the revoked token"), (status = 404, description = "`not_found`"),
+              (status = 403, description = "`forbidden`")))]
+async fn revoke_token(
+    State(state): State<AppState>,
+    _admin: Authorized<Admins>,
+    Path(id): Path<String>,
+) -> Result<axum::Json<TokenView>, ApiError> {
+    let revoked = state.auth.revoke(token_store(&state)?, &id).await?;
+    Ok(axum::Json(revoked.into()))
 }
 
 #[derive(Debug, Serialize)]
@@ -72,9 +189,8 @@ struct ParameterList {
     responses((status = 200, description = "`{parameters}`"), (status = 403, description = "`forbidden`")))]
 async fn list_parameters(
     State(state): State<AppState>,
-    Authenticated(identity): Authenticated,
+    _admin: Authorized<Admins>,
 ) -> Result<axum::Json<ParameterList>, ApiError> {
-    identity.require(&[Role::Admin])?;
     let orchestrator = state.orchestrator.as_ref().ok_or(ApiError::Unavailable)?;
     let effective = parameters::effective(&orchestrator.store().parameters().await?);
     let parameters = PARAMETERS
@@ -105,10 +221,9 @@ struct SetParameter {
     responses((status = 200, description = "`{key, value}`"), (status = 422, description = "`invalid_parameter`")))]
 async fn set_parameter(
     State(state): State<AppState>,
-    Authenticated(identity): Authenticated,
+    _admin: Authorized<Admins>,
     Json(request): Json<SetParameter>,
 ) -> Result<axum::Json<SetParameter>, ApiError> {
-    identity.require(&[Role::Admin])?;
     let orchestrator = state.orchestrator.as_ref().ok_or(ApiError::Unavailable)?;
     parameters::validate(&request.key, &request.value)
         .map_err(|error| ApiError::InvalidParameter(error.to_string()))?;

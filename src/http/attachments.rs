@@ -5,7 +5,7 @@
 //! the conversation's participants may download it: anyone else gets 403, whether or not the
 //! attachment exists.
 
-use super::Query;
+use super::{Path, Query};
 use crate::attendance::files;
 use crate::auth::{Authenticated, Identity, Role};
 use crate::desk::ops::check_media;
@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::orchestrator::Requester;
 use crate::state::AppState;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;

@@ -6,9 +6,9 @@
 //! the requester's side of routing: their queue position and the specialists they may pick.
 
 use super::desk::{DeskViewer, desk_viewer, staff_person};
-use super::{Json, Query};
+use super::{Json, Path, Query};
 use crate::attendance::Attendance;
-use crate::auth::{Authenticated, Identity, Role};
+use crate::auth::{Analysts, Authenticated, Authorized, Identity, Requesters, Role, Staff};
 use crate::conversation::MAX_TEXT_CHARS;
 use crate::desk::{ChatState, DeskError, DeskOp, ListFilter, MacroStep, Who};
 use crate::error::ApiError;
@@ -16,7 +16,7 @@ use crate::lang::Language;
 use crate::orchestrator::Requester;
 use crate::state::AppState;
 use crate::store::{self, Channel};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -223,7 +223,7 @@ struct ToBody {
     responses((status = 200, description = "the chat")))]
 async fn transfer(
     State(state): State<AppState>,
-    Authenticated(identity): Authenticated,
+    Authorized { identity, .. }: Authorized<Staff>,
     Path(id): Path<String>,
     Json(body): Json<ToBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
@@ -250,7 +250,7 @@ struct InviteBody {
     responses((status = 200, description = "the chat"), (status = 404, description = "`unknown_person`")))]
 async fn invite(
     State(state): State<AppState>,
-    Authenticated(identity): Authenticated,
+    Authorized { identity, .. }: Authorized<Staff>,
     Path(id): Path<String>,
     Json(body): Json<InviteBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
@@ -311,7 +311,7 @@ struct CloseBody {
     responses((status = 200, description = "the chat"), (status = 422, description = "`close_reason_required`, `unknown_close_reason`")))]
 async fn close(
     State(state): State<AppState>,
-    Authenticated(identity): Authenticated,
+    Authorized { identity, .. }: Authorized<Staff>,
     Path(id): Path<String>,
     Json(body): Json<CloseBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
@@ -365,10 +365,11 @@ struct TagBody {
     responses((status = 200, description = "the chat"), (status = 403, description = "`forbidden`"), (status = 422, description = "`invalid_tag`")))]
 async fn add_tag(
     State(state): State<AppState>,
-    Authenticated(identity): Authenticated,
+    Authorized { identity, .. }: Authorized<Staff>,
     Path(id): Path<String>,
     Json(body): Json<TagBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
+    crate::error::check_id("tag", &body.tag)?;
     let desk = state.desk()?;
     let person = staff_person(desk, &identity).await?;
     check_writer(desk, &person, &id).await?;
@@ -518,7 +519,7 @@ struct WriteBody {
     responses((status = 200, description = "`{duplicate, messages}`"), (status = 403, description = "`forbidden`")))]
 async fn write(
     State(state): State<AppState>,
-    Authenticated(identity): Authenticated,
+    Authorized { identity, .. }: Authorized<Staff>,
     Path(id): Path<String>,
     Json(body): Json<WriteBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
@@ -601,9 +602,10 @@ struct OutboundBody {
     responses((status = 201, description = "the chat"), (status = 403, description = "`contact_blocked`")))]
 async fn outbound(
     State(state): State<AppState>,
-    Authenticated(identity): Authenticated,
+    Authorized { identity, .. }: Authorized<Staff>,
     Json(body): Json<OutboundBody>,
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    crate::error::check_id("requester", &body.requester)?;
     let desk = state.desk()?;
     let person = staff_person(desk, &identity).await?;
     let language = match body.language.as_deref() {
@@ -675,7 +677,7 @@ async fn outbound(
     responses((status = 201, description = "`{conversation_id, from, to}`"), (status = 409, description = "`not_linked`")))]
 async fn analyst_chat(
     State(state): State<AppState>,
-    Authenticated(identity): Authenticated,
+    Authorized { identity, .. }: Authorized<Analysts>,
     Json(body): Json<ToBody>,
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
     identity.require(&[Role::Analyst])?;
@@ -767,7 +769,7 @@ struct ChooseBody {
     responses((status = 200, description = "`{state, responsible}`"), (status = 409, description = "`not_eligible`")))]
 async fn choose_specialist(
     State(state): State<AppState>,
-    Authenticated(identity): Authenticated,
+    Authorized { identity, .. }: Authorized<Requesters>,
     Path(id): Path<String>,
     Json(body): Json<ChooseBody>,
 ) -> Result<axum::Json<Value>, ApiError> {

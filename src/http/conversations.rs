@@ -12,14 +12,14 @@
 //! - `POST /api/conversations/{id}/options` `{option_id}` → `{messages}`
 //! - `GET /api/tickets` → `{tickets}`: the requester's open tickets
 
-use super::{Json, Query};
+use super::{Json, Path, Query};
 use crate::auth::{Authenticated, Identity, Role};
 use crate::error::ApiError;
 use crate::lang::Language;
 use crate::orchestrator::{Orchestrator, Outcome, Requester};
 use crate::state::AppState;
 use crate::store::{self, Channel};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;

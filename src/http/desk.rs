@@ -8,17 +8,17 @@
 //! operation; errors carry the desk's stable codes (`unknown_person`, `channel_not_enabled`,
 //! `unknown_pause_reason`, ...).
 
-use super::{Json, Query};
+use super::{Json, Path, Query};
 use crate::attendance::Attendance;
-use crate::auth::{Authenticated, Identity, Role};
+use crate::auth::{Admins, Authenticated, Authorized, Identity, Role, Staff, StaffOrAdmins};
 use crate::desk::{
     Channel, Contact, ContractStatus, DeskOp, Macro, MacroAction, Person, PersonKind,
     PresenceState, Project, QuickReply, RoutingConfig,
 };
 use crate::error::ApiError;
 use crate::state::AppState;
-use axum::extract::ws::{self, WebSocketUpgrade};
-use axum::extract::{Path, State};
+use axum::extract::State;
+use axum::extract::ws;
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -156,11 +156,14 @@ struct PersonBody {
     responses((status = 200, description = "the person")))]
 async fn put_person(
     State(state): State<AppState>,
-    Authenticated(identity): Authenticated,
+    Authorized { identity, .. }: Authorized<Admins>,
     Path(id): Path<String>,
     Json(body): Json<PersonBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
     identity.require(ADMINS)?;
+    for group in &body.groups {
+        crate::error::check_id("group", group)?;
+    }
     let desk = state.desk()?;
     if body.name.trim().is_empty() || body.max_chats == 0 {
         return Err(ApiError::BadRequest(
@@ -223,11 +226,20 @@ struct ProjectBody {
     responses((status = 200, description = "the project")))]
 async fn put_project(
     State(state): State<AppState>,
-    Authenticated(identity): Authenticated,
+    Authorized { identity, .. }: Authorized<Admins>,
     Path(id): Path<String>,
     Json(body): Json<ProjectBody>,
 ) -> Result<axum::Json<Project>, ApiError> {
     identity.require(ADMINS)?;
+    for (field, value) in [
+        ("owner", &body.owner),
+        ("assistant", &body.assistant),
+        ("service group", &body.service_group),
+    ] {
+        if let Some(value) = value {
+            crate::error::check_id(field, value)?;
+        }
+    }
     let desk = state.desk()?;
     let project = Project {
         id,
@@ -283,10 +295,13 @@ struct ConfigBody {
     responses((status = 200, description = "the configuration")))]
 async fn put_config(
     State(state): State<AppState>,
-    Authenticated(identity): Authenticated,
+    Authorized { identity, .. }: Authorized<Admins>,
     Json(body): Json<ConfigBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
     identity.require(ADMINS)?;
+    for reason in body.pause_reasons.iter().chain(&body.close_reasons) {
+        crate::error::check_id("reason", reason)?;
+    }
     let desk = state.desk()?;
     if body.close_reasons.is_empty() || body.pause_reasons.is_empty() {
         return Err(ApiError::BadRequest(
@@ -354,11 +369,19 @@ struct ContactBody {
     responses((status = 200, description = "the contact")))]
 async fn put_contact(
     State(state): State<AppState>,
-    Authenticated(identity): Authenticated,
+    Authorized { identity, .. }: Authorized<StaffOrAdmins>,
     Path(id): Path<String>,
     Json(body): Json<ContactBody>,
 ) -> Result<axum::Json<Contact>, ApiError> {
     identity.require(STAFF_OR_ADMIN)?;
+    for (field, value) in [
+        ("project id", &body.project_id),
+        ("contract", &body.contract),
+    ] {
+        if let Some(value) = value {
+            crate::error::check_id(field, value)?;
+        }
+    }
     let desk = state.desk()?;
     let contact = Contact {
         id,
@@ -390,7 +413,7 @@ struct BlockBody {
     responses((status = 200, description = "`{id, blocked}`")))]
 async fn block_contact(
     State(state): State<AppState>,
-    Authenticated(identity): Authenticated,
+    Authorized { identity, .. }: Authorized<Staff>,
     Path(id): Path<String>,
     Json(body): Json<BlockBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
@@ -444,7 +467,7 @@ struct PresenceBody {
     responses((status = 200, description = "the caller's presence"), (status = 422, description = "`pause_reason_required`, `unknown_pause_reason`, `channel_not_enabled`")))]
 async fn put_presence(
     State(state): State<AppState>,
-    Authenticated(identity): Authenticated,
+    Authorized { identity, .. }: Authorized<Staff>,
     Json(body): Json<PresenceBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let desk = state.desk()?;
@@ -578,7 +601,7 @@ struct QuickReplyBody {
     responses((status = 200, description = "the quick reply"), (status = 403, description = "`forbidden`: a personal one asked by an admin"), (status = 422, description = "`invalid_shortcut`")))]
 async fn put_quick_reply(
     State(state): State<AppState>,
-    Authenticated(identity): Authenticated,
+    Authorized { identity, .. }: Authorized<StaffOrAdmins>,
     Path(name): Path<String>,
     Json(body): Json<QuickReplyBody>,
 ) -> Result<axum::Json<QuickReply>, ApiError> {
@@ -658,7 +681,7 @@ struct MacroBody {
     responses((status = 200, description = "the macro")))]
 async fn put_macro(
     State(state): State<AppState>,
-    Authenticated(identity): Authenticated,
+    Authorized { identity, .. }: Authorized<StaffOrAdmins>,
     Path(id): Path<String>,
     Json(body): Json<MacroBody>,
 ) -> Result<axum::Json<Macro>, ApiError> {
@@ -700,10 +723,11 @@ async fn delete_macro(
 async fn staff_live(
     State(state): State<AppState>,
     super::live::LiveAuth(identity): super::live::LiveAuth,
-    upgrade: WebSocketUpgrade,
+    upgrade: Result<super::live::Upgrade, ApiError>,
 ) -> Result<Response, ApiError> {
     let desk = state.desk()?;
     desk_viewer(desk, &identity).await?;
+    let super::live::Upgrade(upgrade) = upgrade?;
     let mut events = desk.subscribe_staff();
     Ok(super::live::small_buffers(upgrade).on_upgrade(move |mut socket| async move {
         loop {

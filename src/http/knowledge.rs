@@ -7,15 +7,15 @@
 //! A written document goes to its source file first and then to the serving index, so the
 //! next full rebuild keeps it; the matcher retrains on the changed catalogue shortly after.
 
-use super::{Json, Query};
-use crate::auth::{Authenticated, Identity, MaybeAuthenticated, Role};
+use super::{Json, Path, Query};
+use crate::auth::{Authenticated, Authorized, Editors, Identity, MaybeAuthenticated, Role};
 use crate::error::ApiError;
 use crate::jobs::JobStatus;
 use crate::knowledge::search::MAX_QUERY_CHARS;
 use crate::knowledge::{Activity, Article, DocKind, Document, Hit, SearchRequest};
 use crate::lang::Language;
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
@@ -145,9 +145,8 @@ struct ArticleList {
     responses((status = 200, description = "`{articles}`"), (status = 403, description = "`forbidden`")))]
 async fn list_articles(
     State(state): State<AppState>,
-    Authenticated(identity): Authenticated,
+    _editor: Authorized<Editors>,
 ) -> Result<axum::Json<ArticleList>, ApiError> {
-    identity.require(EDITORS)?;
     let knowledge = state.knowledge.clone();
     let documents =
         tokio::task::spawn_blocking(move || knowledge.generation().all(DocKind::Article)).await??;
@@ -262,11 +261,10 @@ async fn get_article(
               (status = 422, description = "`invalid_document`"), (status = 403, description = "`forbidden`")))]
 async fn put_article(
     State(state): State<AppState>,
-    Authenticated(identity): Authenticated,
+    _editor: Authorized<Editors>,
     Path(id): Path<String>,
     Json(body): Json<serde_json::Value>,
 ) -> Result<(StatusCode, axum::Json<Document>), ApiError> {
-    identity.require(EDITORS)?;
     let article: Article = document_body(&id, body)?;
     write_document(&state, Document::Article(article)).await
 }
@@ -277,10 +275,9 @@ async fn put_article(
     responses((status = 200, description = "the deleted article"), (status = 404, description = "`not_found`")))]
 async fn delete_article(
     State(state): State<AppState>,
-    Authenticated(identity): Authenticated,
+    _editor: Authorized<Editors>,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Document>, ApiError> {
-    identity.require(EDITORS)?;
     delete_document(&state, DocKind::Article, id).await
 }
 
@@ -306,11 +303,10 @@ async fn get_activity(
               (status = 422, description = "`invalid_document`"), (status = 403, description = "`forbidden`")))]
 async fn put_activity(
     State(state): State<AppState>,
-    Authenticated(identity): Authenticated,
+    _editor: Authorized<Editors>,
     Path(id): Path<String>,
     Json(body): Json<serde_json::Value>,
 ) -> Result<(StatusCode, axum::Json<Document>), ApiError> {
-    identity.require(EDITORS)?;
     let activity: Activity = document_body(&id, body)?;
     write_document(&state, Document::Activity(activity)).await
 }
@@ -321,10 +317,9 @@ async fn put_activity(
     responses((status = 200, description = "the deleted activity"), (status = 404, description = "`not_found`")))]
 async fn delete_activity(
     State(state): State<AppState>,
-    Authenticated(identity): Authenticated,
+    _editor: Authorized<Editors>,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Document>, ApiError> {
-    identity.require(EDITORS)?;
     delete_document(&state, DocKind::Activity, id).await
 }
 
@@ -333,9 +328,8 @@ async fn delete_activity(
     responses((status = 202, description = "the job as it starts"), (status = 409, description = "`conflict`: one is running")))]
 async fn start_reindex(
     State(state): State<AppState>,
-    Authenticated(identity): Authenticated,
+    _editor: Authorized<Editors>,
 ) -> Result<(StatusCode, axum::Json<JobStatus>), ApiError> {
-    identity.require(EDITORS)?;
     if state.knowledge.sources().is_none() {
         return Err(ApiError::Unavailable);
     }
@@ -353,9 +347,8 @@ struct JobList {
     responses((status = 200, description = "`{jobs}`")))]
 async fn list_reindexes(
     State(state): State<AppState>,
-    Authenticated(identity): Authenticated,
+    _editor: Authorized<Editors>,
 ) -> Result<axum::Json<JobList>, ApiError> {
-    identity.require(EDITORS)?;
     Ok(axum::Json(JobList {
         jobs: state.reindex_jobs.list(),
     }))
@@ -367,10 +360,9 @@ async fn list_reindexes(
     responses((status = 200, description = "the job"), (status = 404, description = "`not_found`")))]
 async fn get_reindex(
     State(state): State<AppState>,
-    Authenticated(identity): Authenticated,
+    _editor: Authorized<Editors>,
     Path(id): Path<String>,
 ) -> Result<axum::Json<JobStatus>, ApiError> {
-    identity.require(EDITORS)?;
     state
         .reindex_jobs
         .get(&id)

@@ -15,8 +15,8 @@
 //! on a WebSocket or an `EventSource`, in `?token=`. Another requester's conversation answers
 //! 403 `forbidden` before any upgrade.
 
-use super::Query;
 use super::conversations::MessageView;
+use super::{Path, Query};
 use crate::auth::{Authenticated, Identity, Role};
 use crate::desk::Who;
 use crate::error::ApiError;
@@ -25,7 +25,7 @@ use crate::orchestrator::Requester;
 use crate::state::AppState;
 use crate::store::Message;
 use axum::extract::ws::{self, WebSocket, WebSocketUpgrade};
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -106,10 +106,7 @@ impl FromRequestParts<AppState> for LiveAuth {
         let Query(query) = Query::<TokenQuery>::from_request_parts(parts, state).await?;
         match query.token {
             Some(token) => {
-                let identity = state
-                    .auth
-                    .verify(&token)
-                    .ok_or(ApiError::Unauthorized("the token is not valid"))?;
+                let identity = state.auth.check(&token)?;
                 state.rate_limit.check(&crate::auth::hash(&token))?;
                 Ok(LiveAuth(identity))
             }
@@ -119,6 +116,22 @@ impl FromRequestParts<AppState> for LiveAuth {
                 Ok(LiveAuth(identity))
             }
         }
+    }
+}
+
+/// A WebSocket upgrade; a plain request (no `Upgrade` header) is 400 `websocket_required`.
+/// Take it as `Result<Upgrade, ApiError>` and unwrap it after the caller's checks, so that who
+/// may call is answered first.
+pub(super) struct Upgrade(pub(super) WebSocketUpgrade);
+
+impl<S: Send + Sync> FromRequestParts<S> for Upgrade {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        WebSocketUpgrade::from_request_parts(parts, state)
+            .await
+            .map(Upgrade)
+            .map_err(|rejection| ApiError::WebSocketRequired(rejection.body_text()))
     }
 }
 
@@ -170,9 +183,10 @@ async fn live(
     LiveAuth(identity): LiveAuth,
     Path(id): Path<String>,
     Query(query): Query<LiveQuery>,
-    upgrade: WebSocketUpgrade,
+    upgrade: Result<Upgrade, ApiError>,
 ) -> Result<Response, ApiError> {
     let feed = feed_for(&state, identity, &id, query.after.unwrap_or(0)).await?;
+    let Upgrade(upgrade) = upgrade?;
     Ok(small_buffers(upgrade)
         .on_upgrade(move |socket| serve_socket(socket, feed))
         .into_response())

@@ -1,6 +1,8 @@
 //! The HTTP surface: one router per resource merged here, wrapped in the shared layers
 //! (tracing, timeout, panic catching, body limit, sensitive headers), plus our own
-//! extractors so that malformed input gets our error format.
+//! extractors so that malformed input gets our error format. Whatever answers with an error
+//! and no JSON body (axum's rejections, the body limit, the timeout, a caught panic, 405) is
+//! given our `{message, code, type}` body by one outer layer, [`error_body`].
 //!
 //! Every route is declared with `utoipa_axum::routes!` from the handler's
 //! `#[utoipa::path]`, so the route table and the OpenAPI document served at
@@ -19,7 +21,7 @@ pub mod widget;
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Router;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::Uri;
 use axum::http::header::AUTHORIZATION;
@@ -109,12 +111,14 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::pages::router())
         .fallback(|| async { ApiError::UnknownRoute })
         .with_state(state)
+        .layer(axum::middleware::from_fn(read_small_bodies_first))
         .layer(cors())
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ))
         .layer(CatchPanicLayer::new())
+        .layer(axum::middleware::map_response(error_body))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
                 tracing::debug_span!(
@@ -126,6 +130,40 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .layer(SetSensitiveRequestHeadersLayer::new([AUTHORIZATION]))
+}
+
+/// Largest declared request body read in full before the handler runs.
+const READ_AHEAD_BYTES: usize = 64 * 1024;
+
+/// Reads a small request body (declared by `Content-Length`) to its end before the handler
+/// runs. A handler that takes no body (a capture, a reindex) would otherwise answer before
+/// the body's bytes arrived, and hyper closes a keep-alive connection whose request body was
+/// not read: the client's next request on it meets a closed socket (`ponte bench fanout`
+/// failed so after a few captures). Larger bodies stream to their handler as before.
+async fn read_small_bodies_first(
+    request: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<usize>().ok());
+    let Some(length) = declared.filter(|length| (1..=READ_AHEAD_BYTES).contains(length)) else {
+        return next.run(request).await;
+    };
+    let (parts, body) = request.into_parts();
+    match axum::body::to_bytes(body, length).await {
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+                .await
+        }
+        Err(_) => {
+            ApiError::BadRequest("the request body ended before the length it declared".to_string())
+                .into_response()
+        }
+    }
 }
 
 /// Cross-origin calls: a portal on another origin embeds the widget, which calls the API
@@ -157,6 +195,76 @@ pub fn redact_uri(uri: &Uri) -> String {
         })
         .collect();
     format!("{}?{}", uri.path(), redacted.join("&"))
+}
+
+/// Gives an error answer that is not ours (no JSON body: axum's rejections and 405, the
+/// body limit's 413, the timeout's 408, a caught panic's 500) our body with a stable code,
+/// keeping its status and headers (`Allow`, CORS).
+async fn error_body(response: axum::response::Response) -> axum::response::Response {
+    use axum::http::StatusCode;
+    use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+    use axum::response::IntoResponse;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    // These bodies are a line of text at most; anything longer is not worth quoting.
+    let text = axum::body::to_bytes(body, 4096)
+        .await
+        .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_string())
+        .unwrap_or_default();
+    let error = match status {
+        StatusCode::NOT_FOUND => ApiError::UnknownRoute,
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
+        StatusCode::REQUEST_TIMEOUT => ApiError::RequestTimeout,
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+        status if status.is_server_error() => ApiError::Internal(text),
+        _ if text.is_empty() => ApiError::BadRequest(format!("the request was refused ({status})")),
+        _ => ApiError::BadRequest(text),
+    };
+    let mut answer = error.into_response();
+    *answer.status_mut() = status;
+    for (name, value) in &parts.headers {
+        if name != CONTENT_TYPE && name != CONTENT_LENGTH && !answer.headers().contains_key(name) {
+            answer.headers_mut().append(name, value.clone());
+        }
+    }
+    answer
+}
+
+/// `axum::extract::Path` whose rejection is our [`ApiError`], and whose every parameter is an
+/// id: not blank, at most [`crate::store::MAX_ID_LEN`] bytes, no control characters (400
+/// `invalid_id`), so that no oversized id reaches a file name or the store.
+pub struct Path<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let raw = axum::extract::RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|rejection| ApiError::InvalidId(rejection.body_text()))?;
+        for (name, value) in &raw {
+            crate::error::check_id(name, value)?;
+        }
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(rejection @ PathRejection::FailedToDeserializePathParams(_)) => {
+                Err(ApiError::InvalidId(rejection.body_text()))
+            }
+            Err(rejection) => Err(ApiError::Internal(rejection.body_text())),
+        }
+    }
 }
 
 /// `axum::Json` whose rejection is our [`ApiError`].

@@ -380,6 +380,7 @@ pub fn parse_activity(path: &Path, text: &str, relative: &Path) -> Result<Activi
 /// Checks that `document` passes the rules its source file is read with, so that what an
 /// upsert writes is not skipped by the next full rebuild.
 pub fn validate(document: &Document) -> Result<(), KnowledgeError> {
+    check_names(document)?;
     let label = Path::new(document.id());
     let checked = match document {
         Document::Article(article) => {
@@ -401,6 +402,36 @@ pub fn validate(document: &Document) -> Result<(), KnowledgeError> {
             error.reason
         ))
     })
+}
+
+/// Longest document id, tag or visibility group, in bytes: an id becomes a source file's
+/// name, which file systems cap at 255 bytes; the store's bound leaves room for the extension
+/// and the temporary suffix of an atomic write.
+pub const MAX_NAME_BYTES: usize = crate::store::MAX_ID_LEN;
+
+/// Refuses a document whose id, tags or visibility groups are longer than [`MAX_NAME_BYTES`].
+fn check_names(document: &Document) -> Result<(), KnowledgeError> {
+    let (tags, visibility) = match document {
+        Document::Article(article) => (article.tags.as_slice(), &article.visibility),
+        Document::Activity(activity) => (&[][..], &activity.visibility),
+    };
+    let groups = match visibility {
+        super::Visibility::Groups(groups) => groups.as_slice(),
+        super::Visibility::Public => &[],
+    };
+    let names = std::iter::once(("id", document.id()))
+        .chain(tags.iter().map(|tag| ("tag", tag.as_str())))
+        .chain(groups.iter().map(|group| ("group", group.as_str())));
+    for (what, name) in names {
+        if name.len() > MAX_NAME_BYTES {
+            return Err(KnowledgeError::Invalid(format!(
+                "{} {what} {:.40}... is longer than {MAX_NAME_BYTES} bytes",
+                document.kind().tag(),
+                name
+            )));
+        }
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]

@@ -14,10 +14,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::json;
 
+use super::NewToken;
 use super::{
     Channel, ConversationFilter, ConversationStatus, NewConversation, NewMessage, NewTicket,
     SenderKind, Step, StepTarget, Store, StoreError, TicketStatus,
 };
+use sha2::Digest;
 
 /// Runs every check, in order, on one store, then closes it (the last check is about closing).
 pub async fn run_all(store: Arc<dyn Store>) {
@@ -36,6 +38,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     ticket_request_key_is_idempotent(&store).await;
     ticket_numbers_concurrent(&store).await;
     parameters_roundtrip(&store).await;
+    tokens_roundtrip(&store).await;
     invalid_input_rejected(&store).await;
     closed_store_rejects_calls(&store).await;
 }
@@ -64,6 +67,7 @@ macro_rules! store_conformance_tests {
             ticket_numbers_concurrent,
             parameters_roundtrip,
             desk_log_roundtrip,
+            tokens_roundtrip,
             invalid_input_rejected,
             closed_store_rejects_calls,
         );
@@ -1101,6 +1105,84 @@ pub async fn parameters_roundtrip(store: &Arc<dyn Store>) {
         store.set_parameter("", "x").await,
         "invalid_input",
         "an empty parameter key",
+    );
+}
+
+/// Issued tokens are stored by hash with whom they identify, listed without secrets, refused
+/// twice under one id or hash, and gone once deleted.
+pub async fn tokens_roundtrip(store: &Arc<dyn Store>) {
+    let id = unique_id("tok");
+    let sha256: String = sha2::Sha256::digest(id.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    let new = NewToken {
+        id: id.clone(),
+        sha256: sha256.clone(),
+        role: "requester".into(),
+        subject: "maria".into(),
+        groups: vec!["rh".into(), "ti".into()],
+        expires_at: Some(4_102_444_800_000),
+    };
+    let stored = store.insert_token(new.clone()).await.unwrap();
+    assert_eq!(stored.id, id);
+    assert_eq!(stored.groups, ["rh", "ti"]);
+    assert_eq!(stored.expires_at, Some(4_102_444_800_000));
+    assert!(stored.created_at > 0);
+    let listed = store.tokens().await.unwrap();
+    assert_eq!(
+        listed.iter().find(|token| token.id == id),
+        Some(&stored),
+        "a stored token is listed as it was stored"
+    );
+
+    let mut same_hash = new.clone();
+    same_hash.id = unique_id("tok");
+    expect_code(
+        store.insert_token(same_hash).await,
+        "already_exists",
+        "a second token with the same hash",
+    );
+    let mut same_id = new.clone();
+    same_id.sha256 = "f".repeat(64);
+    expect_code(
+        store.insert_token(same_id).await,
+        "already_exists",
+        "a second token with the same id",
+    );
+    let mut plaintext = new.clone();
+    plaintext.id = unique_id("tok");
+    plaintext.sha256 = "not-a-hash".into();
+    expect_code(
+        store.insert_token(plaintext).await,
+        "invalid_input",
+        "a token stored without its hash",
+    );
+    let mut long_subject = new.clone();
+    long_subject.id = unique_id("tok");
+    long_subject.sha256 = "e".repeat(64);
+    long_subject.subject = "s".repeat(super::MAX_ID_LEN + 1);
+    expect_code(
+        store.insert_token(long_subject).await,
+        "invalid_input",
+        "an oversized token subject",
+    );
+
+    let deleted = store.delete_token(&id).await.unwrap();
+    assert_eq!(deleted, stored);
+    assert!(
+        store
+            .tokens()
+            .await
+            .unwrap()
+            .iter()
+            .all(|token| token.id != id),
+        "a deleted token is not listed"
+    );
+    expect_code(
+        store.delete_token(&id).await,
+        "not_found",
+        "deleting a token twice",
     );
 }
 

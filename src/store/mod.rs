@@ -131,6 +131,16 @@ pub trait Store: Send + Sync + 'static {
     /// Finishes every write already accepted, stops the writer and closes all connections.
     /// Later calls fail with [`StoreError::Closed`]. Calling it twice is harmless.
     async fn close(&self);
+
+    /// Stores an issued bearer token: its SHA-256, never the token. Fails with
+    /// [`StoreError::AlreadyExists`] when the id or the hash is taken.
+    async fn insert_token(&self, new: NewToken) -> Result<StoredToken, StoreError>;
+
+    /// Every stored token, oldest first, expired ones included (expiry is the caller's call).
+    async fn tokens(&self) -> Result<Vec<StoredToken>, StoreError>;
+
+    /// Deletes the token named `id` and returns it; [`StoreError::NotFound`] when there is none.
+    async fn delete_token(&self, id: &str) -> Result<StoredToken, StoreError>;
 }
 
 /// Opens the backend named by the URL scheme and applies its pending migrations.
@@ -611,4 +621,52 @@ pub(crate) fn clamp_limit(limit: u32) -> Result<u32, StoreError> {
         return Err(StoreError::InvalidInput("limit must be at least 1".into()));
     }
     Ok(limit.min(MAX_PAGE))
+}
+
+/// A bearer token issued through the API, as stored: the SHA-256 of the secret (64 lowercase
+/// hex digits) and whom it identifies. The role is stored as text; the store does not interpret
+/// it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredToken {
+    /// Stable, non-secret name of the token, to list and revoke it by.
+    pub id: String,
+    pub sha256: String,
+    pub role: String,
+    pub subject: String,
+    pub groups: Vec<String>,
+    pub created_at: i64,
+    /// Unix milliseconds after which the token is refused; `None`: it does not expire.
+    pub expires_at: Option<i64>,
+}
+
+/// Input of [`Store::insert_token`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewToken {
+    pub id: String,
+    pub sha256: String,
+    pub role: String,
+    pub subject: String,
+    pub groups: Vec<String>,
+    pub expires_at: Option<i64>,
+}
+
+/// Rejects a token whose hash is not 64 lowercase hex digits or whose names are not ids.
+pub(crate) fn check_new_token(new: &NewToken) -> Result<(), StoreError> {
+    check_id("token id", &new.id)?;
+    check_id("token role", &new.role)?;
+    check_id("token subject", &new.subject)?;
+    for group in &new.groups {
+        check_id("token group", group)?;
+    }
+    let hex = new.sha256.len() == 64
+        && new
+            .sha256
+            .bytes()
+            .all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte));
+    if !hex {
+        return Err(StoreError::InvalidInput(
+            "a token hash must be 64 lowercase hex digits".into(),
+        ));
+    }
+    Ok(())
 }

@@ -26,6 +26,7 @@ use super::{
     Store, StoreError, StoreOptions, Synchronous, Ticket, TicketStatus, check_id,
     check_optional_id, clamp_limit, clean_tags, now_millis, ticket_number,
 };
+use super::{NewToken, StoredToken, check_new_token};
 
 static MIGRATOR: Migrator = sqlx::migrate!("src/store/migrations/sqlite");
 
@@ -440,6 +441,37 @@ impl Store for SqliteStore {
         // Writes first, so everything queued is committed before the readers go away.
         self.writer.close().await;
         self.read_pool.close().await;
+    }
+
+    async fn insert_token(&self, new: NewToken) -> Result<StoredToken, StoreError> {
+        check_new_token(&new)?;
+        let groups_json = encode_json(&new.groups)?;
+        self.writer
+            .submit(|reply| Command::InsertToken {
+                token: PreparedToken { new, groups_json },
+                reply,
+            })
+            .await
+    }
+
+    async fn tokens(&self) -> Result<Vec<StoredToken>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, sha256, role, subject, groups, created_at, expires_at FROM api_tokens \
+             ORDER BY created_at, id",
+        )
+        .fetch_all(&self.read_pool)
+        .await?;
+        rows.iter().map(token_from_row).collect()
+    }
+
+    async fn delete_token(&self, id: &str) -> Result<StoredToken, StoreError> {
+        check_id("token id", id)?;
+        self.writer
+            .submit(|reply| Command::DeleteToken {
+                id: id.to_owned(),
+                reply,
+            })
+            .await
     }
 }
 
@@ -1077,4 +1109,80 @@ fn decode_json(text: &str, column: &str) -> Result<serde_json::Value, StoreError
 fn decode_tags(text: &str) -> Result<Vec<String>, StoreError> {
     serde_json::from_str(text)
         .map_err(|error| StoreError::Corrupt(format!("invalid tags in tickets.tags: {error}")))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issued bearer tokens (hashes only).
+
+pub(super) struct PreparedToken {
+    new: NewToken,
+    groups_json: String,
+}
+
+pub(super) async fn insert_token(
+    connection: &mut SqliteConnection,
+    prepared: PreparedToken,
+) -> Result<StoredToken, StoreError> {
+    let PreparedToken { new, groups_json } = prepared;
+    let now = now_millis();
+    let inserted = sqlx::query(
+        "INSERT INTO api_tokens (id, sha256, role, subject, groups, created_at, expires_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+    )
+    .bind(&new.id)
+    .bind(&new.sha256)
+    .bind(&new.role)
+    .bind(&new.subject)
+    .bind(&groups_json)
+    .bind(now)
+    .bind(new.expires_at)
+    .execute(&mut *connection)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Err(StoreError::AlreadyExists {
+            entity: "token",
+            id: new.id,
+        });
+    }
+    Ok(StoredToken {
+        id: new.id,
+        sha256: new.sha256,
+        role: new.role,
+        subject: new.subject,
+        groups: new.groups,
+        created_at: now,
+        expires_at: new.expires_at,
+    })
+}
+
+pub(super) async fn delete_token(
+    connection: &mut SqliteConnection,
+    id: &str,
+) -> Result<StoredToken, StoreError> {
+    let row = sqlx::query(
+        "DELETE FROM api_tokens WHERE id = ?1 \
+         RETURNING id, sha256, role, subject, groups, created_at, expires_at",
+    )
+    .bind(id)
+    .fetch_optional(&mut *connection)
+    .await?;
+    match row {
+        Some(row) => token_from_row(&row),
+        None => Err(StoreError::not_found("token", id)),
+    }
+}
+
+fn token_from_row(row: &SqliteRow) -> Result<StoredToken, StoreError> {
+    let groups: String = row.try_get("groups")?;
+    Ok(StoredToken {
+        id: row.try_get("id")?,
+        sha256: row.try_get("sha256")?,
+        role: row.try_get("role")?,
+        subject: row.try_get("subject")?,
+        groups: serde_json::from_str(&groups).map_err(|error| {
+            StoreError::Corrupt(format!("invalid groups in api_tokens.groups: {error}"))
+        })?,
+        created_at: row.try_get("created_at")?,
+        expires_at: row.try_get("expires_at")?,
+    })
 }

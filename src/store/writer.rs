@@ -84,6 +84,14 @@ pub(super) enum Command {
         through: i64,
         reply: Reply<()>,
     },
+    InsertToken {
+        token: sqlite::PreparedToken,
+        reply: Reply<super::StoredToken>,
+    },
+    DeleteToken {
+        id: String,
+        reply: Reply<super::StoredToken>,
+    },
 }
 
 impl Command {
@@ -108,6 +116,8 @@ impl Command {
             Self::SetParameter { reply, .. } => reply.send(Err(error)).is_ok(),
             Self::DeskAppend { reply, .. } => reply.send(Err(error)).is_ok(),
             Self::DeskSnapshot { reply, .. } => reply.send(Err(error)).is_ok(),
+            Self::InsertToken { reply, .. } => reply.send(Err(error)).is_ok(),
+            Self::DeleteToken { reply, .. } => reply.send(Err(error)).is_ok(),
         };
     }
 }
@@ -444,6 +454,12 @@ async fn apply(connection: &mut SqliteConnection, command: Command) -> (Settle, 
             reply,
             sqlite::desk_snapshot(connection, &state, through).await,
         ),
+        Command::InsertToken { token, reply } => {
+            settle_later(reply, sqlite::insert_token(connection, token).await)
+        }
+        Command::DeleteToken { id, reply } => {
+            settle_later(reply, sqlite::delete_token(connection, &id).await)
+        }
     }
 }
 

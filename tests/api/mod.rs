@@ -210,3 +210,9 @@ async fn a_served_base_swaps_in_a_rebuilt_index_and_shuts_down_gracefully() {
         .unwrap();
     assert!(tokio::net::TcpStream::connect(address).await.is_err());
 }
+
+mod errors;
+mod ids;
+mod keepalive;
+mod roles;
+mod tokens;

@@ -256,4 +256,16 @@ impl Store for Stalling {
     async fn close(&self) {
         self.inner.close().await
     }
+    async fn insert_token(
+        &self,
+        new: store::NewToken,
+    ) -> Result<store::StoredToken, store::StoreError> {
+        self.inner.insert_token(new).await
+    }
+    async fn tokens(&self) -> Result<Vec<store::StoredToken>, store::StoreError> {
+        self.inner.tokens().await
+    }
+    async fn delete_token(&self, id: &str) -> Result<store::StoredToken, store::StoreError> {
+        self.inner.delete_token(id).await
+    }
 }
