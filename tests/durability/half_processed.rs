@@ -49,7 +49,9 @@ async fn post_until_answered(
     token: &str,
     body: Value,
     stop: &std::sync::atomic::AtomicBool,
+    retried: &std::sync::atomic::AtomicUsize,
 ) -> Option<(u16, Value)> {
+    let mut first = true;
     loop {
         let current = port.load(std::sync::atomic::Ordering::SeqCst);
         if let Some(answer) = http(current, "POST", path, token, Some(body.clone())).await {
@@ -57,6 +59,9 @@ async fn post_until_answered(
         }
         if stop.load(std::sync::atomic::Ordering::SeqCst) {
             return None;
+        }
+        if std::mem::take(&mut first) {
+            retried.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -91,7 +96,7 @@ async fn transcript(port: u16, id: &str, token: &str) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_sigkill_every_stored_input_is_processed_once_with_every_reply_once() {
     use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicU16, AtomicUsize, Ordering};
 
     let rounds = env_number("PONTE_KILL_ROUNDS", 2);
     let per_round = env_number("PONTE_KILL_CONVERSATIONS", 24);
@@ -108,6 +113,7 @@ async fn after_sigkill_every_stored_input_is_processed_once_with_every_reply_onc
     std::fs::write(&tokens_path, tokens_file).unwrap();
     let data_dir = dir.path().join("data");
 
+    let retried = Arc::new(AtomicUsize::new(0));
     let mut inconsistent = Vec::new();
     let mut interrupted_total = 0;
     for round in 0..rounds {
@@ -157,14 +163,18 @@ async fn after_sigkill_every_stored_input_is_processed_once_with_every_reply_onc
         let (reference_id, reference_token) = conversations.pop().unwrap();
         let port = Arc::new(AtomicU16::new(first_port));
         let stop = Arc::new(AtomicBool::new(false));
-        let script = |id: String, token: String, port: Arc<AtomicU16>, stop: Arc<AtomicBool>| async move {
+        let script = |id: String,
+                      token: String,
+                      port: Arc<AtomicU16>,
+                      stop: Arc<AtomicBool>,
+                      retried: Arc<AtomicUsize>| async move {
             let path = format!("/api/conversations/{id}/messages");
             let steps = [
                 json!({ "text": "A impressora do 3º andar não imprime", "client_message_id": format!("{id}-description") }),
                 json!({ "text": "sim", "client_message_id": format!("{id}-confirm") }),
             ];
             for body in steps {
-                match post_until_answered(&port, &path, &token, body, &stop).await {
+                match post_until_answered(&port, &path, &token, body, &stop, &retried).await {
                     Some((200, _)) => {}
                     other => panic!("{id}: unexpected answer {other:?}"),
                 }
@@ -175,6 +185,7 @@ async fn after_sigkill_every_stored_input_is_processed_once_with_every_reply_onc
             reference_token.clone(),
             port.clone(),
             stop.clone(),
+            Arc::new(AtomicUsize::new(0)),
         )
         .await;
         let reference = transcript(first_port, &reference_id, &reference_token).await;
@@ -182,7 +193,15 @@ async fn after_sigkill_every_stored_input_is_processed_once_with_every_reply_onc
         let clients: Vec<_> = conversations
             .iter()
             .cloned()
-            .map(|(id, token)| tokio::spawn(script(id, token, port.clone(), stop.clone())))
+            .map(|(id, token)| {
+                tokio::spawn(script(
+                    id,
+                    token,
+                    port.clone(),
+                    stop.clone(),
+                    retried.clone(),
+                ))
+            })
             .collect();
         // A different moment each round, inside the posts.
         tokio::time::sleep(Duration::from_millis(15 + 37 * round as u64 % 120)).await;
@@ -215,7 +234,8 @@ async fn after_sigkill_every_stored_input_is_processed_once_with_every_reply_onc
         server.wait().unwrap();
     }
     eprintln!(
-        "{rounds} rounds, {interrupted_total} conversations killed mid-flow, {} inconsistent",
+        "{rounds} rounds, {interrupted_total} conversations killed mid-flow ({} posts cut off and retried), {} inconsistent",
+        retried.load(Ordering::SeqCst),
         inconsistent.len()
     );
     assert!(
