@@ -3,6 +3,7 @@
 //! fallback and ambiguity, a restart in the middle of a ticket creation, and requesters
 //! kept apart.
 
+mod determinism;
 mod flows;
 mod matcher;
 mod restart;
