@@ -57,6 +57,13 @@ impl Transition {
     }
 }
 
+impl Conversation {
+    /// Applies one event; see [`step`].
+    pub fn step(&self, params: &Params, event: Event) -> Result<Transition, MachineError> {
+        step(self, params, event)
+    }
+}
+
 /// Applies `event` to `conversation` under `params`. Pure: no I/O, no clock, no randomness.
 /// On error the caller keeps `conversation`, which this function never modifies.
 pub fn step(

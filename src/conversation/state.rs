@@ -6,9 +6,6 @@ use serde::{Deserialize, Serialize};
 
 use super::effect::{ChatStatus, Offer};
 use super::event::{ActivityHit, ArticleHit, Candidate, TicketSummary};
-use super::machine::{Transition, step};
-use super::params::Params;
-use super::{Event, MachineError};
 use crate::lang::Language;
 
 /// The catalogue activity a flow is about.
@@ -219,7 +216,7 @@ impl Default for Conversation {
 }
 
 impl Conversation {
-    /// A conversation waiting for [`Event::Opened`].
+    /// A conversation waiting for [`Event::Opened`](super::Event::Opened).
     pub fn new() -> Self {
         Conversation {
             language: Language::En,
@@ -232,11 +229,6 @@ impl Conversation {
             offline_notice_sent: false,
             drafts: 0,
         }
-    }
-
-    /// Applies one event; see [`step`].
-    pub fn step(&self, params: &Params, event: Event) -> Result<Transition, MachineError> {
-        step(self, params, event)
     }
 
     pub fn state(&self) -> &State {
