@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::texts::{Arg, TextKey};
+use super::catalog::{Arg, TextKey};
 use crate::lang::Language;
 
 /// The tag every ticket opened from chat carries.

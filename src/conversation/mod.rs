@@ -16,6 +16,7 @@
 //! - `input`: hygiene of requester text (control characters, length) and option/ticket lookup.
 //! - `machine`: the transition function [`step`].
 //! - `error`: [`MachineError`] with stable codes and the reply a requester should see.
+//! - `catalog`: every text key with its arguments and its three translations.
 //! - `texts`: every text key rendered in the three languages.
 //!
 //! # Bad input: a polite reply or an error?
@@ -29,6 +30,7 @@
 //! typed ticket number that is not one of the requester's open tickets) gets a polite reply and
 //! the current question again.
 
+mod catalog;
 mod effect;
 mod error;
 mod event;
