@@ -2,10 +2,12 @@
 //! and the tantivy index that answers "which of them match this text for this requester".
 //!
 //! `schema` fixes the index fields, `analyzers` the per-language text pipelines, `ingest`
-//! reads and validates the source files, `index` owns the data directory (generations,
-//! atomic swap, locking, single-document upserts) and `search` builds queries and re-ranks.
+//! reads and validates the source files, `generation` is one built index (reader, rank keys,
+//! stored documents), `index` owns the data directory (generations, atomic swap, locking,
+//! single-document upserts) and `search` builds queries and re-ranks.
 
 pub mod analyzers;
+pub mod generation;
 pub mod index;
 pub mod ingest;
 pub mod schema;

@@ -7,8 +7,7 @@
 //! never scored, collected or returned.
 
 use super::analyzers::{Analyzers, fold, tokens};
-use super::index::SegmentKeys;
-use super::index::{Generation, stored_text};
+use super::generation::{Generation, SegmentKeys};
 use super::schema::{Fields, PUBLIC};
 use super::{DocKind, Document, KnowledgeError};
 use crate::lang::Language;
@@ -21,6 +20,9 @@ use tantivy::query::{
 };
 use tantivy::schema::IndexRecordOption;
 use tantivy::{TantivyDocument, Term};
+
+/// Decoding a stored document lives with the generation it is read from.
+pub use super::generation::payload;
 
 /// Longest query text considered, in characters; the rest is ignored.
 pub const MAX_QUERY_CHARS: usize = 1_000;
@@ -442,13 +444,6 @@ fn visibility_filter(fields: &Fields, groups: &[String]) -> Box<dyn Query> {
         Box::new(BooleanQuery::new(allowed)),
         0.0,
     ))
-}
-
-/// Decodes the stored JSON of a document.
-pub fn payload(fields: &Fields, stored: &TantivyDocument) -> Result<Document, KnowledgeError> {
-    let json = stored_text(stored, fields.payload)
-        .ok_or_else(|| KnowledgeError::Corrupt("a document has no stored payload".to_string()))?;
-    serde_json::from_str(json).map_err(|error| KnowledgeError::Corrupt(error.to_string()))
 }
 
 #[cfg(test)]
