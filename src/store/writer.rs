@@ -26,9 +26,11 @@ use sqlx::{Connection, Executor};
 use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio::time::{Instant, timeout_at};
 
-use super::sqlite::{
-    self, PreparedConversation, PreparedMessage, PreparedStep, PreparedTicket, PreparedUpdate,
+use super::sqlite::prepared::{
+    PreparedConversation, PreparedMessage, PreparedStep, PreparedTicket, PreparedToken,
+    PreparedUpdate,
 };
+use super::sqlite::writes;
 use super::{Appended, Conversation, StepCommitted, StoreError, Ticket, TicketStatus};
 
 pub(super) type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
@@ -85,7 +87,7 @@ pub(super) enum Command {
         reply: Reply<()>,
     },
     InsertToken {
-        token: sqlite::PreparedToken,
+        token: PreparedToken,
         reply: Reply<super::StoredToken>,
     },
     DeleteToken {
@@ -402,19 +404,19 @@ async fn apply(connection: &mut SqliteConnection, command: Command) -> (Settle, 
             reply,
         } => settle_later(
             reply,
-            sqlite::create_conversation(connection, conversation).await,
+            writes::create_conversation(connection, conversation).await,
         ),
         Command::UpdateConversation { update, reply } => {
-            settle_later(reply, sqlite::update_conversation(connection, update).await)
+            settle_later(reply, writes::update_conversation(connection, update).await)
         }
         Command::Append { message, reply } => {
-            settle_later(reply, sqlite::append_message(connection, message).await)
+            settle_later(reply, writes::append_message(connection, message).await)
         }
         Command::CommitStep { step, reply } => {
-            settle_later(reply, sqlite::commit_step(connection, step).await)
+            settle_later(reply, writes::commit_step(connection, step).await)
         }
         Command::CreateTicket { ticket, reply } => {
-            settle_later(reply, sqlite::create_ticket(connection, ticket).await)
+            settle_later(reply, writes::create_ticket(connection, ticket).await)
         }
         Command::AttachTicket {
             number,
@@ -422,7 +424,7 @@ async fn apply(connection: &mut SqliteConnection, command: Command) -> (Settle, 
             reply,
         } => settle_later(
             reply,
-            sqlite::attach_ticket(connection, &number, &conversation_id).await,
+            writes::attach_ticket(connection, &number, &conversation_id).await,
         ),
         Command::AddTicketTags {
             number,
@@ -430,7 +432,7 @@ async fn apply(connection: &mut SqliteConnection, command: Command) -> (Settle, 
             reply,
         } => settle_later(
             reply,
-            sqlite::add_ticket_tags(connection, &number, &tags).await,
+            writes::add_ticket_tags(connection, &number, &tags).await,
         ),
         Command::SetTicketStatus {
             number,
@@ -438,13 +440,13 @@ async fn apply(connection: &mut SqliteConnection, command: Command) -> (Settle, 
             reply,
         } => settle_later(
             reply,
-            sqlite::set_ticket_status(connection, &number, status).await,
+            writes::set_ticket_status(connection, &number, status).await,
         ),
         Command::SetParameter { key, value, reply } => {
-            settle_later(reply, sqlite::set_parameter(connection, &key, &value).await)
+            settle_later(reply, writes::set_parameter(connection, &key, &value).await)
         }
         Command::DeskAppend { op, reply } => {
-            settle_later(reply, sqlite::desk_append(connection, &op).await)
+            settle_later(reply, writes::desk_append(connection, &op).await)
         }
         Command::DeskSnapshot {
             state,
@@ -452,13 +454,13 @@ async fn apply(connection: &mut SqliteConnection, command: Command) -> (Settle, 
             reply,
         } => settle_later(
             reply,
-            sqlite::desk_snapshot(connection, &state, through).await,
+            writes::desk_snapshot(connection, &state, through).await,
         ),
         Command::InsertToken { token, reply } => {
-            settle_later(reply, sqlite::insert_token(connection, token).await)
+            settle_later(reply, writes::insert_token(connection, token).await)
         }
         Command::DeleteToken { id, reply } => {
-            settle_later(reply, sqlite::delete_token(connection, &id).await)
+            settle_later(reply, writes::delete_token(connection, &id).await)
         }
     }
 }
@@ -469,7 +471,7 @@ fn settle_later<T: Send + 'static>(
 ) -> (Settle, Outcome) {
     let outcome = match &result {
         Ok(_) => Outcome::Done,
-        // Decided before any write (see the contract in `sqlite`), or while reading.
+        // Decided before any write (see the contract in `sqlite::writes`), or while reading.
         Err(
             StoreError::NotFound { .. }
             | StoreError::AlreadyExists { .. }

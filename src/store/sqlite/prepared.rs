@@ -1,0 +1,136 @@
+//! Validated inputs of the SQLite writes. Validation and JSON encoding happen on the caller's
+//! task, so the writer spends its time on SQL only: the store builds a `Prepared*` value, the
+//! writer carries it to the functions in `writes`.
+
+use super::super::{
+    ConversationUpdate, NewConversation, NewMessage, NewTicket, NewToken, Step, StepTarget,
+    StoreError, check_id, check_new_token, check_optional_id, clean_tags,
+};
+
+pub(in crate::store) struct PreparedConversation {
+    pub(super) new: NewConversation,
+    pub(super) machine_state_json: String,
+}
+
+impl PreparedConversation {
+    pub(super) fn new(new: NewConversation) -> Result<Self, StoreError> {
+        check_id("conversation id", &new.id)?;
+        check_id("requester id", &new.requester_id)?;
+        check_id("language", &new.language)?;
+        check_optional_id("queue group", new.queue_group.as_deref())?;
+        let machine_state_json = encode_json(&new.machine_state)?;
+        Ok(Self {
+            new,
+            machine_state_json,
+        })
+    }
+}
+
+pub(in crate::store) struct PreparedUpdate {
+    pub(super) update: ConversationUpdate,
+    pub(super) machine_state_json: String,
+}
+
+impl PreparedUpdate {
+    pub(super) fn new(update: ConversationUpdate) -> Result<Self, StoreError> {
+        check_id("conversation id", &update.id)?;
+        check_optional_id("queue group", update.queue_group.as_deref())?;
+        let machine_state_json = encode_json(&update.machine_state)?;
+        Ok(Self {
+            update,
+            machine_state_json,
+        })
+    }
+}
+
+pub(in crate::store) struct PreparedMessage {
+    pub(super) new: NewMessage,
+    pub(super) payload_json: Option<String>,
+}
+
+impl PreparedMessage {
+    pub(super) fn new(new: NewMessage) -> Result<Self, StoreError> {
+        check_id("conversation id", &new.conversation_id)?;
+        check_optional_id("sender id", new.sender_id.as_deref())?;
+        check_optional_id("client message id", new.client_message_id.as_deref())?;
+        let payload_json = new.payload.as_ref().map(encode_json).transpose()?;
+        Ok(Self { new, payload_json })
+    }
+}
+
+pub(super) enum PreparedTarget {
+    Create(PreparedConversation),
+    Update(PreparedUpdate),
+    Keep(String),
+}
+
+pub(in crate::store) struct PreparedStep {
+    pub(super) target: PreparedTarget,
+    pub(super) messages: Vec<PreparedMessage>,
+}
+
+impl PreparedStep {
+    pub(super) fn new(step: Step) -> Result<Self, StoreError> {
+        let id = step.target.id().to_owned();
+        if let Some(stranger) = step
+            .messages
+            .iter()
+            .find(|message| message.conversation_id != id)
+        {
+            return Err(StoreError::InvalidInput(format!(
+                "a step of conversation {id:?} cannot append to {:?}",
+                stranger.conversation_id
+            )));
+        }
+        let target = match step.target {
+            StepTarget::Create(new) => PreparedTarget::Create(PreparedConversation::new(new)?),
+            StepTarget::Update(update) => PreparedTarget::Update(PreparedUpdate::new(update)?),
+            StepTarget::Keep { id } => {
+                check_id("conversation id", &id)?;
+                PreparedTarget::Keep(id)
+            }
+        };
+        let messages = step
+            .messages
+            .into_iter()
+            .map(PreparedMessage::new)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self { target, messages })
+    }
+}
+
+pub(in crate::store) struct PreparedTicket {
+    pub(super) new: NewTicket,
+    pub(super) tags_json: String,
+}
+
+impl PreparedTicket {
+    pub(super) fn new(mut new: NewTicket) -> Result<Self, StoreError> {
+        check_id("requester id", &new.requester_id)?;
+        check_id("activity id", &new.activity_id)?;
+        check_id("contract", &new.contract)?;
+        check_id("group", &new.group)?;
+        check_optional_id("conversation id", new.conversation_id.as_deref())?;
+        new.tags = clean_tags(&new.tags)?;
+        let tags_json = encode_json(&new.tags)?;
+        Ok(Self { new, tags_json })
+    }
+}
+
+pub(in crate::store) struct PreparedToken {
+    pub(super) new: NewToken,
+    pub(super) groups_json: String,
+}
+
+impl PreparedToken {
+    pub(super) fn new(new: NewToken) -> Result<Self, StoreError> {
+        check_new_token(&new)?;
+        let groups_json = encode_json(&new.groups)?;
+        Ok(Self { new, groups_json })
+    }
+}
+
+pub(super) fn encode_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value)
+        .map_err(|error| StoreError::InvalidInput(format!("cannot encode JSON: {error}")))
+}
