@@ -25,8 +25,8 @@ pub mod timer;
 
 use crate::conversation::Event;
 use crate::desk::{
-    Applied, BookConfig, Channel, DeskBook, DeskError, DeskOp, MacroStep, Notice, Origin,
-    Project, RoutingOutcome, Who,
+    Applied, BookConfig, Channel, DeskBook, DeskError, DeskOp, MacroStep, Notice, Origin, Project,
+    RoutingOutcome, Who,
 };
 use crate::lang::Language;
 use crate::live::Hub;
@@ -322,13 +322,10 @@ impl Attendance {
         let now_ms = self.now_ms();
         let (steps, applied) = {
             let mut inner = self.inner.lock().await;
-            let steps = inner.book.plan_macro(
-                macro_id,
-                conversation_id,
-                person,
-                language.tag(),
-                now_ms,
-            )?;
+            let steps =
+                inner
+                    .book
+                    .plan_macro(macro_id, conversation_id, person, language.tag(), now_ms)?;
             let ops: Vec<DeskOp> = steps
                 .iter()
                 .filter_map(|step| match step {

@@ -784,7 +784,11 @@ async fn racing_macros_never_show_half_of_their_steps() {
     let desk = Arc::new(desk);
     let mut racers = Vec::new();
     for round in 0..12 {
-        let macro_id = if round % 2 == 0 { "add-both" } else { "remove-both" };
+        let macro_id = if round % 2 == 0 {
+            "add-both"
+        } else {
+            "remove-both"
+        };
         let (runner, token, chat_id) = (desk.clone(), ana.clone(), id.clone());
         racers.push(tokio::spawn(async move {
             runner
@@ -850,12 +854,18 @@ async fn racing_macros_never_show_half_of_their_steps() {
     for reader in readers {
         halves.extend(reader.await.unwrap());
     }
-    assert!(halves.is_empty(), "half-applied macros were seen: {halves:?}");
+    assert!(
+        halves.is_empty(),
+        "half-applied macros were seen: {halves:?}"
+    );
     let tags = desk
         .attendance
         .book(|book| book.record(&id).unwrap().tags.clone())
         .await;
-    assert!(both_or_neither(&tags), "a macro ended half applied: {tags:?}");
+    assert!(
+        both_or_neither(&tags),
+        "a macro ended half applied: {tags:?}"
+    );
     // The durable log, replayed entry by entry, never holds half a macro either.
     let log = desk.store.desk_load().await.unwrap();
     let mut book = match &log.snapshot {
