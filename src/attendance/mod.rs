@@ -25,9 +25,10 @@ pub mod timer;
 
 use crate::conversation::Event;
 use crate::desk::{
-    Applied, BookConfig, Channel, DeskBook, DeskError, DeskOp, Notice, Origin, Project,
+    Applied, BookConfig, Channel, DeskBook, DeskError, DeskOp, MacroStep, Notice, Origin, Project,
     RoutingOutcome, Who,
 };
+use crate::lang::Language;
 use crate::live::Hub;
 use crate::orchestrator::{DeskHooks, Orchestrator};
 use crate::store::{self, Store, StoreError};
@@ -270,6 +271,14 @@ impl Attendance {
         if !durable {
             return Ok(applied);
         }
+        self.log(&mut inner, op).await?;
+        Ok(applied)
+    }
+
+    /// Appends `op`, already applied to the book, to the desk log (and takes a snapshot
+    /// when one is due). The caller holds the lock from the apply to the end of this call,
+    /// so the log's order is the book's.
+    async fn log(&self, inner: &mut Inner, op: &DeskOp) -> Result<(), AttendanceError> {
         let text = serde_json::to_string(op).map_err(|error| corrupt(0, error))?;
         match self.store.desk_append(&text).await {
             Ok(seq) => inner.last_seq = seq,
@@ -293,7 +302,79 @@ impl Attendance {
                 Err(error) => tracing::warn!(%error, "desk snapshot not serializable"),
             }
         }
-        Ok(applied)
+        Ok(())
+    }
+
+    /// Runs macro `macro_id` on a conversation as `person`: all its steps or none. Under
+    /// the desk's one lock the macro is planned (every step checked in order on a copy of
+    /// the book), its desk operations are applied as one [`DeskOp::Macro`] and logged as
+    /// one entry, so no other operation lands between two of its steps. Once that is
+    /// durable, its steps are carried out in their order: each operation's notices, each
+    /// text sent to the conversation.
+    pub async fn run_macro(
+        &self,
+        conversation_id: &str,
+        macro_id: &str,
+        person: &str,
+    ) -> Result<(), AttendanceError> {
+        let conversation = self.chat.conversation_by_id(conversation_id).await?;
+        let language: Language = conversation.language.parse().unwrap_or(Language::En);
+        let now_ms = self.now_ms();
+        let (steps, applied) = {
+            let mut inner = self.inner.lock().await;
+            let steps =
+                inner
+                    .book
+                    .plan_macro(macro_id, conversation_id, person, language.tag(), now_ms)?;
+            let ops: Vec<DeskOp> = steps
+                .iter()
+                .filter_map(|step| match step {
+                    MacroStep::Op { op } => Some(op.clone()),
+                    MacroStep::Say { .. } => None,
+                })
+                .collect();
+            // A macro of texts only changes nothing in the book: nothing to log.
+            let applied = if ops.is_empty() {
+                Vec::new()
+            } else {
+                let applied = inner.book.apply_all(&ops)?;
+                let op = DeskOp::Macro {
+                    conversation_id: conversation_id.to_string(),
+                    macro_id: macro_id.to_string(),
+                    by: person.to_string(),
+                    ops,
+                };
+                self.log(&mut inner, &op).await?;
+                applied
+            };
+            (steps, applied)
+        };
+        let mut applied_steps = applied.iter();
+        let mut first_failure = None;
+        for step in &steps {
+            match step {
+                MacroStep::Op { op } => {
+                    if let Some(applied) = applied_steps.next() {
+                        self.carry_out(op, applied).await;
+                    }
+                }
+                MacroStep::Say { text } => {
+                    // The desk steps are committed: a text that cannot be sent is reported,
+                    // but the later steps are still carried out.
+                    if let Err(error) = self
+                        .chat
+                        .staff_message(conversation_id, person, text, None, None)
+                        .await
+                    {
+                        first_failure.get_or_insert(error);
+                    }
+                }
+            }
+        }
+        match first_failure {
+            Some(error) => Err(error.into()),
+            None => Ok(()),
+        }
     }
 
     /// Tells the requester, the machine and the staff what `op` changed.

@@ -186,6 +186,25 @@ pub struct Applied {
     pub handle_ms: Option<u64>,
 }
 
+impl Applied {
+    /// What a run of operations implies, in their order: every update and notice, the
+    /// last routing outcome and handle time.
+    pub fn merged(steps: Vec<Applied>) -> Applied {
+        let mut all = Applied::default();
+        for step in steps {
+            if step.routing.is_some() {
+                all.routing = step.routing;
+            }
+            if step.handle_ms.is_some() {
+                all.handle_ms = step.handle_ms;
+            }
+            all.updates.extend(step.updates);
+            all.notices.extend(step.notices);
+        }
+        all
+    }
+}
+
 /// The human desk's whole stored state. Serialize it as a snapshot.
 #[derive(Serialize, Deserialize, Clone, Debug, Default)]
 pub struct DeskBook {
@@ -422,6 +441,7 @@ impl DeskBook {
                 to,
                 now_ms,
             } => none(self.start_analyst_chat(conversation_id, from, to, *now_ms)),
+            O::Macro { ops, .. } => self.apply_all(ops).map(Applied::merged),
         }
     }
 

@@ -344,4 +344,13 @@ pub enum DeskOp {
         to: PersonId,
         now_ms: u64,
     },
+    /// The desk operations of one macro run on a conversation, logged as one entry and
+    /// applied all together or not at all (its texts are not desk operations: they go to
+    /// the conversation once this is durable).
+    Macro {
+        conversation_id: ConversationId,
+        macro_id: String,
+        by: PersonId,
+        ops: Vec<DeskOp>,
+    },
 }

@@ -16,11 +16,13 @@
 //!   fallback: exact tag, then same primary language (`pt` for `pt-BR`),
 //!   then the first stored language.
 //! - Macros: the plan runs every step on a clone of the book; one failing
-//!   step fails the whole plan and nothing is applied.
+//!   step fails the whole plan and nothing is applied. The planned desk
+//!   operations are then applied as one `DeskOp::Macro` (`apply_all`): on a
+//!   copy that replaces the book only when every step succeeded.
 //! - Readers of a conversation: its requester and whoever is or was its
 //!   responsible or participant (analyst chats: its two analysts).
 
-use super::book::{AnalystChat, ChatState, DeskBook};
+use super::book::{AnalystChat, Applied, ChatState, DeskBook};
 use super::ops::{
     Attachment, Contact, Macro, MacroAction, MacroStep, QuickReply, Who, check_media,
 };
@@ -315,6 +317,19 @@ impl DeskBook {
             steps.push(MacroStep::Op { op });
         }
         Ok(steps)
+    }
+
+    /// Applies `ops` in order, all of them or none: they run on a copy of the book that
+    /// replaces it only when every one succeeded, so a refused step leaves the book as it
+    /// was. Returns what each step implies, in order.
+    pub fn apply_all(&mut self, ops: &[DeskOp]) -> Result<Vec<Applied>, DeskError> {
+        let mut trial = self.clone();
+        let applied = ops
+            .iter()
+            .map(|op| trial.apply(op))
+            .collect::<Result<Vec<_>, _>>()?;
+        *self = trial;
+        Ok(applied)
     }
 
     // ----- attachments -----------------------------------------------------

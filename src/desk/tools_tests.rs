@@ -18,6 +18,69 @@ fn quick_reply(shortcut: &str, owner: Option<&str>) -> DeskOp {
     }
 }
 
+fn macro_op(ops: Vec<DeskOp>) -> DeskOp {
+    DeskOp::Macro {
+        conversation_id: "k1".into(),
+        macro_id: "m".into(),
+        by: "a".into(),
+        ops,
+    }
+}
+
+fn tag_op(tag: &str) -> DeskOp {
+    DeskOp::Tag {
+        conversation_id: "k1".into(),
+        tag: tag.into(),
+        by: "a".into(),
+    }
+}
+
+#[test]
+fn a_macro_whose_later_step_fails_leaves_the_book_unchanged() {
+    let mut b = active();
+    let before = snapshot(&b);
+    let transfer_to_nobody = DeskOp::Transfer {
+        conversation_id: "k1".into(),
+        from: "a".into(),
+        to: "nobody".into(),
+        now_ms: 20,
+    };
+    let failing = macro_op(vec![tag_op("x"), tag_op("y"), transfer_to_nobody]);
+    assert_eq!(code(b.apply(&failing)), "unknown_person");
+    assert_eq!(snapshot(&b), before, "a refused macro changed the book");
+    // The same steps without the failing one are all applied, and a replay of the one
+    // logged operation on the earlier book gives the same book.
+    let working = macro_op(vec![tag_op("x"), tag_op("y")]);
+    let logged = serde_json::to_string(&working).unwrap();
+    b.apply(&working).unwrap();
+    let tags = &b.record("k1").unwrap().tags;
+    assert!(tags.contains("x") && tags.contains("y"), "{tags:?}");
+    let mut replayed = active();
+    replayed
+        .apply(&serde_json::from_str::<DeskOp>(&logged).unwrap())
+        .unwrap();
+    assert_eq!(snapshot(&replayed), snapshot(&b));
+}
+
+#[test]
+fn a_macro_reports_what_each_of_its_steps_implies() {
+    let mut b = active();
+    let close = DeskOp::Close {
+        conversation_id: "k1".into(),
+        by: "a".into(),
+        reason: "resolved".into(),
+        closing_message: None,
+        now_ms: 40,
+    };
+    let applied = b.apply(&macro_op(vec![tag_op("x"), close])).unwrap();
+    assert!(matches!(
+        applied.notices.as_slice(),
+        [Notice::Closed { conversation_id, .. }] if conversation_id == "k1"
+    ));
+    assert!(applied.handle_ms.is_some());
+    assert_eq!(b.record("k1").unwrap().state, ChatState::Closed);
+}
+
 #[test]
 fn quick_reply_expansion_per_language_and_owner() {
     let mut b = book();

@@ -10,7 +10,7 @@ use super::{Json, Path, Query};
 use crate::attendance::Attendance;
 use crate::auth::{Analysts, Authenticated, Authorized, Identity, Requesters, Role, Staff};
 use crate::conversation::MAX_TEXT_CHARS;
-use crate::desk::{ChatState, DeskError, DeskOp, ListFilter, MacroStep, Who};
+use crate::desk::{ChatState, DeskError, DeskOp, ListFilter, Who};
 use crate::error::ApiError;
 use crate::lang::Language;
 use crate::orchestrator::Requester;
@@ -565,24 +565,7 @@ async fn run_macro(
     let desk = state.desk()?;
     let person = staff_person(desk, &identity).await?;
     check_writer(desk, &person, &id).await?;
-    let conversation = desk.orchestrator().conversation_by_id(&id).await?;
-    let language: Language = conversation.language.parse().unwrap_or(Language::En);
-    let now = desk.now_ms();
-    let steps = desk
-        .book(|book| book.plan_macro(&macro_id, &id, &person, language.tag(), now))
-        .await?;
-    for step in steps {
-        match step {
-            MacroStep::Op { op } => {
-                desk.execute(op).await?;
-            }
-            MacroStep::Say { text } => {
-                desk.orchestrator()
-                    .staff_message(&id, &person, &text, None, None)
-                    .await?;
-            }
-        }
-    }
+    desk.run_macro(&id, &macro_id, &person).await?;
     Ok(axum::Json(chat_view(desk, &id, &person).await))
 }
 
