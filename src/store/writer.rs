@@ -100,7 +100,11 @@ impl Command {
     /// Whether the command needs a savepoint to be undone alone: true unless it is a single
     /// write statement.
     fn needs_savepoint(&self) -> bool {
-        !matches!(self, Self::Append { .. } | Self::DeskAppend { .. })
+        match self {
+            Self::Append { .. } | Self::DeskAppend { .. } => false,
+            Self::CommitStep { step, .. } => !step.is_single_write(),
+            _ => true,
+        }
     }
 
     /// Answers without running: the command will not be written.

@@ -70,6 +70,14 @@ pub(in crate::store) struct PreparedStep {
 }
 
 impl PreparedStep {
+    /// A step that writes one statement only (a message appended to a kept conversation):
+    /// like a plain append, it needs no savepoint to be undone alone.
+    pub(in crate::store) fn is_single_write(&self) -> bool {
+        matches!(self.target, PreparedTarget::Keep(_)) && self.messages.len() <= 1
+    }
+}
+
+impl PreparedStep {
     pub(super) fn new(step: Step) -> Result<Self, StoreError> {
         let id = step.target.id().to_owned();
         if let Some(stranger) = step
