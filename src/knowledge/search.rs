@@ -341,12 +341,9 @@ impl<'a> QueryProfile<'a> {
         !self.words.is_empty()
             && self.words.len() <= FUZZY_COMPARE_MAX_WORDS
             && self.words.iter().all(|word| {
-                title.split(' ').any(|candidate| {
-                    candidate == *word
-                        || (word.len() >= 4
-                            && word.len().abs_diff(candidate.len()) <= 1
-                            && strsim::osa_distance(word, candidate) <= 1)
-                })
+                title
+                    .split(' ')
+                    .any(|candidate| same_word(word, candidate, true))
             })
     }
 
@@ -379,19 +376,25 @@ impl<'a> QueryProfile<'a> {
             .words
             .iter()
             .filter(|word| {
-                title_words.contains(word)
-                    || (fuzzy
-                        && word.len() >= 4
-                        && title_words.iter().any(|candidate| {
-                            word.len().abs_diff(candidate.len()) <= 1
-                                && strsim::osa_distance(word, candidate) <= 1
-                        }))
+                title_words
+                    .iter()
+                    .any(|candidate| same_word(word, candidate, fuzzy))
             })
             .count() as f32;
         let coverage = matched / self.words.len() as f32;
         let precision = matched / title_words.len() as f32;
         score.max(0.5 * coverage + 0.3 * precision)
     }
+}
+
+/// The same word, or with `fuzzy` one edit away (a plural, a typo) for words of four
+/// letters or more.
+fn same_word(word: &str, candidate: &str, fuzzy: bool) -> bool {
+    word == candidate
+        || (fuzzy
+            && word.len() >= 4
+            && word.len().abs_diff(candidate.len()) <= 1
+            && strsim::osa_distance(word, candidate) <= 1)
 }
 
 /// A word stemmed alone in each language (only for words that may be typos: most query

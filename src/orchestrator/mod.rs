@@ -24,7 +24,7 @@ use crate::store::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
 mod staff;
@@ -786,71 +786,61 @@ impl Orchestrator {
             };
             if let Some(step_target) = step_target {
                 let committed = self
-                    .store
-                    .commit_step(Step {
+                    .commit(Step {
                         target: step_target,
                         messages: step_messages,
                     })
                     .await?;
                 if let Some(stored) = committed.duplicate {
                     // Another node stored the same client id between our check and now.
-                    let Target::Existing(conversation) = record else {
-                        return Err(ChatError::Corrupt(
-                            "a new conversation repeated an input".into(),
-                        ));
-                    };
                     return Ok(Outcome {
-                        conversation,
+                        conversation: record.into_existing()?,
                         messages: vec![stored],
                         duplicate: true,
                         handoff: None,
                     });
                 }
-                for message in &committed.messages {
-                    self.hub.publish(message);
-                }
-                record = match (committed.conversation, record) {
-                    (Some(conversation), _) => Target::Existing(conversation),
-                    (None, Target::Existing(mut conversation)) => {
+                let conversation = match committed.conversation {
+                    Some(conversation) => conversation,
+                    // A kept row only moved its last sequence number.
+                    None => {
+                        let mut conversation = record.into_existing()?;
                         if let Some(last) = committed.messages.last() {
                             conversation.last_seq = conversation.last_seq.max(last.seq);
                         }
-                        Target::Existing(conversation)
-                    }
-                    (None, Target::New(_)) => {
-                        return Err(ChatError::Corrupt(
-                            "a new conversation was not created".into(),
-                        ));
+                        conversation
                     }
                 };
+                record = Target::Existing(conversation);
                 messages.extend(committed.messages);
             }
-            let Target::Existing(conversation) = &record else {
-                return Err(ChatError::Corrupt(
-                    "a new conversation was not created".into(),
-                ));
-            };
-            let mut follow_ups: VecDeque<Event> = VecDeque::new();
+            debug_assert!(actions.len() <= 1, "one effect with a result per step");
+            let mut follow_up = None;
             for action in actions {
-                follow_ups.push_back(self.perform(conversation, action).await?);
+                follow_up = Some(self.perform(record.existing()?, action).await?);
             }
-            let Some(event) = follow_ups.pop_front() else {
-                let Target::Existing(conversation) = record else {
-                    unreachable!("checked above");
-                };
+            let Some(event) = follow_up else {
                 return Ok(Outcome {
-                    conversation,
+                    conversation: record.into_existing()?,
                     messages,
                     duplicate: false,
                     handoff,
                 });
             };
-            debug_assert!(follow_ups.is_empty(), "one effect with a result per step");
             transition = envelope
                 .machine
                 .step(params, event)
                 .map_err(|error| machine_error(error, language))?;
         }
+    }
+
+    /// Commits one step and publishes the messages it stored, in order, to the live hub.
+    async fn commit(&self, step: Step) -> Result<store::StepCommitted, ChatError> {
+        let committed = self.store.commit_step(step).await?;
+        for message in &committed.messages {
+            self.hub.publish(message);
+        }
+        Ok(committed)
     }
 
     /// Performs an effect that has a result (after the step asking for it is durable) and
@@ -977,12 +967,31 @@ impl Target {
         }
     }
 
+    /// The stored conversation: a new one exists once its first step is committed.
+    fn existing(&self) -> Result<&store::Conversation, ChatError> {
+        match self {
+            Target::Existing(conversation) => Ok(conversation),
+            Target::New(new) => Err(not_created(&new.id)),
+        }
+    }
+
+    fn into_existing(self) -> Result<store::Conversation, ChatError> {
+        match self {
+            Target::Existing(conversation) => Ok(conversation),
+            Target::New(new) => Err(not_created(&new.id)),
+        }
+    }
+
     fn queue_group(&self) -> Option<&String> {
         match self {
             Target::Existing(conversation) => conversation.queue_group.as_ref(),
             Target::New(new) => new.queue_group.as_ref(),
         }
     }
+}
+
+fn not_created(id: &str) -> ChatError {
+    ChatError::Corrupt(format!("conversation {id} was not created"))
 }
 
 /// What the requester sent (text, or the label of a chosen option), to store with the step

@@ -165,8 +165,7 @@ impl Orchestrator {
         }
         // Not a live chat for the machine (yet): the message is stored all the same.
         let committed = self
-            .store
-            .commit_step(Step {
+            .commit(Step {
                 target: StepTarget::Keep {
                     id: record.id.clone(),
                 },
@@ -180,9 +179,6 @@ impl Orchestrator {
                 duplicate: true,
                 handoff: None,
             });
-        }
-        for message in &committed.messages {
-            self.hub.publish(message);
         }
         Ok(Outcome {
             conversation: record,

@@ -2,10 +2,10 @@
 //! restart (only their hash is on disk), are listed without secrets, and revocation and
 //! expiry take effect at once and stay in effect after a restart.
 
-use crate::durability::{free_port, http, wait_ready};
+use crate::durability::{free_port, http, serve_command, wait_ready};
 use serde_json::{Value, json};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
 const ADMIN: &str = "tokens-admin-token";
@@ -19,18 +19,9 @@ impl Served {
     async fn start(data_dir: &Path) -> Served {
         let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
         let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_ponte"))
-            .arg("serve")
-            .env("PONTE_DATA_DIR", data_dir)
-            .env("PONTE_KNOWLEDGE_DIR", repo.join("knowledge-index"))
+        let child = serve_command(data_dir, port, ADMIN)
             .env("PONTE_INTENTS_DIR", repo.join("fixtures/intents"))
-            .env("PONTE_LISTEN", format!("127.0.0.1:{port}"))
-            .env("PONTE_ADMIN_TOKEN", ADMIN)
             .env("PONTE_RATE_LIMIT", "0")
-            .env("PONTE_LOG", "warn")
-            .env_remove("RUST_LOG")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
             .spawn()
             .expect("ponte serve starts");
         wait_ready(port).await;

@@ -7,29 +7,18 @@
 //!
 //! `PONTE_KILL_ROUNDS` (default 2) and `PONTE_KILL_CONVERSATIONS` (default 24) scale it.
 
-use super::{free_port, http, wait_ready};
+use super::{free_port, http, serve_command, wait_ready};
 use serde_json::{Value, json};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
 const ADMIN: &str = "half-processed-admin";
 
 fn start(data_dir: &Path, tokens: &Path, port: u16) -> Child {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    Command::new(env!("CARGO_BIN_EXE_ponte"))
-        .arg("serve")
-        .env("PONTE_DATA_DIR", data_dir)
-        .env("PONTE_KNOWLEDGE_DIR", repo.join("knowledge-index"))
-        .env("PONTE_INTENTS_DIR", repo.join("intents"))
-        .env("PONTE_LISTEN", format!("127.0.0.1:{port}"))
-        .env("PONTE_ADMIN_TOKEN", ADMIN)
+    serve_command(data_dir, port, ADMIN)
         .env("PONTE_TOKENS_FILE", tokens)
         .env("PONTE_RATE_LIMIT", "0")
-        .env("PONTE_LOG", "warn")
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
         .spawn()
         .expect("ponte serve starts")
 }

@@ -27,19 +27,27 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-fn start(data_dir: &Path, port: u16) -> Child {
+/// `ponte serve` on `data_dir` and `port` with the bundled knowledge and intents, `admin` as
+/// the admin token, quiet; callers add their own settings before spawning.
+pub fn serve_command(data_dir: &Path, port: u16, admin: &str) -> Command {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    Command::new(env!("CARGO_BIN_EXE_ponte"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ponte"));
+    command
         .arg("serve")
         .env("PONTE_DATA_DIR", data_dir)
         .env("PONTE_KNOWLEDGE_DIR", repo.join("knowledge-index"))
         .env("PONTE_INTENTS_DIR", repo.join("intents"))
         .env("PONTE_LISTEN", format!("127.0.0.1:{port}"))
-        .env("PONTE_ADMIN_TOKEN", ADMIN)
+        .env("PONTE_ADMIN_TOKEN", admin)
         .env("PONTE_LOG", "warn")
         .env_remove("RUST_LOG")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::null());
+    command
+}
+
+fn start(data_dir: &Path, port: u16) -> Child {
+    serve_command(data_dir, port, ADMIN)
         .spawn()
         .expect("ponte serve starts")
 }

@@ -75,9 +75,7 @@ impl PreparedStep {
     pub(in crate::store) fn is_single_write(&self) -> bool {
         matches!(self.target, PreparedTarget::Keep(_)) && self.messages.len() <= 1
     }
-}
 
-impl PreparedStep {
     pub(super) fn new(step: Step) -> Result<Self, StoreError> {
         let id = step.target.id().to_owned();
         if let Some(stranger) = step

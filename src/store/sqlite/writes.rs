@@ -145,17 +145,9 @@ pub(in crate::store) async fn append_message(
 
     if let Some(client_message_id) = &new.client_message_id {
         // Earlier in this transaction counts too, so two copies in one batch store one message.
-        let existing = sqlx::query(concat!(
-            "SELECT ",
-            message_columns!(),
-            " FROM messages WHERE conversation_id = ?1 AND client_message_id = ?2"
-        ))
-        .bind(&new.conversation_id)
-        .bind(client_message_id)
-        .fetch_optional(&mut *connection)
-        .await?;
-        if let Some(row) = existing {
-            let message = message_from_row(&row)?;
+        let existing =
+            stored_by_client_id(connection, &new.conversation_id, client_message_id).await?;
+        if let Some(message) = existing {
             if message.body != new.body {
                 tracing::debug!(
                     conversation_id = %new.conversation_id,
@@ -170,6 +162,25 @@ pub(in crate::store) async fn append_message(
         }
     }
     Err(StoreError::not_found("conversation", &new.conversation_id))
+}
+
+/// The message of `conversation_id` stored with `client_message_id`, earlier in this
+/// transaction included.
+async fn stored_by_client_id(
+    connection: &mut SqliteConnection,
+    conversation_id: &str,
+    client_message_id: &str,
+) -> Result<Option<Message>, StoreError> {
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        message_columns!(),
+        " FROM messages WHERE conversation_id = ?1 AND client_message_id = ?2"
+    ))
+    .bind(conversation_id)
+    .bind(client_message_id)
+    .fetch_optional(&mut *connection)
+    .await?;
+    row.as_ref().map(message_from_row).transpose()
 }
 
 /// One conversation step in the writer's transaction (the writer wraps it in a savepoint, so
@@ -189,23 +200,13 @@ pub(in crate::store) async fn commit_step(
         && let Some(client_message_id) = messages
             .first()
             .and_then(|first| first.new.client_message_id.as_deref())
+        && let Some(stored) = stored_by_client_id(connection, &id, client_message_id).await?
     {
-        let existing = sqlx::query(concat!(
-            "SELECT ",
-            message_columns!(),
-            " FROM messages WHERE conversation_id = ?1 AND client_message_id = ?2"
-        ))
-        .bind(&id)
-        .bind(client_message_id)
-        .fetch_optional(&mut *connection)
-        .await?;
-        if let Some(row) = existing {
-            return Ok(StepCommitted {
-                conversation: None,
-                messages: Vec::new(),
-                duplicate: Some(message_from_row(&row)?),
-            });
-        }
+        return Ok(StepCommitted {
+            conversation: None,
+            messages: Vec::new(),
+            duplicate: Some(stored),
+        });
     }
     let mut conversation = match target {
         PreparedTarget::Create(conversation) => {
