@@ -224,12 +224,12 @@ async fn main() -> anyhow::Result<()> {
     let url = format!("sqlite://{}", data.path().join("ponte.db").display());
     let store = ponte::store::open(&url, Default::default()).await?;
     let chat = ponte::orchestrator::Orchestrator::new(store, knowledge.clone(), matcher.clone());
-    let answers = ponte::llm::answer::LiveAnswers {
+    let answers = ponte::orchestrator::answers::LiveAnswers {
         llm: llm.clone(),
         knowledge: knowledge.clone(),
         hybrid: None,
         store: chat.store().clone(),
-        hub: chat.hub().clone(),
+        bus: chat.bus().clone(),
     };
     let who = ponte::orchestrator::Requester {
         id: "bench".to_string(),
@@ -243,8 +243,8 @@ async fn main() -> anyhow::Result<()> {
             .await?;
         let id = opened.conversation.id.clone();
         let seen = opened.messages.last().map(|m| m.seq).unwrap_or(0);
-        let mut feed = ponte::live::Feed::new(chat.hub(), chat.store().clone(), &id, seen);
-        let question = ponte::llm::answer::Question {
+        let mut feed = ponte::live::Feed::new(chat.bus().as_ref(), chat.store().clone(), &id, seen);
+        let question = ponte::orchestrator::answers::Question {
             conversation_id: id,
             text: "I forgot my password".to_string(),
             language: Language::En,

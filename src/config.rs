@@ -4,6 +4,7 @@
 
 use crate::auth::ConfiguredToken;
 use crate::llm::LlmConfig;
+use crate::telemetry::redact_url;
 use clap::{ArgMatches, Args, parser::ValueSource};
 use serde::Deserialize;
 use std::fmt;
@@ -67,6 +68,9 @@ pub struct GlobalArgs {
     /// a portal that signs its users in passes their requester token instead.
     #[arg(long, env = "PONTE_GUEST_CHAT", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub guest_chat: bool,
+    /// A bearer token with the admin role, registered at start (never logged).
+    #[arg(long, env = "PONTE_ADMIN_TOKEN", hide_env_values = true, global = true)]
+    pub admin_token: Option<String>,
     #[command(flatten)]
     pub llm: LlmArgs,
 }
@@ -222,6 +226,8 @@ pub struct Config {
     pub guest_chat: bool,
     /// The language-model endpoint, when one is configured.
     pub llm: Option<LlmConfig>,
+    /// The admin token from `PONTE_ADMIN_TOKEN` (or `--admin-token`), when one is given.
+    pub admin_token: Option<String>,
 }
 
 /// A configuration file that could not be used.
@@ -286,6 +292,7 @@ impl Config {
                 _ => args.log.clone(),
             },
             llm: args.llm.resolve(file.llm.unwrap_or_default()),
+            admin_token: args.admin_token.clone().filter(|token| !token.is_empty()),
             data_dir,
             database_url,
         })
@@ -341,20 +348,6 @@ fn read_tokens(path: &Path) -> Result<Vec<ConfiguredToken>, ConfigError> {
         })
 }
 
-/// Hides the password of a URL such as `postgres://user:secret@host/db`.
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    match rest.split_once('@') {
-        Some((credentials, host)) => match credentials.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-            None => url.to_string(),
-        },
-        None => url.to_string(),
-    }
-}
-
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
@@ -371,6 +364,7 @@ impl fmt::Debug for Config {
             .field("rate_limit", &self.rate_limit)
             .field("guest_chat", &self.guest_chat)
             .field("llm", &self.llm)
+            .field("admin_token", &self.admin_token.as_ref().map(|_| "***"))
             .finish()
     }
 }

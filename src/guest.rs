@@ -5,7 +5,6 @@
 //! because the key lives in the data directory (`guest.key`, created on first start, readable
 //! by its owner only).
 
-use crate::auth::{parse_hex, to_hex};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::path::Path;
@@ -38,7 +37,7 @@ impl GuestKey {
     /// out.
     pub fn load_or_create(path: &Path) -> std::io::Result<GuestKey> {
         match std::fs::read_to_string(path) {
-            Ok(text) => parse_hex(&text).map(GuestKey).ok_or_else(|| {
+            Ok(text) => bytes32(&text).map(GuestKey).ok_or_else(|| {
                 std::io::Error::new(
                     std::io::ErrorKind::InvalidData,
                     format!("{} does not hold 64 hex digits", path.display()),
@@ -46,7 +45,7 @@ impl GuestKey {
             }),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 let key = GuestKey::random()?;
-                write_private(path, &to_hex(&key.0))?;
+                write_private(path, &hex::encode(key.0))?;
                 Ok(key)
             }
             Err(error) => Err(error),
@@ -57,14 +56,14 @@ impl GuestKey {
     pub fn issue(&self) -> std::io::Result<(String, String)> {
         let mut id = [0u8; 12];
         getrandom::fill(&mut id).map_err(std::io::Error::other)?;
-        let subject = format!("{SUBJECT_PREFIX}{}", to_hex(&id));
+        let subject = format!("{SUBJECT_PREFIX}{}", hex::encode(id));
         Ok((self.token_for(&subject), subject))
     }
 
     fn token_for(&self, subject: &str) -> String {
         format!(
             "{PREFIX}{subject}.{}",
-            to_hex(&self.mac(subject).finalize().into_bytes())
+            hex::encode(self.mac(subject).finalize().into_bytes())
         )
     }
 
@@ -83,12 +82,19 @@ impl GuestKey {
         if !subject.starts_with(SUBJECT_PREFIX) || subject.len() > 64 {
             return None;
         }
-        let signature = parse_hex(signature)?;
+        let signature = bytes32(signature)?;
         self.mac(subject)
             .verify_slice(&signature)
             .ok()
             .map(|()| subject.to_string())
     }
+}
+
+/// 64 hex digits (surrounding blanks ignored) as 32 bytes: a key or a signature.
+fn bytes32(text: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(text.trim(), &mut out).ok()?;
+    Some(out)
 }
 
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {

@@ -3,7 +3,7 @@
 //! ended. Knowledge managers poll `GET /api/knowledge/reindex/{id}`. Jobs live in memory:
 //! after a restart, the index itself says what the last rebuild produced.
 
-use crate::error::ApiError;
+use crate::fault::{Coded, ErrorKind};
 use crate::knowledge::index::Progress;
 use crate::knowledge::{KnowledgeBase, ingest::IngestError};
 use serde::Serialize;
@@ -15,7 +15,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 const KEEP_FINISHED: usize = 20;
 
 /// Where a job is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum JobState {
     Running,
@@ -24,7 +24,7 @@ pub enum JobState {
 }
 
 /// One skipped file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FileError {
     pub file: String,
     pub line: Option<usize>,
@@ -47,11 +47,12 @@ impl FileError {
 }
 
 /// What a client reads about a job.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct JobStatus {
     pub id: String,
     pub state: JobState,
     /// scanning, indexing, committing, done.
+    #[schema(value_type = String)]
     pub phase: &'static str,
     pub files_total: usize,
     pub files_scanned: usize,
@@ -65,6 +66,28 @@ pub struct JobStatus {
     pub failure: Option<String>,
     pub started_at_ms: u64,
     pub finished_at_ms: Option<u64>,
+}
+
+/// Why a job could not start.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JobError {
+    /// Only one rebuild runs at a time.
+    #[error("the reindex {id} is still running")]
+    Running { id: String },
+}
+
+impl Coded for JobError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            JobError::Running { .. } => ErrorKind::Conflict,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            JobError::Running { .. } => "conflict",
+        }
+    }
 }
 
 /// The jobs of this process.
@@ -81,18 +104,16 @@ fn now_ms() -> u64 {
 }
 
 impl ReindexJobs {
-    /// Starts a full rebuild of `knowledge` on a blocking thread; 409 `conflict` while one
-    /// runs. Returns the job as it starts.
-    pub fn start(&self, knowledge: Arc<KnowledgeBase>) -> Result<JobStatus, ApiError> {
+    /// Starts a full rebuild of `knowledge` on a blocking thread; [`JobError::Running`]
+    /// while one runs. Returns the job as it starts.
+    pub fn start(&self, knowledge: Arc<KnowledgeBase>) -> Result<JobStatus, JobError> {
         let job = {
             let mut jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
             if let Some(running) = jobs.iter().find(|job| {
                 job.lock().unwrap_or_else(|p| p.into_inner()).state == JobState::Running
             }) {
                 let id = running.lock().unwrap_or_else(|p| p.into_inner()).id.clone();
-                return Err(ApiError::Conflict(format!(
-                    "the reindex {id} is still running"
-                )));
+                return Err(JobError::Running { id });
             }
             let job = Arc::new(Mutex::new(JobStatus {
                 id: crate::orchestrator::new_id(),

@@ -1,12 +1,13 @@
-//! Live delivery: a per-conversation event hub and the exactly-once feed built on it.
+//! Live delivery: the event bus every live event crosses ([`bus`]) and the exactly-once feed
+//! of a conversation built on it.
 //!
-//! The orchestrator [`Hub::publish`]es every message right after the store committed it, while
-//! it still holds the conversation's lock, so a conversation's messages are published in `seq`
-//! order. A [`Hub`] keeps one bounded tokio `broadcast` channel per conversation that has
-//! subscribers; it is created on the first [`Hub::subscribe`] and dropped once no receiver is
-//! left.
+//! The orchestrator publishes every message ([`EventBus::publish_message`]) right after the
+//! store committed it, while it still holds the conversation's lock, so a conversation's
+//! messages are published in `seq` order. The in-process [`LocalBus`] keeps one bounded tokio
+//! `broadcast` channel per conversation that has subscribers; it is created on the first
+//! [`EventBus::subscribe`] and dropped once no receiver is left.
 //!
-//! A [`Feed`] turns the hub and the store into "every message after N, each exactly once":
+//! A [`Feed`] turns the bus and the store into "every message after N, each exactly once":
 //! it subscribes *first*, then reads the store after N (paged), remembers the last `seq` it
 //! handed out and from then on forwards live messages, skipping any `seq` at or below it. A
 //! message committed before the subscription is in the store read; one committed after it is
@@ -15,129 +16,38 @@
 //! the last `seq` it handed out, so a slow client never sees a gap. Because the store is the
 //! source of truth, a client resuming after a server restart gets the same guarantee.
 //!
-//! Besides messages, a conversation's channel carries [`Signal`]s: short-lived notices that
-//! are not part of the transcript (the requester's queue position and estimated wait, the
-//! attendant joining). They are delivered to whoever listens at that moment and never
-//! replayed; the state they describe can always be read again through the REST API.
+//! Besides messages, a conversation's channel carries signals ([`FeedEvent`]s): short-lived
+//! notices that are not part of the transcript (the requester's queue position and estimated
+//! wait, the attendant joining). They are delivered to whoever listens at that moment and
+//! never replayed; the state they describe can always be read again through the REST API.
+
+pub mod bus;
+
+pub use bus::{
+    AttendantStatus, CHANNEL_CAPACITY, Delivery, EventBus, FeedEvent, LocalBus, STAFF_CAPACITY,
+    Specialist, StaffEvent, StaffNotice,
+};
 
 use crate::store::{Message, Store, StoreError};
-use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::collections::VecDeque;
+use std::sync::Arc;
 use tokio::sync::broadcast::{self, error::RecvError};
-
-/// Slots per conversation channel. A lagging receiver recovers from the store, so this only
-/// trades memory (the channel allocates every slot up front, for every watched conversation)
-/// against store re-reads for a burst of messages.
-pub const CHANNEL_CAPACITY: usize = 16;
 
 /// Page size of the store reads of a [`Feed`].
 const PAGE: u32 = 200;
-
-/// A notice about a conversation that is not a stored message.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Signal {
-    /// What it is about: `queue_position`, `attendant`, ...
-    pub kind: &'static str,
-    pub data: serde_json::Value,
-}
 
 /// What a conversation's channel (and a [`Feed`]) delivers.
 #[derive(Debug, Clone)]
 pub enum Live {
     Message(Message),
-    Signal(Arc<Signal>),
-}
-
-/// What a channel slot holds: a pointer, so that the slots every watched conversation
-/// allocates up front stay small (about 50 bytes each instead of a whole message).
-#[derive(Debug, Clone)]
-enum Slot {
-    Message(Arc<Message>),
-    Signal(Arc<Signal>),
-}
-
-/// One broadcast channel per watched conversation.
-#[derive(Debug, Default)]
-pub struct Hub {
-    channels: Mutex<HashMap<String, broadcast::Sender<Slot>>>,
-    /// Set by [`Hub::close`]: the server is stopping.
-    closed: AtomicBool,
-}
-
-impl Hub {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Sends `message` to the current subscribers of its conversation (none: nothing to do).
-    pub fn publish(&self, message: &Message) {
-        let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(sender) = channels.get(&message.conversation_id)
-            && sender
-                .send(Slot::Message(Arc::new(message.clone())))
-                .is_err()
-        {
-            // Every receiver is gone.
-            channels.remove(&message.conversation_id);
-        }
-    }
-
-    /// Sends a [`Signal`] to whoever listens to `conversation_id` now (nobody: dropped).
-    pub fn signal(&self, conversation_id: &str, kind: &'static str, data: serde_json::Value) {
-        let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(sender) = channels.get(conversation_id)
-            && sender
-                .send(Slot::Signal(Arc::new(Signal { kind, data })))
-                .is_err()
-        {
-            channels.remove(conversation_id);
-        }
-    }
-
-    /// A receiver of the messages published for `conversation_id` from now on.
-    fn subscribe(&self, conversation_id: &str) -> broadcast::Receiver<Slot> {
-        let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
-        if self.closed.load(Ordering::SeqCst) {
-            // A receiver whose sender is already gone: its feed ends at once.
-            return broadcast::channel(1).1;
-        }
-        // Channels whose receivers all went away without a later publish would otherwise
-        // stay; sweep them now and then (amortised: only when the map is large).
-        if channels.len() >= 1024 && channels.len().is_power_of_two() {
-            channels.retain(|_, sender| sender.receiver_count() > 0);
-        }
-        if let Some(sender) = channels.get(conversation_id) {
-            return sender.subscribe();
-        }
-        let (sender, receiver) = broadcast::channel(CHANNEL_CAPACITY);
-        channels.insert(conversation_id.to_string(), sender);
-        receiver
-    }
-
-    /// Ends every subscription (their [`Feed`]s return `None` once caught up) and every later
-    /// one: called when the server stops, so that long-lived event streams do not hold up its
-    /// graceful shutdown. Publishing afterwards does nothing.
-    pub fn close(&self) {
-        let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
-        self.closed.store(true, Ordering::SeqCst);
-        channels.clear();
-    }
-
-    /// How many conversations have a channel now (for tests and metrics).
-    pub fn channels(&self) -> usize {
-        self.channels
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .len()
-    }
+    Signal(Arc<FeedEvent>),
 }
 
 /// Every message of one conversation after a sequence number, each exactly once, in order:
 /// first from the store, then live. See the module documentation.
 pub struct Feed {
     store: Arc<dyn Store>,
-    receiver: broadcast::Receiver<Slot>,
+    receiver: broadcast::Receiver<Delivery>,
     conversation_id: String,
     /// The last `seq` handed out (or the `after` asked for).
     last: i64,
@@ -149,8 +59,13 @@ pub struct Feed {
 
 impl Feed {
     /// Subscribes at once (before anything is read from the store).
-    pub fn new(hub: &Hub, store: Arc<dyn Store>, conversation_id: &str, after: i64) -> Feed {
-        let receiver = hub.subscribe(conversation_id);
+    pub fn new(
+        bus: &dyn EventBus,
+        store: Arc<dyn Store>,
+        conversation_id: &str,
+        after: i64,
+    ) -> Feed {
+        let receiver = bus.subscribe(conversation_id);
         Feed {
             store,
             receiver,
@@ -166,7 +81,7 @@ impl Feed {
         self.last
     }
 
-    /// The next message, skipping signals; `None` when the hub is gone. Cancel-safe.
+    /// The next message, skipping signals; `None` when the bus closed. Cancel-safe.
     pub async fn next(&mut self) -> Result<Option<Message>, StoreError> {
         loop {
             match self.next_live().await? {
@@ -177,7 +92,7 @@ impl Feed {
         }
     }
 
-    /// The next message or signal; `None` when the hub is gone. Cancel-safe (usable in
+    /// The next message or signal; `None` when the bus closed. Cancel-safe (usable in
     /// `select!`): nothing is lost when the future is dropped before it completes.
     pub async fn next_live(&mut self) -> Result<Option<Live>, StoreError> {
         loop {
@@ -198,9 +113,9 @@ impl Feed {
                 continue;
             }
             match self.receiver.recv().await {
-                Ok(Slot::Signal(signal)) => return Ok(Some(Live::Signal(signal))),
-                Ok(Slot::Message(message)) if message.seq <= self.last => continue,
-                Ok(Slot::Message(message)) if message.seq == self.last + 1 => {
+                Ok(Delivery::Signal(signal)) => return Ok(Some(Live::Signal(signal))),
+                Ok(Delivery::Message(message)) if message.seq <= self.last => continue,
+                Ok(Delivery::Message(message)) if message.seq == self.last + 1 => {
                     self.last = message.seq;
                     return Ok(Some(Live::Message(Arc::unwrap_or_clone(message))));
                 }
@@ -227,7 +142,7 @@ mod tests {
                 id: "c".to_string(),
                 channel: Channel::Web,
                 requester_id: "ana".to_string(),
-                language: "en".to_string(),
+                language: crate::lang::Language::En,
                 status: ConversationStatus::Bot,
                 queue_group: None,
                 machine_state: serde_json::json!({}),
@@ -270,7 +185,7 @@ mod tests {
     #[tokio::test]
     async fn a_message_both_stored_and_published_is_delivered_once() {
         let (_dir, store) = fixture().await;
-        let hub = Hub::new();
+        let hub = LocalBus::new();
         let mut stored = Vec::new();
         for body in ["a", "b", "c"] {
             stored.push(append(&store, body).await);
@@ -280,13 +195,13 @@ mod tests {
         let mut feed = Feed::new(&hub, store.clone(), "c", 0);
         let fourth = append(&store, "d").await;
         for message in stored.iter().skip(1).chain([&fourth]) {
-            hub.publish(message);
+            hub.publish_message(message);
         }
         assert_eq!(take(&mut feed, 4).await, [1, 2, 3, 4]);
         assert!(quiet(&mut feed).await);
         let fifth = append(&store, "e").await;
-        hub.publish(&fifth);
-        hub.publish(&fifth);
+        hub.publish_message(&fifth);
+        hub.publish_message(&fifth);
         assert_eq!(take(&mut feed, 1).await, [5]);
         assert!(quiet(&mut feed).await);
     }
@@ -294,13 +209,13 @@ mod tests {
     #[tokio::test]
     async fn a_lagging_receiver_recovers_every_message_from_the_store() {
         let (_dir, store) = fixture().await;
-        let hub = Hub::new();
+        let hub = LocalBus::new();
         let mut feed = Feed::new(&hub, store.clone(), "c", 0);
         assert!(quiet(&mut feed).await);
         let burst = CHANNEL_CAPACITY * 3;
         for index in 0..burst {
             let message = append(&store, &index.to_string()).await;
-            hub.publish(&message);
+            hub.publish_message(&message);
         }
         let seqs = take(&mut feed, burst).await;
         assert_eq!(seqs, (1..=burst as i64).collect::<Vec<_>>());
@@ -311,24 +226,24 @@ mod tests {
     #[tokio::test]
     async fn a_gap_in_the_live_messages_is_filled_from_the_store() {
         let (_dir, store) = fixture().await;
-        let hub = Hub::new();
+        let hub = LocalBus::new();
         let mut feed = Feed::new(&hub, store.clone(), "c", 0);
         assert!(quiet(&mut feed).await);
         append(&store, "unpublished").await;
         let second = append(&store, "published").await;
-        hub.publish(&second);
+        hub.publish_message(&second);
         assert_eq!(take(&mut feed, 2).await, [1, 2]);
     }
 
     #[tokio::test]
     async fn channels_go_when_their_receivers_do_and_close_ends_feeds() {
         let (_dir, store) = fixture().await;
-        let hub = Hub::new();
+        let hub = LocalBus::new();
         let receiver = hub.subscribe("c");
         assert_eq!(hub.channels(), 1);
         drop(receiver);
         let message = append(&store, "a").await;
-        hub.publish(&message);
+        hub.publish_message(&message);
         assert_eq!(hub.channels(), 0);
 
         let mut feed = Feed::new(&hub, store.clone(), "c", 0);

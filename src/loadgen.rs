@@ -4,6 +4,7 @@
 //! the server's resident memory. The client is a minimal HTTP/1.1 implementation so that the
 //! measurement pays for no client library overhead it does not need.
 
+use crate::latency::Latencies;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -201,8 +202,8 @@ pub async fn run(options: LoadOptions) -> anyhow::Result<LoadReport> {
         errors += task_errors;
     }
     let seconds = started.elapsed().as_secs_f64();
-    latencies.sort_unstable();
-    let quantile = |q| crate::eval::quantile(&latencies, q);
+    let histogram: Latencies = latencies.iter().copied().collect();
+    let quantile = |q| histogram.quantile(q);
     Ok(LoadReport {
         requesters: options.requesters,
         seconds,
@@ -561,8 +562,8 @@ pub async fn fanout(options: FanoutOptions) -> anyhow::Result<FanoutReport> {
     for listener in listeners {
         listener.abort();
     }
-    latencies.sort_unstable();
-    let quantile = |q| crate::eval::quantile(&latencies, q);
+    let histogram: Latencies = latencies.iter().copied().collect();
+    let quantile = |q| histogram.quantile(q);
     Ok(FanoutReport {
         requesters: queued.len(),
         captures,
@@ -570,6 +571,6 @@ pub async fn fanout(options: FanoutOptions) -> anyhow::Result<FanoutReport> {
         missing,
         p50_us: quantile(0.5),
         p99_us: quantile(0.99),
-        max_us: latencies.last().copied().unwrap_or(0),
+        max_us: histogram.max(),
     })
 }

@@ -10,8 +10,8 @@
 //! 304; they are gzipped for clients that accept it. The widget's script and stylesheet may
 //! be loaded by other origins.
 
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
 use axum::Router;
 use axum::extract::Path;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -29,7 +29,13 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
      frame-ancestors 'self'; base-uri 'none'; form-action 'self'";
 
 /// Files a portal on another origin loads.
-const EMBEDDABLE: &[&str] = &["widget.js", "widget.css"];
+/// `widget.js` loads its parts `widget-texts.js` and `widget-view.js` itself, from `/assets/`.
+const EMBEDDABLE: &[&str] = &[
+    "widget.js",
+    "widget-texts.js",
+    "widget-view.js",
+    "widget.css",
+];
 
 /// The pages at fixed paths, and the file each serves.
 const PAGES: &[(&str, &str)] = &[
@@ -62,10 +68,7 @@ fn file(name: &str, request: &HeaderMap) -> Response {
     let Some(found) = Files::get(name) else {
         return ApiError::UnknownRoute.into_response();
     };
-    let etag = format!(
-        "\"{}\"",
-        crate::auth::to_hex(&found.metadata.sha256_hash()[..12])
-    );
+    let etag = format!("\"{}\"", hex::encode(&found.metadata.sha256_hash()[..12]));
     let mut headers = HeaderMap::new();
     let mime = mime_guess::from_path(name).first_or_octet_stream();
     let content_type = match mime.type_() {

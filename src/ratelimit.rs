@@ -4,10 +4,27 @@
 //! by the server's housekeeping task so the map does not grow without bound.
 
 use crate::auth::Hash;
-use crate::error::ApiError;
+use crate::fault::{Coded, ErrorKind};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::num::NonZeroU32;
+
+/// A request refused by the rate limit, and how long to wait before the next one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("too many requests for this token; retry after {retry_after_secs} s")]
+pub struct RateLimited {
+    pub retry_after_secs: u64,
+}
+
+impl Coded for RateLimited {
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::RateLimited
+    }
+
+    fn code(&self) -> &'static str {
+        "rate_limited"
+    }
+}
 
 /// Requests per second per token, or no limit at all.
 pub struct RateLimit {
@@ -39,13 +56,13 @@ impl RateLimit {
     }
 
     /// `Ok` when the token `key` may make one more request now, else 429 with the wait.
-    pub fn check(&self, key: &Hash) -> Result<(), ApiError> {
+    pub fn check(&self, key: &Hash) -> Result<(), RateLimited> {
         let Some(limiter) = &self.limiter else {
             return Ok(());
         };
         limiter.check_key(key).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
-            ApiError::RateLimited {
+            RateLimited {
                 retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
             }
         })
@@ -81,7 +98,7 @@ mod tests {
             limit.check(&noisy).unwrap();
         }
         let refused = limit.check(&noisy).unwrap_err();
-        assert_eq!(refused.describe().1, "rate_limited");
+        assert_eq!(refused.code(), "rate_limited");
         limit.check(&quiet).unwrap();
     }
 

@@ -5,7 +5,7 @@
 //! which drains in-flight requests.
 
 use crate::http;
-use crate::state::AppState;
+use crate::http::state::AppState;
 use std::future::Future;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -31,7 +31,7 @@ pub async fn run(
         .hybrid
         .clone()
         .map(|hybrid| tokio::spawn(keep_embeddings(hybrid, stop_rx.clone())));
-    let hub = state.orchestrator.as_ref().map(|chat| chat.hub().clone());
+    let bus = state.orchestrator.as_ref().map(|chat| chat.bus().clone());
     let app = http::router(state);
     let mut http_stop_rx = stop_rx;
     let served = axum::serve(listener, app).with_graceful_shutdown(async move {
@@ -40,8 +40,8 @@ pub async fn run(
     let signal = tokio::spawn(async move {
         shutdown.await;
         // Live feeds end first: an open event stream would otherwise hold up the drain.
-        if let Some(hub) = hub {
-            hub.close();
+        if let Some(bus) = bus {
+            bus.close();
         }
         let _ = stop_tx.send(true);
     });

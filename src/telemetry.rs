@@ -1,5 +1,6 @@
 //! Logging: structured `tracing` output to stderr filtered by an `EnvFilter`
-//! (`PONTE_LOG` / `--log`, with `RUST_LOG` taking over when set).
+//! (`PONTE_LOG` / `--log`, with `RUST_LOG` taking over when set), and hiding the secrets of
+//! URLs that are logged or shown ([`redact_url`]).
 
 use tracing_subscriber::EnvFilter;
 
@@ -14,4 +15,18 @@ pub fn init(filter: &str) {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .try_init();
+}
+
+/// Hides the password of a URL such as `postgres://user:secret@host/db`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((credentials, host)) => match credentials.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
 }

@@ -5,9 +5,9 @@
 use super::intents::IntentFile;
 use super::matcher::{MatchInput, Matcher};
 use crate::conversation::{self, Event, Expecting, Params};
-use crate::eval::quantile;
 use crate::knowledge::{DocKind, Document, KnowledgeError};
 use crate::lang::Language;
+use crate::latency::Latencies;
 use serde::Serialize;
 use std::time::Instant;
 
@@ -123,13 +123,13 @@ pub fn run(
             std::hint::black_box(stepped.ok());
         }
     }
-    samples.sort_unstable();
+    let latencies: Latencies = samples.iter().copied().collect();
     Ok(DecisionLatency {
         decisions: samples.len(),
         texts: texts.len(),
-        p50_us: quantile(&samples, 0.5),
-        p99_us: quantile(&samples, 0.99),
-        p999_us: quantile(&samples, 0.999),
-        max_us: samples.last().copied().unwrap_or(0),
+        p50_us: latencies.quantile(0.5),
+        p99_us: latencies.quantile(0.99),
+        p999_us: latencies.quantile(0.999),
+        max_us: latencies.max(),
     })
 }

@@ -2,6 +2,7 @@
 //! `intents/`, and the matcher that decides, for one text, among a control intent, catalogue
 //! activities, knowledge articles, a short "which one?" question, or fallback.
 
+#[cfg(feature = "devtools")]
 pub mod bench;
 pub mod intents;
 pub mod matcher;

@@ -8,12 +8,13 @@
 //! ([`Attendance::finish_interrupted`]) and the timer fires exactly once.
 //!
 //! Deadlines come from the book (when each chat started waiting), so they survive a restart;
-//! the loop sleeps until the nearest one, or until a new chat is queued.
+//! the loop sleeps until the nearest one, or until a new chat is queued. It runs only while
+//! this node holds the [`LOST_CHATS`](crate::lease::LOST_CHATS) lease (in one process, always):
+//! with several nodes, one timer marks chats lost.
 
 use super::{Attendance, AttendanceError, TIMER_IDLE, texts};
 use crate::conversation::{Event, TICKET_TAG_CHAT};
 use crate::desk::DeskOp;
-use crate::lang::Language;
 use crate::store::{MAX_PAGE, NewTicket, SenderKind, TicketStatus};
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,16 +66,40 @@ async fn next_deadline_ms(attendance: &Attendance) -> Result<Option<u64>, Attend
         .min())
 }
 
-/// Runs the timer until `stop` turns true.
+/// Runs the timer until `stop` turns true, while this node holds the lost-chat lease: it
+/// waits for the lease, and when the lease is lost it stops and waits for it again.
 pub async fn run(attendance: Arc<Attendance>, mut stop: watch::Receiver<bool>) {
+    let lease = attendance.orchestrator().lease().clone();
+    loop {
+        let held = tokio::select! {
+            held = lease.acquire(crate::lease::LOST_CHATS) => held,
+            _ = stop.wait_for(|stop| *stop) => return,
+        };
+        if !run_while_held(&attendance, held, &mut stop).await {
+            return;
+        }
+        tracing::warn!("lost-chat lease lost; waiting to hold it again");
+    }
+}
+
+/// The timer's loop under `held`: returns false when `stop` turned true, true when the lease
+/// was lost.
+async fn run_while_held(
+    attendance: &Attendance,
+    mut held: crate::lease::Held,
+    stop: &mut watch::Receiver<bool>,
+) -> bool {
     if let Err(error) = attendance.finish_interrupted().await {
         tracing::warn!(%error, "could not finish the lost chats a stop interrupted");
     }
     loop {
-        if let Err(error) = tick(&attendance).await {
+        if !held.is_held() {
+            return true;
+        }
+        if let Err(error) = tick(attendance).await {
             tracing::warn!(%error, "lost-chat timer failed; retrying");
         }
-        let wait = match next_deadline_ms(&attendance).await {
+        let wait = match next_deadline_ms(attendance).await {
             Ok(Some(deadline)) => {
                 Duration::from_millis(deadline.saturating_sub(attendance.now_ms())).min(TIMER_IDLE)
             }
@@ -84,7 +109,8 @@ pub async fn run(attendance: Arc<Attendance>, mut stop: watch::Receiver<bool>) {
         tokio::select! {
             _ = tokio::time::sleep(wait.max(Duration::from_millis(10))) => {}
             _ = attendance.wake.notified() => {}
-            _ = stop.wait_for(|stop| *stop) => return,
+            _ = held.lost() => return true,
+            _ = stop.wait_for(|stop| *stop) => return false,
         }
     }
 }
@@ -108,7 +134,7 @@ pub(super) async fn finish_lost(
     };
     let chat = attendance.orchestrator();
     let conversation = chat.conversation_by_id(conversation_id).await?;
-    let language: Language = conversation.language.parse().unwrap_or(Language::En);
+    let language = conversation.language;
     let lost_tags = [TICKET_TAG_CHAT.to_string(), TICKET_TAG_LOST.to_string()];
     let existing = record
         .ticket

@@ -36,6 +36,25 @@ pub enum MachineError {
     ConversationFinished,
 }
 
+impl crate::fault::Coded for MachineError {
+    fn kind(&self) -> crate::fault::ErrorKind {
+        use crate::fault::ErrorKind as K;
+        match self {
+            MachineError::EmptyText | MachineError::InvalidEvent { .. } => K::BadRequest,
+            MachineError::TextTooLong { .. } => K::TooLarge,
+            MachineError::TicketNotFound { .. } => K::NotFound,
+            MachineError::ChatDisabled
+            | MachineError::OptionNotOffered { .. }
+            | MachineError::UnexpectedEvent { .. }
+            | MachineError::ConversationFinished => K::Conflict,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        MachineError::code(self)
+    }
+}
+
 impl MachineError {
     /// Stable code for APIs and logs.
     pub fn code(&self) -> &'static str {

@@ -22,15 +22,14 @@ pub struct BenchReport {
     pub queue_len: usize,
 }
 
-/// `p`-quantile (0..=1) of `samples`, in microseconds.
+/// `p`-quantile (0..=1) of `samples` (nearest rank, from an HDR histogram of
+/// nanoseconds), in microseconds.
 pub fn percentile_us(samples: &[Duration], p: f64) -> f64 {
-    if samples.is_empty() {
-        return 0.0;
-    }
-    let mut v: Vec<Duration> = samples.to_vec();
-    v.sort_unstable();
-    let rank = ((p * v.len() as f64).ceil() as usize).clamp(1, v.len());
-    v[rank - 1].as_secs_f64() * 1e6
+    let nanos: crate::latency::Latencies = samples
+        .iter()
+        .map(|sample| u64::try_from(sample.as_nanos()).unwrap_or(u64::MAX))
+        .collect();
+    nanos.quantile(p) as f64 / 1e3
 }
 
 /// Small deterministic generator (xorshift64*), so runs are comparable.
@@ -76,7 +75,7 @@ fn build(attendants: usize, queued: usize, rng: &mut Rng) -> (Desk, Vec<String>,
             name: id.clone(),
             kind: PersonKind::Attendant,
             groups,
-            channels: vec![Channel::WebChat, Channel::WhatsApp],
+            channels: vec![Channel::Web, Channel::WhatsApp],
             max_chats: 3 + (i % 6) as u32,
         };
         desk.upsert_person(person, 0);
@@ -84,11 +83,11 @@ fn build(attendants: usize, queued: usize, rng: &mut Rng) -> (Desk, Vec<String>,
         match i % 10 {
             0 => {}
             1 => {
-                desk.set_presence(&id, Channel::WebChat, PresenceState::Online, now)
+                desk.set_presence(&id, Channel::Web, PresenceState::Online, now)
                     .expect("online");
                 desk.set_presence(
                     &id,
-                    Channel::WebChat,
+                    Channel::Web,
                     PresenceState::Paused {
                         reason: "lunch".into(),
                     },
@@ -126,7 +125,7 @@ fn build(attendants: usize, queued: usize, rng: &mut Rng) -> (Desk, Vec<String>,
     // Some load so people differ: a few hundred active chats.
     for i in 0..attendants * 2 {
         let project = &auto_projects[rng.below(auto_projects.len())];
-        let _ = desk.enqueue(&format!("warm{i}"), project, Channel::WebChat, 1_000);
+        let _ = desk.enqueue(&format!("warm{i}"), project, Channel::Web, 1_000);
     }
     let mut chat_ids = Vec::with_capacity(queued);
     for i in 0..queued {
@@ -152,7 +151,7 @@ pub fn bench_routing(attendants: usize, queued: usize, iterations: usize) -> Ben
     for _ in 0..iterations {
         let project = &auto_projects[rng.below(auto_projects.len())];
         let t = Instant::now();
-        let pick = desk.automatic_choice(project, Channel::WebChat, &[]);
+        let pick = desk.automatic_choice(project, Channel::Web, &[]);
         report.decision.push(t.elapsed());
         std::hint::black_box(pick.ok());
     }
@@ -160,7 +159,7 @@ pub fn bench_routing(attendants: usize, queued: usize, iterations: usize) -> Ben
         let project = &auto_projects[rng.below(auto_projects.len())];
         let id = format!("bench{i}");
         let t = Instant::now();
-        let routed = desk.enqueue(&id, project, Channel::WebChat, 10_000 + i as u64);
+        let routed = desk.enqueue(&id, project, Channel::Web, 10_000 + i as u64);
         report.enqueue_assign.push(t.elapsed());
         std::hint::black_box(routed.ok());
         let _ = desk.close(&id, 10_001 + i as u64);

@@ -4,7 +4,7 @@
 
 use super::*;
 
-pub(super) const WEB: Channel = Channel::WebChat;
+pub(super) const WEB: Channel = Channel::Web;
 
 pub(super) fn person_op(id: &str, kind: PersonKind, max: u32) -> DeskOp {
     DeskOp::UpsertPerson {
@@ -13,7 +13,7 @@ pub(super) fn person_op(id: &str, kind: PersonKind, max: u32) -> DeskOp {
             name: id.to_uppercase(),
             kind,
             groups: vec![],
-            channels: vec![Channel::WebChat, Channel::WhatsApp],
+            channels: vec![Channel::Web, Channel::WhatsApp],
             max_chats: max,
         },
         now_ms: 0,

@@ -23,6 +23,7 @@
 //! its channel's queue, so queue positions and captures work in every mode
 //! and count only the chats of that project.
 
+#[cfg(feature = "devtools")]
 pub mod bench;
 pub mod book;
 #[cfg(test)]
@@ -34,6 +35,8 @@ pub mod ops;
 pub mod presence;
 pub mod queue;
 #[cfg(test)]
+mod queue_tests;
+#[cfg(test)]
 mod replay_tests;
 pub mod routing;
 #[cfg(test)]
@@ -43,7 +46,6 @@ pub mod tools;
 mod tools_tests;
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -68,32 +70,8 @@ pub type PersonId = String;
 pub type ProjectId = String;
 pub type ChatId = String;
 
-/// A channel a chat comes in through.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Channel {
-    #[serde(rename = "web_chat")]
-    WebChat,
-    #[serde(rename = "whatsapp")]
-    WhatsApp,
-}
-
-impl Channel {
-    pub const ALL: [Channel; 2] = [Channel::WebChat, Channel::WhatsApp];
-
-    /// The serde name, also the default queue name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::WebChat => "web_chat",
-            Channel::WhatsApp => "whatsapp",
-        }
-    }
-}
-
-impl fmt::Display for Channel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// A channel a chat comes in through (serialized as the desk spells it, `web_chat`).
+pub use crate::channel::Channel;
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[serde(rename_all = "snake_case")]
@@ -114,7 +92,7 @@ pub struct Person {
     pub max_chats: u32,
 }
 
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Project {
     pub id: ProjectId,
     pub name: String,
@@ -302,6 +280,53 @@ impl DeskError {
             DeskError::NotClosed(_) => "not_closed",
             DeskError::NotWaiting(_) => "not_waiting",
         }
+    }
+}
+
+impl crate::fault::Coded for DeskError {
+    /// Each variant states its kind: what it names is unknown, what was sent is refused,
+    /// or the desk's state does not allow it now.
+    fn kind(&self) -> crate::fault::ErrorKind {
+        use crate::fault::ErrorKind as K;
+        match self {
+            DeskError::UnknownPerson(_)
+            | DeskError::UnknownProject(_)
+            | DeskError::UnknownChat(_)
+            | DeskError::UnknownConversation(_)
+            | DeskError::UnknownQuickReply(_)
+            | DeskError::UnknownMacro(_) => K::NotFound,
+            DeskError::ChannelNotEnabled(_)
+            | DeskError::PauseReasonRequired
+            | DeskError::UnknownPauseReason(_)
+            | DeskError::CloseReasonRequired
+            | DeskError::UnknownCloseReason(_)
+            | DeskError::EmptyQuickReply
+            | DeskError::InvalidShortcut(_)
+            | DeskError::InvalidTag
+            | DeskError::InvalidId => K::Unprocessable,
+            DeskError::ContactBlocked(_) => K::Forbidden,
+            DeskError::UnsupportedMediaType(_) => K::UnsupportedMedia,
+            DeskError::AttachmentTooLarge { .. } => K::TooLarge,
+            DeskError::DuplicateChat(_)
+            | DeskError::AttendantFull(_)
+            | DeskError::NotOnline(_)
+            | DeskError::NotEligible(_)
+            | DeskError::AlreadyCaptured(_)
+            | DeskError::NotQueued(_)
+            | DeskError::NotActive(_)
+            | DeskError::NotResponsible { .. }
+            | DeskError::NotParticipant { .. }
+            | DeskError::ResponsibleCannotLeave
+            | DeskError::NotLinked(..)
+            | DeskError::DuplicateAttachment(_)
+            | DeskError::AlreadyClosed(_)
+            | DeskError::NotClosed(_)
+            | DeskError::NotWaiting(_) => K::Conflict,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        DeskError::code(self)
     }
 }
 

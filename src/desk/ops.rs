@@ -16,7 +16,7 @@ pub type ConversationId = String;
 /// A requester id (web chat visitor or WhatsApp number), also a contact id.
 pub type RequesterId = String;
 
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ContractStatus {
     #[default]
@@ -25,7 +25,7 @@ pub enum ContractStatus {
 }
 
 /// A requester known to the desk (the contact book).
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Contact {
     /// The requester id.
     pub id: RequesterId,
@@ -48,7 +48,7 @@ pub enum Origin {
 }
 
 /// A canned answer, typed as its shortcut (`/hello`).
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, utoipa::ToSchema)]
 pub struct QuickReply {
     /// `/` followed by `[a-z0-9_-]+`; unique desk-wide.
     pub shortcut: String,
@@ -59,7 +59,7 @@ pub struct QuickReply {
 }
 
 /// One step of a macro, applied in order.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum MacroAction {
     Tag { tag: String },
@@ -69,7 +69,7 @@ pub enum MacroAction {
     Close { reason: String },
 }
 
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Macro {
     pub id: String,
     pub name: String,
@@ -85,7 +85,7 @@ pub enum MacroStep {
     Say { text: String },
 }
 
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AttachmentKind {
     Image,
@@ -164,7 +164,7 @@ pub fn check_media(content_type: &str, size: u64) -> Result<AttachmentKind, Desk
 }
 
 /// Metadata of a file sent in a conversation (the bytes live elsewhere).
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Attachment {
     pub id: String,
     pub conversation_id: ConversationId,

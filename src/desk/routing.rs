@@ -29,7 +29,9 @@ use super::queue::{PositionUpdate, QueueMap};
 use super::{Channel, ChatId, Desk, DeskError, Load, Person, PersonId, PersonPresence, Project};
 
 /// How chats of a service group are routed.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, Default, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RoutingMode {
     /// The requester picks among the available linked specialists.
@@ -43,7 +45,7 @@ pub enum RoutingMode {
 
 /// Routing mode per service group, with a default for the rest (and for
 /// projects without a service group).
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default, utoipa::ToSchema)]
 pub struct RoutingConfig {
     pub default: RoutingMode,
     pub by_group: BTreeMap<String, RoutingMode>,

@@ -6,13 +6,10 @@
 pub mod llm;
 pub mod retrieval;
 
-/// The value at quantile `q` (0..=1) of already sorted samples (nearest rank).
-pub fn quantile(sorted: &[u64], q: f64) -> u64 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    let rank = (q * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
+/// The value at quantile `q` (0..=1) of the samples (nearest rank, read from an HDR
+/// histogram).
+pub fn quantile(samples: &[u64], q: f64) -> u64 {
+    crate::latency::quantile(samples, q)
 }
 
 #[cfg(test)]

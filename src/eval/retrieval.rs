@@ -243,7 +243,6 @@ pub fn evaluate_ranked(
         }
         progress(done + 1, queries.len());
     }
-    latencies.sort_unstable();
     Ok(RetrievalReport {
         articles: documents.len(),
         overall: overall.metrics(),

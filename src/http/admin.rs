@@ -12,14 +12,16 @@
 //!   take answers 422 `invalid_parameter` and changes nothing
 
 use super::{Json, Path};
-use crate::auth::{Admins, Authorized, Identity, Role};
-use crate::error::ApiError;
+use crate::auth::{Identity, Role};
+use crate::http::auth::{Admins, Authorized};
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
 use crate::parameters::{self, PARAMETERS};
-use crate::state::AppState;
 use crate::store::StoredToken;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -30,9 +32,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_parameters, set_parameter))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct TokenRequest {
+    /// `requester`, `attendant`, `analyst`, `knowledge_manager` or `admin`.
+    #[schema(value_type = String)]
     role: Role,
     subject: String,
     #[serde(default)]
@@ -44,7 +48,7 @@ struct TokenRequest {
 }
 
 /// A stored token as the API shows it: everything but the secret, which is never stored.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct TokenView {
     id: String,
     role: String,
@@ -72,7 +76,8 @@ impl From<StoredToken> for TokenView {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// A newly issued token: the secret, shown once, and the stored record.
+#[derive(Debug, Serialize, ToSchema)]
 struct Issued {
     token: String,
     #[serde(flatten)]
@@ -111,8 +116,8 @@ fn expiry(request: &TokenRequest) -> Result<Option<i64>, ApiError> {
 
 /// Issues a bearer token, stored hashed so it survives restarts; the plaintext is shown once.
 #[utoipa::path(post, path = "/api/admin/tokens", tag = "admin",
-    request_body(content = Object, description = "`{role, subject, groups?, expires_in_seconds? | expires_at? (unix ms)}`"),
-    responses((status = 201, description = "`{token, id, role, subject, groups, created_at, expires_at}`"),
+    request_body(content = TokenRequest, description = "`{role, subject, groups?, expires_in_seconds? | expires_at? (unix ms)}`"),
+    responses((status = 201, description = "`{token, id, role, subject, groups, created_at, expires_at}`", body = Issued),
               (status = 400, description = "`invalid_id`, `bad_request`"), (status = 403, description = "`forbidden`")))]
 async fn issue_token(
     State(state): State<AppState>,
@@ -138,14 +143,14 @@ async fn issue_token(
     ))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct TokenList {
     tokens: Vec<TokenView>,
 }
 
 /// The tokens issued through the API, oldest first, without secrets.
 #[utoipa::path(get, path = "/api/admin/tokens", tag = "admin",
-    responses((status = 200, description = "`{tokens: [{id, role, subject, groups, created_at, expires_at, expired}]}`"),
+    responses((status = 200, description = "`{tokens: [{id, role, subject, groups, created_at, expires_at, expired}]}`", body = TokenList),
               (status = 403, description = "`forbidden`")))]
 async fn list_tokens(
     State(state): State<AppState>,
@@ -160,7 +165,7 @@ async fn list_tokens(
 /// Revokes an issued token: its holder gets 401 from the moment this answers.
 #[utoipa::path(delete, path = "/api/admin/tokens/{id}", tag = "admin",
     params(("id" = String, Path, description = "the token's id, as returned at issue")),
-    responses((status = 200, description = "the revoked token"), (status = 404, description = "`not_found`"),
+    responses((status = 200, description = "the revoked token", body = TokenView), (status = 404, description = "`not_found`"),
               (status = 403, description = "`forbidden`")))]
 async fn revoke_token(
     State(state): State<AppState>,
@@ -171,22 +176,25 @@ async fn revoke_token(
     Ok(axum::Json(revoked.into()))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct ParameterView {
+    #[schema(value_type = String)]
     key: &'static str,
     value: String,
+    #[schema(value_type = String)]
     default: &'static str,
+    #[schema(value_type = String)]
     meaning: &'static str,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct ParameterList {
     parameters: Vec<ParameterView>,
 }
 
 /// The chat parameters with their values, defaults and meanings.
 #[utoipa::path(get, path = "/api/admin/parameters", tag = "admin",
-    responses((status = 200, description = "`{parameters}`"), (status = 403, description = "`forbidden`")))]
+    responses((status = 200, description = "`{parameters}`", body = ParameterList), (status = 403, description = "`forbidden`")))]
 async fn list_parameters(
     State(state): State<AppState>,
     _admin: Authorized<Admins>,
@@ -208,7 +216,7 @@ async fn list_parameters(
     Ok(axum::Json(ParameterList { parameters }))
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SetParameter {
     key: String,
@@ -217,8 +225,8 @@ struct SetParameter {
 
 /// Sets one chat parameter.
 #[utoipa::path(put, path = "/api/admin/parameters", tag = "admin",
-    request_body(content = Object, description = "`{key, value}`"),
-    responses((status = 200, description = "`{key, value}`"), (status = 422, description = "`invalid_parameter`")))]
+    request_body = SetParameter,
+    responses((status = 200, description = "`{key, value}`", body = SetParameter), (status = 422, description = "`invalid_parameter`")))]
 async fn set_parameter(
     State(state): State<AppState>,
     _admin: Authorized<Admins>,

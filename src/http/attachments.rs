@@ -7,18 +7,20 @@
 
 use super::{Path, Query};
 use crate::attendance::files;
-use crate::auth::{Authenticated, Identity, Role};
+use crate::auth::{Identity, Role};
 use crate::desk::ops::check_media;
 use crate::desk::{Attachment, DeskOp, Who};
-use crate::error::ApiError;
+use crate::http::auth::Authenticated;
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
 use crate::orchestrator::Requester;
-use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -77,7 +79,7 @@ fn clean_name(name: Option<String>) -> String {
     params(("id" = String, Path, description = "conversation id"),
            ("name" = Option<String>, Query, description = "file name")),
     request_body(content = Vec<u8>, description = "the file; its Content-Type decides the kind", content_type = "application/octet-stream"),
-    responses((status = 201, description = "`{attachment, message}`"),
+    responses((status = 201, description = "`{attachment, message}`", body = Uploaded),
               (status = 413, description = "`attachment_too_large`"),
               (status = 415, description = "`unsupported_media_type`")))]
 async fn upload(
@@ -87,7 +89,7 @@ async fn upload(
     Query(query): Query<UploadQuery>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<(StatusCode, axum::Json<serde_json::Value>), ApiError> {
+) -> Result<(StatusCode, axum::Json<Uploaded>), ApiError> {
     let desk = state.desk()?;
     let who = who(&state, &identity, &id).await?;
     let may = match &who {
@@ -151,17 +153,25 @@ async fn upload(
     };
     Ok((
         StatusCode::CREATED,
-        axum::Json(json!({
-            "attachment": attachment,
-            "message": message.map(super::conversations::MessageView::from),
-        })),
+        axum::Json(Uploaded {
+            attachment,
+            message: message.map(super::conversations::MessageView::from),
+        }),
     ))
+}
+
+/// A file sent: the desk's record of it and the message announcing it.
+#[derive(Debug, Serialize, ToSchema)]
+struct Uploaded {
+    attachment: Attachment,
+    message: Option<super::conversations::MessageView>,
 }
 
 /// Downloads an attachment (the conversation's participants, and admins supervising).
 #[utoipa::path(get, path = "/api/attachments/{id}", tag = "attachments",
     params(("id" = String, Path, description = "attachment id")),
-    responses((status = 200, description = "the file"), (status = 403, description = "`forbidden`")))]
+    responses((status = 200, description = "the file, with its own Content-Type", body = Vec<u8>, content_type = "application/octet-stream"),
+              (status = 403, description = "`forbidden`")))]
 async fn download(
     State(state): State<AppState>,
     Authenticated(identity): Authenticated,

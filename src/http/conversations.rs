@@ -13,16 +13,18 @@
 //! - `GET /api/tickets` → `{tickets}`: the requester's open tickets
 
 use super::{Json, Path, Query};
-use crate::auth::{Authenticated, Identity, Role};
-use crate::error::ApiError;
+use crate::auth::{Identity, Role};
+use crate::http::auth::Authenticated;
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
 use crate::lang::Language;
 use crate::orchestrator::{Orchestrator, Outcome, Requester};
-use crate::state::AppState;
 use crate::store::{self, Channel};
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -39,11 +41,14 @@ pub fn router() -> OpenApiRouter<AppState> {
 const DEFAULT_PAGE: u32 = 100;
 
 /// A message as clients see it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct MessageView {
     pub seq: i64,
+    /// `requester`, `assistant`, `attendant` or `system`.
+    #[schema(value_type = String)]
     pub sender_kind: store::SenderKind,
     pub body: String,
+    /// Structured extras (options offered, article cards, an attachment, ...).
     pub payload: Option<serde_json::Value>,
     pub client_message_id: Option<String>,
     pub created_at: i64,
@@ -63,21 +68,30 @@ impl From<store::Message> for MessageView {
 }
 
 /// A conversation in short.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct ConversationSummary {
     id: String,
+    /// `bot`, `queued`, `chat` or `finished`.
+    #[schema(value_type = String)]
     status: store::ConversationStatus,
-    language: String,
+    #[schema(value_type = String)]
+    language: Language,
     last_seq: i64,
 }
 
 /// A stored conversation without its internal machine state.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct ConversationView {
     id: String,
+    /// `web` or `whatsapp`.
+    #[serde(serialize_with = "crate::channel::conversation_spelling::serialize")]
+    #[schema(value_type = String)]
     channel: Channel,
     requester_id: String,
-    language: String,
+    #[schema(value_type = String)]
+    language: Language,
+    /// `bot`, `queued`, `chat` or `finished`.
+    #[schema(value_type = String)]
     status: store::ConversationStatus,
     queue_group: Option<String>,
     ticket_number: Option<String>,
@@ -85,44 +99,60 @@ struct ConversationView {
     last_seq: i64,
     created_at: i64,
     updated_at: i64,
+    /// What the assistant offers now (options, status).
     machine_view: serde_json::Value,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct OpenBody {
+    /// pt-BR (default), es or en.
     language: Option<String>,
+    /// `web` (default) or `whatsapp`.
     channel: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct Opened {
     conversation: ConversationSummary,
     messages: Vec<MessageView>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PostBody {
     text: String,
+    /// 1 to 200 bytes; a retry with the same id changes nothing.
     client_message_id: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-struct Posted {
-    duplicate: bool,
-    messages: Vec<MessageView>,
+/// What posting a message produced.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Posted {
+    /// The `client_message_id` was seen before: nothing new happened.
+    pub duplicate: bool,
+    pub messages: Vec<MessageView>,
 }
 
-#[derive(Debug, Deserialize)]
+impl From<Outcome> for Posted {
+    fn from(outcome: Outcome) -> Self {
+        Posted {
+            duplicate: outcome.duplicate,
+            messages: views(outcome),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ChooseBody {
+struct OptionBody {
     option_id: String,
 }
 
-#[derive(Debug, Serialize)]
-struct Messages {
-    messages: Vec<MessageView>,
+/// Messages, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageList {
+    pub messages: Vec<MessageView>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -131,7 +161,7 @@ struct Page {
     limit: Option<u32>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct Tickets {
     tickets: Vec<store::Ticket>,
 }
@@ -162,8 +192,8 @@ fn views(outcome: Outcome) -> Vec<MessageView> {
 
 /// Opens a conversation for the calling requester and runs the greeting.
 #[utoipa::path(post, path = "/api/conversations", tag = "conversations",
-    request_body(content = Object, description = "`{language?, channel?}`"),
-    responses((status = 201, description = "`{conversation, messages}`"), (status = 403, description = "`forbidden`")))]
+    request_body = OpenBody,
+    responses((status = 201, description = "`{conversation, messages}`", body = Opened), (status = 403, description = "`forbidden`")))]
 async fn open(
     State(state): State<AppState>,
     Authenticated(identity): Authenticated,
@@ -177,9 +207,10 @@ async fn open(
         None => Language::PtBr,
     };
     let channel = match body.channel.as_deref() {
+        // The message store errors gave before channels had one type.
         Some(name) => name
             .parse::<Channel>()
-            .map_err(|error| ApiError::BadRequest(error.to_string()))?,
+            .map_err(|error| ApiError::BadRequest(format!("invalid input: {error}")))?,
         None => Channel::Web,
     };
     let outcome = chat.open(&who, channel, language).await?;
@@ -187,7 +218,7 @@ async fn open(
     let conversation = ConversationSummary {
         id: record.id.clone(),
         status: record.status,
-        language: record.language.clone(),
+        language: record.language,
         last_seq: outcome
             .messages
             .last()
@@ -205,7 +236,7 @@ async fn open(
 /// One of the caller's conversations with what the assistant offers now.
 #[utoipa::path(get, path = "/api/conversations/{id}", tag = "conversations",
     params(("id" = String, Path, description = "conversation id")),
-    responses((status = 200, description = "the conversation and `machine_view`"), (status = 404, description = "`not_found`")))]
+    responses((status = 200, description = "the conversation and `machine_view`", body = ConversationView), (status = 404, description = "`not_found`")))]
 async fn show(
     State(state): State<AppState>,
     Authenticated(identity): Authenticated,
@@ -233,8 +264,8 @@ async fn show(
 /// Posts the requester's text; a `client_message_id` makes a retry harmless.
 #[utoipa::path(post, path = "/api/conversations/{id}/messages", tag = "conversations",
     params(("id" = String, Path, description = "conversation id")),
-    request_body(content = Object, description = "`{text, client_message_id?}`"),
-    responses((status = 200, description = "`{duplicate, messages}`"), (status = 400, description = "`empty_text`"),
+    request_body = PostBody,
+    responses((status = 200, description = "`{duplicate, messages}`", body = Posted), (status = 400, description = "`empty_text`"),
               (status = 413, description = "`text_too_long`"), (status = 409, description = "`conversation_finished`")))]
 async fn post_message(
     State(state): State<AppState>,
@@ -253,26 +284,23 @@ async fn post_message(
     let outcome = chat
         .post(&who, &id, &body.text, body.client_message_id)
         .await?;
-    Ok(axum::Json(Posted {
-        duplicate: outcome.duplicate,
-        messages: views(outcome),
-    }))
+    Ok(axum::Json(Posted::from(outcome)))
 }
 
 /// Chooses one of the options the assistant offered.
 #[utoipa::path(post, path = "/api/conversations/{id}/options", tag = "conversations",
     params(("id" = String, Path, description = "conversation id")),
-    request_body(content = Object, description = "`{option_id}`"),
-    responses((status = 200, description = "`{messages}`"), (status = 409, description = "`option_not_offered`")))]
+    request_body = OptionBody,
+    responses((status = 200, description = "`{messages}`", body = MessageList), (status = 409, description = "`option_not_offered`")))]
 async fn choose(
     State(state): State<AppState>,
     Authenticated(identity): Authenticated,
     Path(id): Path<String>,
-    Json(body): Json<ChooseBody>,
-) -> Result<axum::Json<Messages>, ApiError> {
+    Json(body): Json<OptionBody>,
+) -> Result<axum::Json<MessageList>, ApiError> {
     let (chat, who) = requester(&state, identity)?;
     let outcome = chat.choose(&who, &id, &body.option_id).await?;
-    Ok(axum::Json(Messages {
+    Ok(axum::Json(MessageList {
         messages: views(outcome),
     }))
 }
@@ -282,13 +310,13 @@ async fn choose(
     params(("id" = String, Path, description = "conversation id"),
            ("after" = Option<i64>, Query, description = "last sequence number seen"),
            ("limit" = Option<u32>, Query, description = "page size")),
-    responses((status = 200, description = "`{messages}`")))]
+    responses((status = 200, description = "`{messages}`", body = MessageList)))]
 async fn messages(
     State(state): State<AppState>,
     Authenticated(identity): Authenticated,
     Path(id): Path<String>,
     Query(page): Query<Page>,
-) -> Result<axum::Json<Messages>, ApiError> {
+) -> Result<axum::Json<MessageList>, ApiError> {
     let (chat, who) = requester(&state, identity)?;
     // Ownership first: another requester's id answers 403 before anything is read.
     chat.conversation(&who, &id).await?;
@@ -300,14 +328,14 @@ async fn messages(
     }
     let limit = page.limit.unwrap_or(DEFAULT_PAGE).clamp(1, store::MAX_PAGE);
     let messages = chat.store().messages_after(&id, after, limit).await?;
-    Ok(axum::Json(Messages {
+    Ok(axum::Json(MessageList {
         messages: messages.into_iter().map(MessageView::from).collect(),
     }))
 }
 
 /// The caller's open tickets.
 #[utoipa::path(get, path = "/api/tickets", tag = "conversations",
-    responses((status = 200, description = "`{tickets}`")))]
+    responses((status = 200, description = "`{tickets}`", body = Tickets)))]
 async fn tickets(
     State(state): State<AppState>,
     Authenticated(identity): Authenticated,

@@ -1,29 +1,29 @@
 //! The desk's setup and people: attendants and analysts, projects, routing and reasons
-//! (admins); contacts with their contract status and blocking, presence per channel,
-//! analyst links, quick replies and macros (staff); and the staff's live feed. Admins
-//! supervise: they see what staff see ([`DeskViewer`]) and act only where no desk person
-//! is needed.
+//! (admins); presence per channel and analyst links (staff); and the staff's live feed.
+//! Admins supervise: they see what staff see ([`DeskViewer`]) and act only where no desk
+//! person is needed. Contacts are in [`super::contacts`], quick replies and macros in
+//! [`super::replies`].
 //!
 //! A staff token's subject is the person's id in the desk. Every change is one logged desk
 //! operation; errors carry the desk's stable codes (`unknown_person`, `channel_not_enabled`,
 //! `unknown_pause_reason`, ...).
 
-use super::{Json, Path, Query};
+use super::{Json, Path};
 use crate::attendance::Attendance;
-use crate::auth::{Admins, Authenticated, Authorized, Identity, Role, Staff, StaffOrAdmins};
+use crate::auth::{Identity, Role};
 use crate::desk::{
-    Channel, Contact, ContractStatus, DeskOp, Macro, MacroAction, Person, PersonKind,
-    PresenceState, Project, QuickReply, RoutingConfig,
+    Channel, DeskOp, Person, PersonKind, PresenceState, Project, QueueMap, RoutingConfig,
 };
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::http::auth::{Admins, Authenticated, Authorized, Staff};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::state::AppState;
 use axum::extract::State;
 use axum::extract::ws;
 use axum::response::Response;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -32,7 +32,7 @@ pub const STAFF: &[Role] = &[Role::Attendant, Role::Analyst];
 /// Who may set the desk up.
 const ADMINS: &[Role] = &[Role::Admin];
 /// Staff or admin.
-const STAFF_OR_ADMIN: &[Role] = &[Role::Attendant, Role::Analyst, Role::Admin];
+pub const STAFF_OR_ADMIN: &[Role] = &[Role::Attendant, Role::Analyst, Role::Admin];
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -41,15 +41,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_projects))
         .routes(routes!(put_project))
         .routes(routes!(get_config, put_config))
-        .routes(routes!(search_contacts))
-        .routes(routes!(put_contact))
-        .routes(routes!(block_contact))
         .routes(routes!(get_presence, put_presence))
         .routes(routes!(link, unlink))
-        .routes(routes!(list_quick_replies))
-        .routes(routes!(put_quick_reply, delete_quick_reply))
-        .routes(routes!(list_macros))
-        .routes(routes!(put_macro, delete_macro))
         .routes(routes!(staff_live))
 }
 
@@ -80,9 +73,29 @@ pub async fn staff_person(desk: &Attendance, identity: &Identity) -> Result<Stri
     Ok(id)
 }
 
-fn person_view(desk_book: &crate::desk::DeskBook, person: &Person, now_ms: u64) -> Value {
+/// An attendant or analyst with their presence and load.
+#[derive(Debug, Serialize, ToSchema)]
+struct PersonView {
+    id: String,
+    name: String,
+    /// `attendant` or `analyst`.
+    #[schema(value_type = String)]
+    kind: PersonKind,
+    groups: Vec<String>,
+    /// Presence per enabled channel: `{state: online|paused|offline, reason?}`.
+    #[schema(value_type = BTreeMap<String, Object>)]
+    channels: BTreeMap<&'static str, PresenceState>,
+    max_chats: u32,
+    active_chats: u32,
+    channels_online: u32,
+    channels_enabled: u32,
+    time_online_ms: u64,
+    time_paused_ms: u64,
+}
+
+fn person_view(desk_book: &crate::desk::DeskBook, person: &Person, now_ms: u64) -> PersonView {
     let presence = desk_book.desk().presence(&person.id);
-    let channels: BTreeMap<&str, Value> = person
+    let channels = person
         .channels
         .iter()
         .map(|channel| {
@@ -90,38 +103,40 @@ fn person_view(desk_book: &crate::desk::DeskBook, person: &Person, now_ms: u64) 
                 .map(|presence| presence.state(*channel))
                 .cloned()
                 .unwrap_or(PresenceState::Offline);
-            (
-                channel.as_str(),
-                serde_json::to_value(state).unwrap_or_default(),
-            )
+            (channel.as_str(), state)
         })
         .collect();
     let (online, enabled) = desk_book
         .desk()
         .channel_counts(&person.id)
         .unwrap_or((0, 0));
-    json!({
-        "id": person.id,
-        "name": person.name,
-        "kind": person.kind,
-        "groups": person.groups,
-        "channels": channels,
-        "max_chats": person.max_chats,
-        "active_chats": desk_book.desk().active_chats(&person.id),
-        "channels_online": online,
-        "channels_enabled": enabled,
-        "time_online_ms": presence.map(|p| p.time_online_ms(now_ms)).unwrap_or(0),
-        "time_paused_ms": presence.map(|p| p.time_paused_ms(now_ms)).unwrap_or(0),
-    })
+    PersonView {
+        id: person.id.clone(),
+        name: person.name.clone(),
+        kind: person.kind,
+        groups: person.groups.clone(),
+        channels,
+        max_chats: person.max_chats,
+        active_chats: desk_book.desk().active_chats(&person.id),
+        channels_online: online,
+        channels_enabled: enabled,
+        time_online_ms: presence.map(|p| p.time_online_ms(now_ms)).unwrap_or(0),
+        time_paused_ms: presence.map(|p| p.time_paused_ms(now_ms)).unwrap_or(0),
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+struct PeopleList {
+    people: Vec<PersonView>,
 }
 
 /// Attendants and analysts with their presence and load.
 #[utoipa::path(get, path = "/api/desk/people", tag = "desk",
-    responses((status = 200, description = "`{people}`")))]
+    responses((status = 200, description = "`{people}`", body = PeopleList)))]
 async fn list_people(
     State(state): State<AppState>,
     Authenticated(identity): Authenticated,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<PeopleList>, ApiError> {
     identity.require(STAFF_OR_ADMIN)?;
     let desk = state.desk()?;
     let now = desk.now_ms();
@@ -135,16 +150,20 @@ async fn list_people(
                 .collect::<Vec<_>>()
         })
         .await;
-    Ok(axum::Json(json!({ "people": people })))
+    Ok(axum::Json(PeopleList { people }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PersonBody {
     name: String,
+    /// `attendant` or `analyst`.
+    #[schema(value_type = String)]
     kind: PersonKind,
     #[serde(default)]
     groups: Vec<String>,
+    /// `web_chat`, `whatsapp`.
+    #[schema(value_type = Vec<String>)]
     channels: Vec<Channel>,
     max_chats: u32,
 }
@@ -152,17 +171,17 @@ struct PersonBody {
 /// Creates or updates an attendant or analyst (admins).
 #[utoipa::path(put, path = "/api/desk/people/{id}", tag = "desk",
     params(("id" = String, Path, description = "person id (their token's subject)")),
-    request_body(content = Object, description = "`{name, kind, groups, channels, max_chats}`"),
-    responses((status = 200, description = "the person")))]
+    request_body = PersonBody,
+    responses((status = 200, description = "the person", body = PersonView)))]
 async fn put_person(
     State(state): State<AppState>,
     Authorized { identity, .. }: Authorized<Admins>,
     Path(id): Path<String>,
     Json(body): Json<PersonBody>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<PersonView>, ApiError> {
     identity.require(ADMINS)?;
     for group in &body.groups {
-        crate::error::check_id("group", group)?;
+        crate::http::error::check_id("group", group)?;
     }
     let desk = state.desk()?;
     if body.name.trim().is_empty() || body.max_chats == 0 {
@@ -190,11 +209,11 @@ async fn put_person(
 
 /// The projects.
 #[utoipa::path(get, path = "/api/desk/projects", tag = "desk",
-    responses((status = 200, description = "`{projects}`")))]
+    responses((status = 200, description = "`{projects}`", body = ProjectList)))]
 async fn list_projects(
     State(state): State<AppState>,
     Authenticated(identity): Authenticated,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<ProjectList>, ApiError> {
     identity.require(STAFF_OR_ADMIN)?;
     let desk = state.desk()?;
     let projects = desk
@@ -207,10 +226,15 @@ async fn list_projects(
                 .collect::<Vec<_>>()
         })
         .await;
-    Ok(axum::Json(json!({ "projects": projects })))
+    Ok(axum::Json(ProjectList { projects }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, ToSchema)]
+struct ProjectList {
+    projects: Vec<Project>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ProjectBody {
     name: String,
@@ -222,8 +246,8 @@ struct ProjectBody {
 /// Creates or updates a project with its owner, assistant and service group (admins).
 #[utoipa::path(put, path = "/api/desk/projects/{id}", tag = "desk",
     params(("id" = String, Path, description = "project id")),
-    request_body(content = Object, description = "`{name, owner?, assistant?, service_group?}`"),
-    responses((status = 200, description = "the project")))]
+    request_body = ProjectBody,
+    responses((status = 200, description = "the project", body = Project)))]
 async fn put_project(
     State(state): State<AppState>,
     Authorized { identity, .. }: Authorized<Admins>,
@@ -237,7 +261,7 @@ async fn put_project(
         ("service group", &body.service_group),
     ] {
         if let Some(value) = value {
-            crate::error::check_id(field, value)?;
+            crate::http::error::check_id(field, value)?;
         }
     }
     let desk = state.desk()?;
@@ -257,28 +281,39 @@ async fn put_project(
 
 /// Routing modes (per service group), pause reasons and close reasons.
 #[utoipa::path(get, path = "/api/desk/config", tag = "desk",
-    responses((status = 200, description = "`{routing, pause_reasons, close_reasons}`")))]
+    responses((status = 200, description = "`{routing, pause_reasons, queues, close_reasons}`", body = ConfigView)))]
 async fn get_config(
     State(state): State<AppState>,
     Authenticated(identity): Authenticated,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<ConfigView>, ApiError> {
     identity.require(STAFF_OR_ADMIN)?;
     let desk = state.desk()?;
     let view = desk
         .book(|book| {
             let config = book.desk().config();
-            json!({
-                "routing": config.routing,
-                "pause_reasons": config.pause_reasons.0,
-                "queues": config.queues,
-                "close_reasons": book.close_reasons(),
-            })
+            ConfigView {
+                routing: config.routing.clone(),
+                pause_reasons: config.pause_reasons.0.clone(),
+                queues: config.queues.clone(),
+                close_reasons: book.close_reasons().to_vec(),
+            }
         })
         .await;
     Ok(axum::Json(view))
 }
 
-#[derive(Debug, Deserialize)]
+/// The desk's configuration.
+#[derive(Debug, Serialize, ToSchema)]
+struct ConfigView {
+    routing: RoutingConfig,
+    pause_reasons: Vec<String>,
+    /// Channel -> queue name.
+    #[schema(value_type = BTreeMap<String, String>)]
+    queues: QueueMap,
+    close_reasons: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ConfigBody {
     routing: RoutingConfig,
@@ -286,21 +321,22 @@ struct ConfigBody {
     close_reasons: Vec<String>,
     /// Channel -> queue name; channels with the same queue pause together.
     #[serde(default)]
-    queues: Option<crate::desk::QueueMap>,
+    #[schema(value_type = Option<BTreeMap<String, String>>)]
+    queues: Option<QueueMap>,
 }
 
 /// Sets the routing modes and the reasons (admins).
 #[utoipa::path(put, path = "/api/desk/config", tag = "desk",
-    request_body(content = Object, description = "`{routing: {default, by_group}, pause_reasons, close_reasons, queues?: {channel: queue}}`"),
-    responses((status = 200, description = "the configuration")))]
+    request_body = ConfigBody,
+    responses((status = 200, description = "the configuration", body = ConfigView)))]
 async fn put_config(
     State(state): State<AppState>,
     Authorized { identity, .. }: Authorized<Admins>,
     Json(body): Json<ConfigBody>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<ConfigView>, ApiError> {
     identity.require(ADMINS)?;
     for reason in body.pause_reasons.iter().chain(&body.close_reasons) {
-        crate::error::check_id("reason", reason)?;
+        crate::http::error::check_id("reason", reason)?;
     }
     let desk = state.desk()?;
     if body.close_reasons.is_empty() || body.pause_reasons.is_empty() {
@@ -318,125 +354,14 @@ async fn put_config(
     get_config(State(state), Authenticated(identity)).await
 }
 
-#[derive(Debug, Deserialize)]
-struct ContactQuery {
-    q: Option<String>,
-}
-
-/// Contacts whose name, e-mail or id contains `q` (accents and case ignored).
-#[utoipa::path(get, path = "/api/desk/contacts", tag = "desk",
-    params(("q" = Option<String>, Query, description = "text to look for")),
-    responses((status = 200, description = "`{contacts}` with `blocked`")))]
-async fn search_contacts(
-    State(state): State<AppState>,
-    Authenticated(identity): Authenticated,
-    Query(query): Query<ContactQuery>,
-) -> Result<axum::Json<Value>, ApiError> {
-    identity.require(STAFF_OR_ADMIN)?;
-    let desk = state.desk()?;
-    let text = query.q.unwrap_or_default();
-    let contacts = desk
-        .book(|book| {
-            book.search_contacts(&text)
-                .into_iter()
-                .map(|contact| {
-                    let mut view = serde_json::to_value(contact).unwrap_or_default();
-                    view["blocked"] = json!(book.is_blocked(&contact.id));
-                    view
-                })
-                .collect::<Vec<_>>()
-        })
-        .await;
-    Ok(axum::Json(json!({ "contacts": contacts })))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ContactBody {
-    name: String,
-    email: Option<String>,
-    phone: Option<String>,
-    project_id: Option<String>,
-    contract: Option<String>,
-    #[serde(default)]
-    contract_status: ContractStatus,
-}
-
-/// Creates or updates a contact (a requester) with their contract and its status.
-#[utoipa::path(put, path = "/api/desk/contacts/{id}", tag = "desk",
-    params(("id" = String, Path, description = "the requester id")),
-    request_body(content = Object, description = "`{name, email?, phone?, project_id?, contract?, contract_status?}`"),
-    responses((status = 200, description = "the contact")))]
-async fn put_contact(
-    State(state): State<AppState>,
-    Authorized { identity, .. }: Authorized<StaffOrAdmins>,
-    Path(id): Path<String>,
-    Json(body): Json<ContactBody>,
-) -> Result<axum::Json<Contact>, ApiError> {
-    identity.require(STAFF_OR_ADMIN)?;
-    for (field, value) in [
-        ("project id", &body.project_id),
-        ("contract", &body.contract),
-    ] {
-        if let Some(value) = value {
-            crate::error::check_id(field, value)?;
-        }
-    }
-    let desk = state.desk()?;
-    let contact = Contact {
-        id,
-        name: body.name,
-        email: body.email,
-        phone: body.phone,
-        project_id: body.project_id,
-        contract: body.contract,
-        contract_status: body.contract_status,
-    };
-    desk.execute(DeskOp::UpsertContact {
-        contact: contact.clone(),
-    })
-    .await?;
-    Ok(axum::Json(contact))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BlockBody {
-    blocked: bool,
-}
-
-/// Blocks or unblocks a contact: a blocked contact's new messages are refused with
-/// `contact_blocked`; nothing of theirs is deleted.
-#[utoipa::path(put, path = "/api/desk/contacts/{id}/block", tag = "desk",
-    params(("id" = String, Path, description = "the requester id")),
-    request_body(content = Object, description = "`{blocked}`"),
-    responses((status = 200, description = "`{id, blocked}`")))]
-async fn block_contact(
-    State(state): State<AppState>,
-    Authorized { identity, .. }: Authorized<Staff>,
-    Path(id): Path<String>,
-    Json(body): Json<BlockBody>,
-) -> Result<axum::Json<Value>, ApiError> {
-    let desk = state.desk()?;
-    let by = staff_person(desk, &identity).await?;
-    desk.execute(DeskOp::BlockContact {
-        id: id.clone(),
-        blocked: body.blocked,
-        by,
-        now_ms: desk.now_ms(),
-    })
-    .await?;
-    Ok(axum::Json(json!({ "id": id, "blocked": body.blocked })))
-}
-
 /// The caller's presence: state per channel, time online and paused, channels online /
 /// channels enabled.
 #[utoipa::path(get, path = "/api/desk/presence", tag = "desk",
-    responses((status = 200, description = "the caller as in `/api/desk/people`")))]
+    responses((status = 200, description = "the caller as in `/api/desk/people`", body = PersonView)))]
 async fn get_presence(
     State(state): State<AppState>,
     Authenticated(identity): Authenticated,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<Option<PersonView>>, ApiError> {
     let desk = state.desk()?;
     let id = staff_person(desk, &identity).await?;
     let now = desk.now_ms();
@@ -446,14 +371,15 @@ async fn get_presence(
                 .person(&id)
                 .map(|person| person_view(book, person, now))
         })
-        .await
-        .unwrap_or_default();
+        .await;
     Ok(axum::Json(view))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PresenceBody {
+    /// `web_chat` or `whatsapp`.
+    #[schema(value_type = String)]
     channel: Channel,
     /// online, paused or offline.
     state: String,
@@ -463,13 +389,14 @@ struct PresenceBody {
 /// Goes online, pauses (with a reason) or goes offline on one channel; pausing pauses
 /// every channel sharing its queue.
 #[utoipa::path(put, path = "/api/desk/presence", tag = "desk",
-    request_body(content = Object, description = "`{channel, state: online|paused|offline, reason?}`"),
-    responses((status = 200, description = "the caller's presence"), (status = 422, description = "`pause_reason_required`, `unknown_pause_reason`, `channel_not_enabled`")))]
+    request_body = PresenceBody,
+    responses((status = 200, description = "the caller's presence", body = PersonView),
+              (status = 422, description = "`pause_reason_required`, `unknown_pause_reason`, `channel_not_enabled`", body = ErrorBody)))]
 async fn put_presence(
     State(state): State<AppState>,
     Authorized { identity, .. }: Authorized<Staff>,
     Json(body): Json<PresenceBody>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<Option<PersonView>>, ApiError> {
     let desk = state.desk()?;
     let person = staff_person(desk, &identity).await?;
     let presence = match body.state.as_str() {
@@ -517,25 +444,33 @@ async fn offer_waiting_chats(desk: &Arc<Attendance>, person: &str) {
 /// Links another analyst as a contact (flow C needs both links).
 #[utoipa::path(put, path = "/api/desk/links/{other}", tag = "desk",
     params(("other" = String, Path, description = "the other analyst")),
-    responses((status = 200, description = "`{analyst, other, linked}`")))]
+    responses((status = 200, description = "`{analyst, other, linked}`", body = Link)))]
 async fn link(
     State(state): State<AppState>,
     Authenticated(identity): Authenticated,
     Path(other): Path<String>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<Link>, ApiError> {
     set_link(state, identity, other, true).await
 }
 
 /// Removes the link.
 #[utoipa::path(delete, path = "/api/desk/links/{other}", tag = "desk",
     params(("other" = String, Path, description = "the other analyst")),
-    responses((status = 200, description = "`{analyst, other, linked}`")))]
+    responses((status = 200, description = "`{analyst, other, linked}`", body = Link)))]
 async fn unlink(
     State(state): State<AppState>,
     Authenticated(identity): Authenticated,
     Path(other): Path<String>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<Link>, ApiError> {
     set_link(state, identity, other, false).await
+}
+
+/// Whether an analyst links another as a contact.
+#[derive(Debug, Serialize, ToSchema)]
+struct Link {
+    analyst: String,
+    other: String,
+    linked: bool,
 }
 
 async fn set_link(
@@ -543,7 +478,7 @@ async fn set_link(
     identity: Identity,
     other: String,
     linked: bool,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<Link>, ApiError> {
     identity.require(&[Role::Analyst])?;
     let desk = state.desk()?;
     let analyst = staff_person(desk, &identity).await?;
@@ -559,159 +494,11 @@ async fn set_link(
         }
     };
     desk.execute(op).await?;
-    Ok(axum::Json(
-        json!({ "analyst": analyst, "other": other, "linked": linked }),
-    ))
-}
-
-/// The quick replies the caller may use (shared and their own); an admin sees them all.
-#[utoipa::path(get, path = "/api/desk/quick-replies", tag = "desk",
-    responses((status = 200, description = "`{quick_replies}`")))]
-async fn list_quick_replies(
-    State(state): State<AppState>,
-    Authenticated(identity): Authenticated,
-) -> Result<axum::Json<Value>, ApiError> {
-    let desk = state.desk()?;
-    let viewer = desk_viewer(desk, &identity).await?;
-    let replies = desk
-        .book(|book| {
-            let visible = match &viewer {
-                DeskViewer::Person(person) => book.quick_replies_for(person),
-                DeskViewer::Supervisor => book.quick_replies().collect(),
-            };
-            visible.into_iter().cloned().collect::<Vec<_>>()
-        })
-        .await;
-    Ok(axum::Json(json!({ "quick_replies": replies })))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct QuickReplyBody {
-    texts: BTreeMap<String, String>,
-    /// Shared with everyone (default) or only for the caller.
-    #[serde(default)]
-    personal: bool,
-}
-
-/// Creates or replaces the quick reply typed as `/{name}` (an admin: shared ones only).
-#[utoipa::path(put, path = "/api/desk/quick-replies/{name}", tag = "desk",
-    params(("name" = String, Path, description = "the shortcut without its slash")),
-    request_body(content = Object, description = "`{texts: {pt-BR?, es?, en?}, personal?}`"),
-    responses((status = 200, description = "the quick reply"), (status = 403, description = "`forbidden`: a personal one asked by an admin"), (status = 422, description = "`invalid_shortcut`")))]
-async fn put_quick_reply(
-    State(state): State<AppState>,
-    Authorized { identity, .. }: Authorized<StaffOrAdmins>,
-    Path(name): Path<String>,
-    Json(body): Json<QuickReplyBody>,
-) -> Result<axum::Json<QuickReply>, ApiError> {
-    let desk = state.desk()?;
-    let owner = match desk_viewer(desk, &identity).await? {
-        DeskViewer::Person(person) => body.personal.then_some(person),
-        DeskViewer::Supervisor if body.personal => {
-            return Err(ApiError::Forbidden(
-                "a personal quick reply belongs to a person of the desk, not to an admin"
-                    .to_string(),
-            ));
-        }
-        DeskViewer::Supervisor => None,
-    };
-    let reply = QuickReply {
-        shortcut: format!("/{name}"),
-        texts: body.texts,
-        owner,
-    };
-    desk.execute(DeskOp::UpsertQuickReply {
-        quick_reply: reply.clone(),
-    })
-    .await?;
-    Ok(axum::Json(reply))
-}
-
-/// Deletes a quick reply.
-#[utoipa::path(delete, path = "/api/desk/quick-replies/{name}", tag = "desk",
-    params(("name" = String, Path, description = "the shortcut without its slash")),
-    responses((status = 200, description = "`{deleted}`"), (status = 404, description = "`unknown_quick_reply`")))]
-async fn delete_quick_reply(
-    State(state): State<AppState>,
-    Authenticated(identity): Authenticated,
-    Path(name): Path<String>,
-) -> Result<axum::Json<Value>, ApiError> {
-    let desk = state.desk()?;
-    desk_viewer(desk, &identity).await?;
-    let shortcut = format!("/{name}");
-    desk.execute(DeskOp::DeleteQuickReply {
-        shortcut: shortcut.clone(),
-    })
-    .await?;
-    Ok(axum::Json(json!({ "deleted": shortcut })))
-}
-
-/// The macros.
-#[utoipa::path(get, path = "/api/desk/macros", tag = "desk",
-    responses((status = 200, description = "`{macros}`")))]
-async fn list_macros(
-    State(state): State<AppState>,
-    Authenticated(identity): Authenticated,
-) -> Result<axum::Json<Value>, ApiError> {
-    identity.require(STAFF_OR_ADMIN)?;
-    let desk = state.desk()?;
-    let macros = desk
-        .book(|book| {
-            book.macros()
-                .map(|(_, definition)| definition.clone())
-                .collect::<Vec<_>>()
-        })
-        .await;
-    Ok(axum::Json(json!({ "macros": macros })))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct MacroBody {
-    name: String,
-    actions: Vec<MacroAction>,
-}
-
-/// Creates or replaces a macro: ordered actions (tag, untag, transfer, send a quick reply,
-/// close with a reason).
-#[utoipa::path(put, path = "/api/desk/macros/{id}", tag = "desk",
-    params(("id" = String, Path, description = "macro id")),
-    request_body(content = Object, description = "`{name, actions: [{action: tag|untag|transfer|send_quick_reply|close, ...}]}`"),
-    responses((status = 200, description = "the macro")))]
-async fn put_macro(
-    State(state): State<AppState>,
-    Authorized { identity, .. }: Authorized<StaffOrAdmins>,
-    Path(id): Path<String>,
-    Json(body): Json<MacroBody>,
-) -> Result<axum::Json<Macro>, ApiError> {
-    identity.require(STAFF_OR_ADMIN)?;
-    let desk = state.desk()?;
-    let definition = Macro {
-        id,
-        name: body.name,
-        actions: body.actions,
-    };
-    desk.execute(DeskOp::UpsertMacro {
-        macro_: definition.clone(),
-    })
-    .await?;
-    Ok(axum::Json(definition))
-}
-
-/// Deletes a macro.
-#[utoipa::path(delete, path = "/api/desk/macros/{id}", tag = "desk",
-    params(("id" = String, Path, description = "macro id")),
-    responses((status = 200, description = "`{deleted}`"), (status = 404, description = "`unknown_macro`")))]
-async fn delete_macro(
-    State(state): State<AppState>,
-    Authenticated(identity): Authenticated,
-    Path(id): Path<String>,
-) -> Result<axum::Json<Value>, ApiError> {
-    identity.require(STAFF_OR_ADMIN)?;
-    let desk = state.desk()?;
-    desk.execute(DeskOp::DeleteMacro { id: id.clone() }).await?;
-    Ok(axum::Json(json!({ "deleted": id })))
+    Ok(axum::Json(Link {
+        analyst,
+        other,
+        linked,
+    }))
 }
 
 /// WebSocket of desk events for staff and admins: every desk operation (`{"type":"desk","op":...}`)
@@ -734,12 +521,12 @@ async fn staff_live(
             tokio::select! {
                 event = events.recv() => match event {
                     Ok(event) => {
-                        if socket.send(ws::Message::Text(event.to_string().into())).await.is_err() {
+                        if socket.send(ws::Message::Text(event.frame.clone().into())).await.is_err() {
                             return;
                         }
                     }
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
-                        let notice = json!({ "type": "lagged", "missed": missed }).to_string();
+                        let notice = crate::live::StaffEvent::Lagged { missed }.to_frame();
                         if socket.send(ws::Message::Text(notice.into())).await.is_err() {
                             return;
                         }

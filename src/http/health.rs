@@ -1,9 +1,10 @@
 //! `GET /health`: liveness plus what the knowledge index holds.
 
-use crate::state::AppState;
+use crate::http::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use serde_json::{Value, json};
+use serde::Serialize;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -13,12 +14,32 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Liveness and the serving index generation.
 #[utoipa::path(get, path = "/health", tag = "health",
-    responses((status = 200, description = "`{status, version, index}`")))]
-async fn health(State(state): State<AppState>) -> Json<Value> {
+    responses((status = 200, description = "`{status, version, index}`", body = Health)))]
+async fn health(State(state): State<AppState>) -> Json<Health> {
     let generation = state.knowledge.generation();
-    Json(json!({
-        "status": "ok",
-        "version": env!("CARGO_PKG_VERSION"),
-        "index": { "generation": generation.name, "documents": generation.num_docs() },
-    }))
+    Json(Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+        index: IndexSummary {
+            generation: generation.name.clone(),
+            documents: generation.num_docs(),
+        },
+    })
+}
+
+/// Liveness: always `ok` when it answers.
+#[derive(Debug, Serialize, ToSchema)]
+struct Health {
+    #[schema(value_type = String)]
+    status: &'static str,
+    #[schema(value_type = String)]
+    version: &'static str,
+    index: IndexSummary,
+}
+
+/// The serving knowledge index.
+#[derive(Debug, Serialize, ToSchema)]
+struct IndexSummary {
+    generation: String,
+    documents: u64,
 }

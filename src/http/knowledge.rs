@@ -8,31 +8,35 @@
 //! next full rebuild keeps it; the matcher retrains on the changed catalogue shortly after.
 
 use super::{Json, Path, Query};
-use crate::auth::{Authenticated, Authorized, Editors, Identity, MaybeAuthenticated, Role};
-use crate::error::ApiError;
+use crate::auth::{Identity, Role};
+use crate::http::auth::{Authenticated, Authorized, Editors, MaybeAuthenticated};
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
 use crate::jobs::JobStatus;
 use crate::knowledge::search::MAX_QUERY_CHARS;
 use crate::knowledge::{Activity, Article, DocKind, Document, Hit, SearchRequest};
 use crate::lang::Language;
-use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use utoipa_axum::router::OpenApiRouter;
+use utoipa::ToSchema;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
 /// Who may edit knowledge.
 const EDITORS: &[Role] = &[Role::KnowledgeManager, Role::Admin];
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+    let mut router = OpenApiRouter::new()
         .routes(routes!(search))
         .routes(routes!(list_activities))
         .routes(routes!(list_articles))
-        .routes(routes!(get_article, put_article, delete_article))
-        .routes(routes!(get_activity, put_activity, delete_activity))
         .routes(routes!(start_reindex, list_reindexes))
-        .routes(routes!(get_reindex))
+        .routes(routes!(get_reindex));
+    for row in KINDS {
+        router = router.routes(document_routes(row));
+    }
+    router
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -48,9 +52,10 @@ struct SearchParams {
     limit: Option<usize>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct SearchResponse {
     query: String,
+    /// Ranked hits, best first.
     hits: Vec<Hit>,
 }
 
@@ -71,7 +76,7 @@ fn groups_of(identity: Option<&Identity>) -> Vec<String> {
 /// Ranked articles and activities the caller may read (fused with the nearest by embedding
 /// when hybrid retrieval is configured; the lexical ranking when the embedding is late).
 #[utoipa::path(get, path = "/api/knowledge/search", tag = "knowledge", params(SearchParams),
-    responses((status = 200, description = "`{query, hits}`"),
+    responses((status = 200, description = "`{query, hits}`", body = SearchResponse),
               (status = 400, description = "`empty_text` or `bad_request`"),
               (status = 413, description = "`text_too_long`")))]
 async fn search(
@@ -103,14 +108,14 @@ async fn search(
     Ok(axum::Json(SearchResponse { query: text, hits }))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct ActivityList {
     activities: Vec<Activity>,
 }
 
 /// The service activities the caller may open a ticket for.
 #[utoipa::path(get, path = "/api/activities", tag = "knowledge",
-    responses((status = 200, description = "`{activities}`")))]
+    responses((status = 200, description = "`{activities}`", body = ActivityList)))]
 async fn list_activities(
     State(state): State<AppState>,
     MaybeAuthenticated(identity): MaybeAuthenticated,
@@ -135,14 +140,14 @@ async fn list_activities(
     Ok(axum::Json(ActivityList { activities }))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct ArticleList {
     articles: Vec<Article>,
 }
 
 /// Every article, whatever its visibility (knowledge managers and admins).
 #[utoipa::path(get, path = "/api/knowledge/articles", tag = "knowledge",
-    responses((status = 200, description = "`{articles}`"), (status = 403, description = "`forbidden`")))]
+    responses((status = 200, description = "`{articles}`", body = ArticleList), (status = 403, description = "`forbidden`")))]
 async fn list_articles(
     State(state): State<AppState>,
     _editor: Authorized<Editors>,
@@ -159,6 +164,112 @@ async fn list_articles(
         .collect();
     articles.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(axum::Json(ArticleList { articles }))
+}
+
+/// One document kind's routes, `GET`, `PUT` and `DELETE /api/knowledge/{plural}/{id}`,
+/// served by the generic [`get_document`], [`put_document`] and [`delete_document`].
+struct KindRow {
+    kind: DocKind,
+    plural: &'static str,
+    /// What a written document's body holds.
+    body: &'static str,
+}
+
+/// The document kinds the API reads and writes.
+const KINDS: &[KindRow] = &[
+    KindRow {
+        kind: DocKind::Article,
+        plural: "articles",
+        body: "`{title, language, summary?, body?, tags?, visibility?, url?, topic?}`",
+    },
+    KindRow {
+        kind: DocKind::Activity,
+        plural: "activities",
+        body: "`{name: {pt-BR?, es?, en?}, description?, examples?, category?, contract?, group?, visibility?}`",
+    },
+];
+
+/// `row`'s three routes and their documentation.
+fn document_routes(row: &'static KindRow) -> UtoipaMethodRouter<AppState> {
+    use super::doc::{Doc, Schemas, path_item};
+    use utoipa::openapi::path::HttpMethod;
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let kind = row.kind;
+    let noun = kind.tag();
+    let object = |description: String| -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(description))
+            .build()
+            .into()
+    };
+    let document = format!("the {noun} (`kind`, `id` and its fields)");
+    let mut schemas = Schemas::new();
+    let get_id = format!("get_{noun}");
+    let put_id = format!("put_{noun}");
+    let delete_id = format!("delete_{noun}");
+    let id_param: &[(&str, &str)] = &[("id", "document id")];
+    let get = Doc {
+        operation_id: &get_id,
+        tag: "knowledge",
+        summary: &format!("One {noun}."),
+        path_params: id_param,
+        request: None,
+        success: vec![(200, document.as_str(), object(document.clone()))],
+        errors: &[(404, "`not_found`")],
+    }
+    .operation(&mut schemas);
+    let put = Doc {
+        operation_id: &put_id,
+        tag: "knowledge",
+        summary: &format!("Creates or replaces an {noun} (knowledge managers and admins)."),
+        path_params: id_param,
+        request: Some(object(row.body.to_string())),
+        success: vec![
+            (200, "replaced", object(document.clone())),
+            (201, "created", object(document.clone())),
+        ],
+        errors: &[(422, "`invalid_document`"), (403, "`forbidden`")],
+    }
+    .operation(&mut schemas);
+    let deleted = format!("the deleted {noun}");
+    let delete = Doc {
+        operation_id: &delete_id,
+        tag: "knowledge",
+        summary: &format!("Deletes an {noun} (knowledge managers and admins)."),
+        path_params: id_param,
+        request: None,
+        success: vec![(200, deleted.as_str(), object(document.clone()))],
+        errors: &[(404, "`not_found`")],
+    }
+    .operation(&mut schemas);
+    let paths = utoipa::openapi::path::PathsBuilder::new()
+        .path(
+            format!("/api/knowledge/{}/{{id}}", row.plural),
+            path_item(vec![
+                (HttpMethod::Get, get),
+                (HttpMethod::Put, put),
+                (HttpMethod::Delete, delete),
+            ]),
+        )
+        .build();
+    let router = axum::routing::get(
+        move |State(state): State<AppState>,
+              Authenticated(identity): Authenticated,
+              Path(id): Path<String>| get_document(kind, state, identity, id),
+    )
+    .put(
+        move |State(state): State<AppState>,
+              _editor: Authorized<Editors>,
+              Path(id): Path<String>,
+              Json(body): Json<serde_json::Value>| put_document(kind, state, id, body),
+    )
+    .delete(
+        move |State(state): State<AppState>,
+              _editor: Authorized<Editors>,
+              Path(id): Path<String>| { delete_document(kind, state, id) },
+    );
+    (schemas, paths, router)
 }
 
 /// Reads one document: editors read any; others only what their groups allow (an
@@ -229,9 +340,36 @@ async fn write_document(
     Ok((status, axum::Json(stored)))
 }
 
-async fn delete_document(
-    state: &AppState,
+/// One document of `kind` (what the caller may read).
+async fn get_document(
     kind: DocKind,
+    state: AppState,
+    identity: Identity,
+    id: String,
+) -> Result<axum::Json<Document>, ApiError> {
+    read_document(&state, &identity, kind, id)
+        .await
+        .map(axum::Json)
+}
+
+/// Creates or replaces a document of `kind` from its JSON body.
+async fn put_document(
+    kind: DocKind,
+    state: AppState,
+    id: String,
+    body: serde_json::Value,
+) -> Result<(StatusCode, axum::Json<Document>), ApiError> {
+    let document = match kind {
+        DocKind::Article => Document::Article(document_body::<Article>(&id, body)?),
+        DocKind::Activity => Document::Activity(document_body::<Activity>(&id, body)?),
+    };
+    write_document(&state, document).await
+}
+
+/// Deletes a document of `kind`; answers with what was deleted.
+async fn delete_document(
+    kind: DocKind,
+    state: AppState,
     id: String,
 ) -> Result<axum::Json<Document>, ApiError> {
     let knowledge = state.knowledge.clone();
@@ -239,93 +377,9 @@ async fn delete_document(
     Ok(axum::Json(deleted))
 }
 
-/// One article.
-#[utoipa::path(get, path = "/api/knowledge/articles/{id}", tag = "knowledge",
-    params(("id" = String, Path, description = "article id")),
-    responses((status = 200, description = "the article"), (status = 404, description = "`not_found`")))]
-async fn get_article(
-    State(state): State<AppState>,
-    Authenticated(identity): Authenticated,
-    Path(id): Path<String>,
-) -> Result<axum::Json<Document>, ApiError> {
-    read_document(&state, &identity, DocKind::Article, id)
-        .await
-        .map(axum::Json)
-}
-
-/// Creates or replaces an article (knowledge managers and admins).
-#[utoipa::path(put, path = "/api/knowledge/articles/{id}", tag = "knowledge",
-    params(("id" = String, Path, description = "article id")),
-    request_body(content = Object, description = "`{title, language, summary?, body?, tags?, visibility?, url?, topic?}`"),
-    responses((status = 200, description = "replaced"), (status = 201, description = "created"),
-              (status = 422, description = "`invalid_document`"), (status = 403, description = "`forbidden`")))]
-async fn put_article(
-    State(state): State<AppState>,
-    _editor: Authorized<Editors>,
-    Path(id): Path<String>,
-    Json(body): Json<serde_json::Value>,
-) -> Result<(StatusCode, axum::Json<Document>), ApiError> {
-    let article: Article = document_body(&id, body)?;
-    write_document(&state, Document::Article(article)).await
-}
-
-/// Deletes an article (knowledge managers and admins).
-#[utoipa::path(delete, path = "/api/knowledge/articles/{id}", tag = "knowledge",
-    params(("id" = String, Path, description = "article id")),
-    responses((status = 200, description = "the deleted article"), (status = 404, description = "`not_found`")))]
-async fn delete_article(
-    State(state): State<AppState>,
-    _editor: Authorized<Editors>,
-    Path(id): Path<String>,
-) -> Result<axum::Json<Document>, ApiError> {
-    delete_document(&state, DocKind::Article, id).await
-}
-
-/// One activity.
-#[utoipa::path(get, path = "/api/knowledge/activities/{id}", tag = "knowledge",
-    params(("id" = String, Path, description = "activity id")),
-    responses((status = 200, description = "the activity"), (status = 404, description = "`not_found`")))]
-async fn get_activity(
-    State(state): State<AppState>,
-    Authenticated(identity): Authenticated,
-    Path(id): Path<String>,
-) -> Result<axum::Json<Document>, ApiError> {
-    read_document(&state, &identity, DocKind::Activity, id)
-        .await
-        .map(axum::Json)
-}
-
-/// Creates or replaces an activity (knowledge managers and admins).
-#[utoipa::path(put, path = "/api/knowledge/activities/{id}", tag = "knowledge",
-    params(("id" = String, Path, description = "activity id")),
-    request_body(content = Object, description = "`{name: {pt-BR?, es?, en?}, description?, examples?, category?, contract?, group?, visibility?}`"),
-    responses((status = 200, description = "replaced"), (status = 201, description = "created"),
-              (status = 422, description = "`invalid_document`"), (status = 403, description = "`forbidden`")))]
-async fn put_activity(
-    State(state): State<AppState>,
-    _editor: Authorized<Editors>,
-    Path(id): Path<String>,
-    Json(body): Json<serde_json::Value>,
-) -> Result<(StatusCode, axum::Json<Document>), ApiError> {
-    let activity: Activity = document_body(&id, body)?;
-    write_document(&state, Document::Activity(activity)).await
-}
-
-/// Deletes an activity (knowledge managers and admins).
-#[utoipa::path(delete, path = "/api/knowledge/activities/{id}", tag = "knowledge",
-    params(("id" = String, Path, description = "activity id")),
-    responses((status = 200, description = "the deleted activity"), (status = 404, description = "`not_found`")))]
-async fn delete_activity(
-    State(state): State<AppState>,
-    _editor: Authorized<Editors>,
-    Path(id): Path<String>,
-) -> Result<axum::Json<Document>, ApiError> {
-    delete_document(&state, DocKind::Activity, id).await
-}
-
 /// Starts a full rebuild from the source files in the background (one at a time).
 #[utoipa::path(post, path = "/api/knowledge/reindex", tag = "knowledge",
-    responses((status = 202, description = "the job as it starts"), (status = 409, description = "`conflict`: one is running")))]
+    responses((status = 202, description = "the job as it starts", body = JobStatus), (status = 409, description = "`conflict`: one is running")))]
 async fn start_reindex(
     State(state): State<AppState>,
     _editor: Authorized<Editors>,
@@ -337,14 +391,15 @@ async fn start_reindex(
     Ok((StatusCode::ACCEPTED, axum::Json(job)))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct JobList {
+    /// Newest first.
     jobs: Vec<JobStatus>,
 }
 
 /// The reindexes this server remembers, newest first.
 #[utoipa::path(get, path = "/api/knowledge/reindex", tag = "knowledge",
-    responses((status = 200, description = "`{jobs}`")))]
+    responses((status = 200, description = "`{jobs}`", body = JobList)))]
 async fn list_reindexes(
     State(state): State<AppState>,
     _editor: Authorized<Editors>,
@@ -357,7 +412,7 @@ async fn list_reindexes(
 /// One reindex: phase, counters, per-file errors and how it ended.
 #[utoipa::path(get, path = "/api/knowledge/reindex/{id}", tag = "knowledge",
     params(("id" = String, Path, description = "job id")),
-    responses((status = 200, description = "the job"), (status = 404, description = "`not_found`")))]
+    responses((status = 200, description = "the job", body = JobStatus), (status = 404, description = "`not_found`")))]
 async fn get_reindex(
     State(state): State<AppState>,
     _editor: Authorized<Editors>,

@@ -17,12 +17,13 @@
 
 use super::conversations::MessageView;
 use super::{Path, Query};
-use crate::auth::{Authenticated, Identity, Role};
+use crate::auth::{Identity, Role};
 use crate::desk::Who;
-use crate::error::ApiError;
-use crate::live::{Feed, Live, Signal};
+use crate::http::auth::Authenticated;
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
+use crate::live::{Feed, Live};
 use crate::orchestrator::Requester;
-use crate::state::AppState;
 use crate::store::Message;
 use axum::extract::ws::{self, WebSocket, WebSocketUpgrade};
 use axum::extract::{FromRequestParts, State};
@@ -74,18 +75,6 @@ fn frame_json(message: Message) -> String {
         message: MessageView::from(message),
     })
     .unwrap_or_default()
-}
-
-/// A signal frame: `{"type": "<kind>", ...data}` (e.g. `queue_position`).
-fn signal_json(signal: &Signal) -> String {
-    let mut frame = serde_json::Map::new();
-    frame.insert("type".to_string(), serde_json::Value::from(signal.kind));
-    if let serde_json::Value::Object(data) = &signal.data {
-        for (key, value) in data {
-            frame.insert(key.clone(), value.clone());
-        }
-    }
-    serde_json::Value::Object(frame).to_string()
 }
 
 /// The caller, from `?token=` when given, else from the `Authorization` header.
@@ -169,7 +158,12 @@ async fn feed_for(
             "`after` must not be negative".to_string(),
         ));
     }
-    Ok(Feed::new(chat.hub(), chat.store().clone(), id, after))
+    Ok(Feed::new(
+        chat.bus().as_ref(),
+        chat.store().clone(),
+        id,
+        after,
+    ))
 }
 
 /// WebSocket of the conversation's messages after `after`, exactly once and in order.
@@ -210,7 +204,7 @@ async fn serve_socket(mut socket: WebSocket, mut feed: Feed) {
                 Ok(Some(live)) => {
                     let text = match live {
                         Live::Message(message) => frame_json(message),
-                        Live::Signal(signal) => signal_json(&signal),
+                        Live::Signal(signal) => signal.to_frame(),
                     };
                     if socket.send(ws::Message::Text(text.into())).await.is_err() {
                         return;
@@ -247,7 +241,8 @@ async fn serve_socket(mut socket: WebSocket, mut feed: Feed) {
     params(("id" = String, Path, description = "conversation id"),
            ("after" = Option<i64>, Query, description = "last sequence number seen"),
            ("token" = Option<String>, Query, description = "bearer token, for browsers")),
-    responses((status = 200, description = "`text/event-stream`"), (status = 403, description = "`forbidden`")))]
+    responses((status = 200, description = "`text/event-stream` of conversation events", body = String, content_type = "text/event-stream"),
+              (status = 403, description = "`forbidden`")))]
 async fn events(
     State(state): State<AppState>,
     LiveAuth(identity): LiveAuth,
@@ -282,8 +277,8 @@ async fn events(
             Ok(Some(Live::Signal(signal))) => {
                 // No id: a signal is not a place to resume from.
                 let event = Event::default()
-                    .event(signal.kind)
-                    .data(signal_json(&signal));
+                    .event(signal.kind())
+                    .data(signal.to_frame());
                 Some((Ok::<_, Infallible>(event), Some(feed)))
             }
             Ok(None) => None,

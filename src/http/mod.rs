@@ -5,21 +5,33 @@
 //! given our `{message, code, type}` body by one outer layer, [`error_body`].
 //!
 //! Every route is declared with `utoipa_axum::routes!` from the handler's
-//! `#[utoipa::path]`, so the route table and the OpenAPI document served at
-//! `/openapi.json` come from one source and cannot drift apart.
+//! `#[utoipa::path]` (or, for routes served by one handler from a table, from the table's
+//! row, see [`doc`]), so the route table and the OpenAPI document served at
+//! `/openapi.json` come from one source and cannot drift apart. Every request and response
+//! body is a typed struct with a schema in the document; error answers are [`ErrorBody`].
+//!
+//! [`ErrorBody`]: crate::http::error::ErrorBody
 
 pub mod admin;
 pub mod attachments;
 pub mod attendance;
+pub mod auth;
+pub mod contacts;
 pub mod conversations;
 pub mod desk;
+mod doc;
+pub mod error;
 pub mod health;
 pub mod knowledge;
 pub mod live;
+pub mod outbound;
+pub mod replies;
+pub mod state;
+pub mod transcripts;
 pub mod widget;
 
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
 use axum::Router;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -48,7 +60,11 @@ fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(live::router())
         .merge(admin::router())
         .merge(desk::router())
+        .merge(contacts::router())
+        .merge(replies::router())
         .merge(attendance::router())
+        .merge(transcripts::router())
+        .merge(outbound::router())
         .merge(widget::router())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
     let files = attachments::router()
@@ -56,7 +72,45 @@ fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .layer(RequestBodyLimitLayer::new(
             attachments::MAX_ATTACHMENT_BYTES,
         ));
-    small.merge(files).split_for_parts()
+    let (router, mut api) = small.merge(files).split_for_parts();
+    describe_errors(&mut api);
+    (router, api)
+}
+
+/// Every error answer a route documents carries our [`ErrorBody`](crate::http::error::ErrorBody),
+/// registered once among the document's schemas.
+fn describe_errors(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr};
+    use utoipa::{PartialSchema, ToSchema};
+    type Body = crate::http::error::ErrorBody;
+    api.components
+        .get_or_insert_with(Default::default)
+        .schemas
+        .insert(Body::name().into_owned(), Body::schema());
+    let content = ContentBuilder::new()
+        .schema(Some(Ref::from_schema_name(Body::name())))
+        .build();
+    for item in api.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            for (status, response) in operation.responses.responses.iter_mut() {
+                let is_error = status.starts_with('4') || status.starts_with('5');
+                if let (true, RefOr::T(response)) = (is_error, response)
+                    && response.content.is_empty()
+                {
+                    response
+                        .content
+                        .insert("application/json".to_string(), content.clone());
+                }
+            }
+        }
+    }
 }
 
 fn info() -> utoipa::openapi::OpenApi {
@@ -255,7 +309,7 @@ where
             .await
             .map_err(|rejection| ApiError::InvalidId(rejection.body_text()))?;
         for (name, value) in &raw {
-            crate::error::check_id(name, value)?;
+            crate::http::error::check_id(name, value)?;
         }
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(value)) => Ok(Path(value)),

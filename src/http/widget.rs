@@ -6,8 +6,8 @@
 //!   (`PONTE_GUEST_CHAT=false`) it answers 403 `guest_chat_disabled`, and the portal passes
 //!   its signed-in user's requester token to the widget instead (`data-token`).
 
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
@@ -18,7 +18,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(guest_session))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct GuestSession {
     token: String,
     requester_id: String,
@@ -26,7 +26,7 @@ struct GuestSession {
 
 /// Starts an anonymous guest session for the portal widget.
 #[utoipa::path(post, path = "/api/widget/session", tag = "widget", security(()),
-    responses((status = 201, description = "`{token, requester_id}`"),
+    responses((status = 201, description = "`{token, requester_id}`", body = GuestSession),
         (status = 403, description = "`guest_chat_disabled`")))]
 async fn guest_session(
     State(state): State<AppState>,

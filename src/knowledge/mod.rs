@@ -12,6 +12,7 @@ pub mod index;
 pub mod ingest;
 pub mod schema;
 pub mod search;
+#[cfg(feature = "devtools")]
 pub mod synthetic;
 
 use crate::lang::Language;
@@ -35,6 +36,15 @@ pub enum Visibility {
 #[serde(untagged)]
 enum RawVisibility {
     Tag(String),
+    Groups(Vec<String>),
+}
+
+/// How [`Visibility`] is written, for the API document: `"public"` or a list of group names.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum VisibilitySchema {
+    Public(String),
     Groups(Vec<String>),
 }
 
@@ -77,12 +87,14 @@ impl Visibility {
 }
 
 /// A knowledge article, one Markdown file with TOML front matter.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Article {
     pub id: String,
     #[serde(default)]
     pub topic: Option<String>,
     pub title: String,
+    /// `pt-BR`, `es` or `en`.
+    #[schema(value_type = String)]
     pub language: Language,
     #[serde(default)]
     pub summary: String,
@@ -91,16 +103,18 @@ pub struct Article {
     #[serde(default)]
     pub tags: Vec<String>,
     #[serde(default)]
+    #[schema(value_type = VisibilitySchema)]
     pub visibility: Visibility,
     #[serde(default)]
     pub url: Option<String>,
     /// The source file this article came from, relative to the knowledge directory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     pub source_path: Option<PathBuf>,
 }
 
 /// Text given once per language.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PerLanguage<T> {
     #[serde(rename = "pt-BR", default, skip_serializing_if = "Option::is_none")]
     pub pt_br: Option<T>,
@@ -135,7 +149,7 @@ impl<T> PerLanguage<T> {
 }
 
 /// A service-catalogue item that a ticket is opened for.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Activity {
     pub id: String,
     pub name: PerLanguage<String>,
@@ -150,13 +164,15 @@ pub struct Activity {
     #[serde(default)]
     pub group: Option<String>,
     #[serde(default)]
+    #[schema(value_type = VisibilitySchema)]
     pub visibility: Visibility,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     pub source_path: Option<PathBuf>,
 }
 
 /// What a document in the index is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DocKind {
     Article,
@@ -250,6 +266,33 @@ impl KnowledgeError {
         KnowledgeError::Io {
             path: path.into(),
             source,
+        }
+    }
+}
+
+impl crate::fault::Coded for KnowledgeError {
+    fn kind(&self) -> crate::fault::ErrorKind {
+        use crate::fault::ErrorKind as K;
+        match self {
+            KnowledgeError::UnknownId(_) => K::NotFound,
+            KnowledgeError::Invalid(_) => K::Unprocessable,
+            KnowledgeError::NoIndex(_) => K::Unavailable,
+            KnowledgeError::Index(_)
+            | KnowledgeError::Io { .. }
+            | KnowledgeError::EmptyCorpus { .. }
+            | KnowledgeError::Corrupt(_) => K::Internal,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            KnowledgeError::Index(_) => "index_error",
+            KnowledgeError::Io { .. } => "io_error",
+            KnowledgeError::EmptyCorpus { .. } => "empty_corpus",
+            KnowledgeError::NoIndex(_) => "index_unavailable",
+            KnowledgeError::Invalid(_) => "invalid_document",
+            KnowledgeError::UnknownId(_) => "unknown_document",
+            KnowledgeError::Corrupt(_) => "corrupt_document",
         }
     }
 }

@@ -97,7 +97,7 @@ impl SearchRequest {
 }
 
 /// One ranked document.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Hit {
     pub id: String,
     pub kind: DocKind,
@@ -114,8 +114,10 @@ pub struct Hit {
     /// (see `crate::llm::hybrid`) found it among the nearest.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub semantic: Option<f32>,
-    /// The full document, when the request asked for it.
+    /// The full document, when the request asked for it: an article or an activity with
+    /// its `kind`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub document: Option<Document>,
 }
 

@@ -85,7 +85,7 @@ impl LlmConfig {
 impl fmt::Debug for LlmConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LlmConfig")
-            .field("base_url", &crate::config::redact_url(&self.base_url))
+            .field("base_url", &crate::telemetry::redact_url(&self.base_url))
             .field("api_key", &self.api_key.as_ref().map(|_| "***"))
             .field("chat_model", &self.chat_model)
             .field("embed_model", &self.embed_model)
@@ -126,6 +126,25 @@ impl LlmError {
             LlmError::Malformed(_) => "malformed",
             LlmError::NoEmbeddingModel => "no_embedding_model",
         }
+    }
+}
+
+impl crate::fault::Coded for LlmError {
+    /// The model is optional: a model that is off, slow or failing is unavailable; output
+    /// that cannot be used is the server's own failure.
+    fn kind(&self) -> crate::fault::ErrorKind {
+        use crate::fault::ErrorKind as K;
+        match self {
+            LlmError::Malformed(_) => K::Internal,
+            LlmError::CircuitOpen
+            | LlmError::Timeout(_)
+            | LlmError::Endpoint(_)
+            | LlmError::NoEmbeddingModel => K::Unavailable,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        LlmError::code(self)
     }
 }
 

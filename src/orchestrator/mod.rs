@@ -4,31 +4,33 @@
 //! a pending effect instead of losing it), then performs the effects against the store
 //! (messages, tickets, hand-off) and feeds their results back into the machine.
 //! Inputs to one conversation are serialised; different conversations run in parallel.
-//! Every message is published to the live [`Hub`] right after it is stored, under the
+//! Every message is published on the live [`EventBus`] right after it is stored, under the
 //! conversation's lock, so live subscribers see each conversation's messages in `seq` order.
 //! With a language model and grounded answers on, a requester's question is followed, once
 //! its reply is published and the lock released, by an answer streamed in the background
-//! (see [`crate::llm::answer::LiveAnswers`]).
+//! (see [`answers::LiveAnswers`]).
+//!
+//! This module owns the orchestrator's handles and shared helpers; the requester's inputs are
+//! in `inputs`, carrying out a transition in `step`, the desk's side in `staff`.
 
 use crate::assistant::Matcher;
-use crate::conversation::{
-    self, ChatStatus, Effect, Event, Expecting, MachineError, TicketSummary, Understanding, texts,
-};
-use crate::knowledge::{DocKind, Document, KnowledgeBase};
+use crate::conversation::{self, ChatStatus, MachineError, texts};
+use crate::knowledge::KnowledgeBase;
 use crate::lang::Language;
-use crate::live::Hub;
+use crate::lease::{Lease, LocalLease};
+use crate::live::{EventBus, LocalBus};
 use crate::parameters;
-use crate::store::{
-    self, Channel, ConversationStatus, ConversationUpdate, NewConversation, NewMessage, NewTicket,
-    SenderKind, Step, StepTarget, Store, StoreError, TicketStatus,
-};
+use crate::store::{self, ConversationStatus, Store, StoreError};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
+pub mod answers;
+mod inputs;
 mod staff;
+mod step;
 pub use staff::DeskHooks;
+use step::Target;
 
 /// Who is talking: the requester's id and the groups that decide what they may see.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,6 +90,24 @@ impl ChatError {
     }
 }
 
+impl crate::fault::Coded for ChatError {
+    fn kind(&self) -> crate::fault::ErrorKind {
+        use crate::fault::ErrorKind as K;
+        match self {
+            ChatError::UnknownConversation(_) => K::NotFound,
+            ChatError::NotYours | ChatError::Blocked => K::Forbidden,
+            ChatError::Machine { error, .. } => error.kind(),
+            ChatError::Store(error) => error.kind(),
+            ChatError::Knowledge(error) => error.kind(),
+            ChatError::Corrupt(_) | ChatError::Join(_) => K::Internal,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        ChatError::code(self)
+    }
+}
+
 /// The result of one input: the stored conversation after it and every message it added
 /// (the requester's own first, when there is one).
 #[derive(Debug, Clone)]
@@ -108,8 +128,10 @@ pub struct Orchestrator {
     knowledge: Arc<KnowledgeBase>,
     matcher: RwLock<Arc<Matcher>>,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-    /// Where every stored message is published for live delivery.
-    hub: Arc<Hub>,
+    /// Where every stored message and live notice is published.
+    bus: Arc<dyn EventBus>,
+    /// Whether this node may run the work that runs on one node only (start-up resume).
+    lease: Arc<dyn Lease>,
     /// The chat parameters as last read, and when: read once a second at most rather than
     /// once per message (another node's change is seen within that second; this node's at
     /// once, see [`Orchestrator::forget_parameters`]).
@@ -146,7 +168,8 @@ impl Orchestrator {
             knowledge,
             matcher: RwLock::new(matcher),
             locks: Mutex::new(HashMap::new()),
-            hub: Arc::new(Hub::new()),
+            bus: Arc::new(LocalBus::new()),
+            lease: Arc::new(LocalLease),
             parameters: Mutex::new(None),
             llm: None,
             grounded_answers: false,
@@ -163,7 +186,7 @@ impl Orchestrator {
     /// With a language model (see [`Orchestrator::with_llm`]), follows the assistant's reply
     /// to a question (articles listed, or nothing found) with an answer grounded in the
     /// articles the requester may read, streamed to the conversation's live feeds (see
-    /// [`crate::llm::answer::LiveAnswers`]). The reply itself is never held for it.
+    /// [`answers::LiveAnswers`]). The reply itself is never held for it.
     pub fn with_grounded_answers(mut self, on: bool) -> Self {
         self.grounded_answers = on;
         self
@@ -186,15 +209,26 @@ impl Orchestrator {
         self.lock_for(conversation_id)
     }
 
-    /// Publishes to `hub` instead of the orchestrator's own.
-    pub fn with_hub(mut self, hub: Arc<Hub>) -> Self {
-        self.hub = hub;
+    /// Publishes on `bus` instead of the orchestrator's own in-process one.
+    pub fn with_bus(mut self, bus: Arc<dyn EventBus>) -> Self {
+        self.bus = bus;
         self
     }
 
-    /// The hub every stored message is published to.
-    pub fn hub(&self) -> &Arc<Hub> {
-        &self.hub
+    /// The bus every stored message is published on (the desk publishes there too).
+    pub fn bus(&self) -> &Arc<dyn EventBus> {
+        &self.bus
+    }
+
+    /// Takes leases from `lease` instead of the in-process one that always holds.
+    pub fn with_lease(mut self, lease: Arc<dyn Lease>) -> Self {
+        self.lease = lease;
+        self
+    }
+
+    /// Where the work that must run on one node takes its lease (the desk's timer too).
+    pub fn lease(&self) -> &Arc<dyn Lease> {
+        &self.lease
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -244,364 +278,6 @@ impl Orchestrator {
             .clone()
     }
 
-    /// Opens a conversation for `requester` and runs its greeting.
-    pub async fn open(
-        &self,
-        requester: &Requester,
-        channel: Channel,
-        language: Language,
-    ) -> Result<Outcome, ChatError> {
-        self.refuse_blocked(&requester.id).await?;
-        let outcome = self.open_inner(requester, channel, language).await?;
-        self.after_input(&outcome).await;
-        Ok(outcome)
-    }
-
-    async fn open_inner(
-        &self,
-        requester: &Requester,
-        channel: Channel,
-        language: Language,
-    ) -> Result<Outcome, ChatError> {
-        let opened = Event::Opened {
-            language,
-            requester: requester.id.clone(),
-        };
-        self.start(
-            requester,
-            channel,
-            language,
-            opened,
-            ConversationStatus::Bot,
-        )
-        .await
-    }
-
-    /// Creates a conversation whose machine starts with `first` (an opening event) and
-    /// runs it.
-    async fn start(
-        &self,
-        requester: &Requester,
-        channel: Channel,
-        language: Language,
-        first: Event,
-        status: ConversationStatus,
-    ) -> Result<Outcome, ChatError> {
-        let params = self.params().await?;
-        let transition = conversation::Conversation::new()
-            .step(&params, first)
-            .map_err(|error| machine_error(error, language))?;
-        let envelope = Envelope {
-            machine: conversation::Conversation::new(),
-            groups: requester.groups.clone(),
-        };
-        let new = NewConversation {
-            id: new_id(),
-            channel,
-            requester_id: requester.id.clone(),
-            language: language.tag().to_string(),
-            status,
-            queue_group: None,
-            machine_state: to_json(&envelope)?,
-        };
-        let lock = self.lock_for(&new.id);
-        let _guard = lock.lock().await;
-        self.carry_out(Target::New(new), Vec::new(), envelope, transition, &params)
-            .await
-    }
-
-    /// Posts requester text; `client_message_id` makes a retried post a no-op.
-    pub async fn post(
-        &self,
-        requester: &Requester,
-        conversation_id: &str,
-        text: &str,
-        client_message_id: Option<String>,
-    ) -> Result<Outcome, ChatError> {
-        self.refuse_blocked(&requester.id).await?;
-        let (outcome, question) = self
-            .post_inner(requester, conversation_id, text, client_message_id)
-            .await?;
-        self.after_input(&outcome).await;
-        if let Some(question) = question {
-            self.spawn_answer(question);
-        }
-        Ok(outcome)
-    }
-
-    /// Streams a grounded answer to `question` in the background, after the input's lock
-    /// was released: the assistant's own reply is already stored and published.
-    fn spawn_answer(&self, question: crate::llm::answer::Question) {
-        let Some(llm) = self.llm.clone().filter(|_| self.grounded_answers) else {
-            return;
-        };
-        let answers = crate::llm::answer::LiveAnswers {
-            llm,
-            knowledge: self.knowledge.clone(),
-            hybrid: self.hybrid.clone(),
-            store: self.store.clone(),
-            hub: self.hub.clone(),
-        };
-        let lock = self.lock_for(&question.conversation_id);
-        tokio::spawn(async move {
-            match answers.answer(&question, Some(lock), &mut |_| {}).await {
-                Ok(message) => tracing::debug!(
-                    conversation = %question.conversation_id,
-                    seq = message.seq,
-                    "grounded answer stored"
-                ),
-                Err(error) => tracing::info!(
-                    conversation = %question.conversation_id,
-                    %error,
-                    "no grounded answer; the assistant's reply stands"
-                ),
-            }
-        });
-    }
-
-    async fn post_inner(
-        &self,
-        requester: &Requester,
-        conversation_id: &str,
-        text: &str,
-        client_message_id: Option<String>,
-    ) -> Result<(Outcome, Option<crate::llm::answer::Question>), ChatError> {
-        let lock = self.lock_for(conversation_id);
-        let _guard = lock.lock().await;
-        let (record, envelope) = self.load(requester, conversation_id).await?;
-        // A replayed post is answered from the store before any work: the conversation may
-        // have moved on (even finished) since the original was acknowledged.
-        if let Some(client_id) = &client_message_id
-            && let Some(stored) = self
-                .store
-                .message_by_client_id(&record.id, client_id)
-                .await?
-        {
-            return Ok((
-                Outcome {
-                    conversation: record,
-                    messages: vec![stored],
-                    duplicate: true,
-                    handoff: None,
-                },
-                None,
-            ));
-        }
-        let language = envelope.machine.language();
-        let params = self.params().await?;
-        let expecting = envelope.machine.expecting();
-        let understanding = match expecting {
-            Expecting::HumanChat | Expecting::Nothing => Understanding::Fallback,
-            _ => {
-                self.understand(text, language, &envelope.groups, expecting)
-                    .await?
-            }
-        };
-        // A question the assistant answers with articles, or cannot place at all, may be
-        // answered from the articles by the language model, after the reply.
-        let is_question = match (&understanding, expecting) {
-            (Understanding::Articles { hits }, _) => !hits.is_empty(),
-            (Understanding::Fallback, Expecting::FreeText | Expecting::ArticleTitle) => true,
-            _ => false,
-        };
-        let event = Event::RequesterText {
-            text: text.to_string(),
-            understanding,
-        };
-        // With people, the machine hears first whether anyone is there to read the text
-        // (parameter 447 answers a requester who writes into the void).
-        let presence = match expecting {
-            Expecting::HumanChat => self.someone_present(&record.id).await,
-            _ => None,
-        };
-        // Validate before storing anything: a refused input leaves no trace.
-        let transition = match presence {
-            Some(online) => {
-                let noticed = envelope
-                    .machine
-                    .step(&params, Event::AttendantPresence { online })
-                    .map_err(|error| machine_error(error, language))?;
-                let written = noticed
-                    .conversation
-                    .step(&params, event)
-                    .map_err(|error| machine_error(error, language))?;
-                conversation::Transition {
-                    conversation: written.conversation,
-                    effects: noticed.effects.into_iter().chain(written.effects).collect(),
-                }
-            }
-            None => envelope
-                .machine
-                .step(&params, event)
-                .map_err(|error| machine_error(error, language))?,
-        };
-        let groups = envelope.groups.clone();
-        let input = requester_message(
-            &record.id,
-            requester,
-            text.to_string(),
-            None,
-            client_message_id,
-        );
-        let outcome = self
-            .carry_out(
-                Target::Existing(record),
-                vec![input],
-                envelope,
-                transition,
-                &params,
-            )
-            .await?;
-        if outcome.duplicate {
-            // Another node stored the same client id between the check above and now.
-            return Ok((outcome, None));
-        }
-        let still_with_assistant =
-            outcome.handoff.is_none() && outcome.conversation.status == ConversationStatus::Bot;
-        let question =
-            (is_question && still_with_assistant).then(|| crate::llm::answer::Question {
-                conversation_id: outcome.conversation.id.clone(),
-                text: text.to_string(),
-                language,
-                groups,
-            });
-        Ok((outcome, question))
-    }
-
-    /// Chooses one of the options offered last.
-    pub async fn choose(
-        &self,
-        requester: &Requester,
-        conversation_id: &str,
-        option_id: &str,
-    ) -> Result<Outcome, ChatError> {
-        self.refuse_blocked(&requester.id).await?;
-        let outcome = self
-            .choose_inner(requester, conversation_id, option_id)
-            .await?;
-        self.after_input(&outcome).await;
-        Ok(outcome)
-    }
-
-    async fn choose_inner(
-        &self,
-        requester: &Requester,
-        conversation_id: &str,
-        option_id: &str,
-    ) -> Result<Outcome, ChatError> {
-        let lock = self.lock_for(conversation_id);
-        let _guard = lock.lock().await;
-        let (record, envelope) = self.load(requester, conversation_id).await?;
-        let language = envelope.machine.language();
-        let params = self.params().await?;
-        let label = envelope
-            .machine
-            .offers()
-            .iter()
-            .find(|offer| offer.id == option_id)
-            .map(|offer| texts::render_label(offer, language));
-        let transition = envelope
-            .machine
-            .step(
-                &params,
-                Event::OptionChosen {
-                    option_id: option_id.to_string(),
-                },
-            )
-            .map_err(|error| machine_error(error, language))?;
-        let chosen = requester_message(
-            &record.id,
-            requester,
-            label.unwrap_or_else(|| option_id.to_string()),
-            Some(json!({ "option": option_id })),
-            None,
-        );
-        self.carry_out(
-            Target::Existing(record),
-            vec![chosen],
-            envelope,
-            transition,
-            &params,
-        )
-        .await
-    }
-
-    /// Re-issues whatever a conversation was waiting for when the process stopped (a ticket
-    /// half created, a list half fetched) and asks its current question again.
-    pub async fn resume(&self, conversation_id: &str) -> Result<Outcome, ChatError> {
-        let lock = self.lock_for(conversation_id);
-        let _guard = lock.lock().await;
-        let record = self
-            .store
-            .get_conversation(conversation_id)
-            .await?
-            .ok_or_else(|| ChatError::UnknownConversation(conversation_id.to_string()))?;
-        let envelope = envelope_of(&record)?;
-        let language = envelope.machine.language();
-        let params = self.params().await?;
-        let transition = envelope
-            .machine
-            .step(&params, Event::Resumed)
-            .map_err(|error| machine_error(error, language))?;
-        self.carry_out(
-            Target::Existing(record),
-            Vec::new(),
-            envelope,
-            transition,
-            &params,
-        )
-        .await
-    }
-
-    /// Resumes every conversation that was waiting on an effect (call once at start).
-    pub async fn resume_pending(&self) -> Result<usize, ChatError> {
-        let mut resumed = 0;
-        let filter = store::ConversationFilter {
-            status: Some(ConversationStatus::Bot),
-            limit: store::MAX_PAGE,
-            ..Default::default()
-        };
-        for record in self.store.list_conversations(filter).await? {
-            let Ok(envelope) = envelope_of(&record) else {
-                continue;
-            };
-            if envelope.machine.state().waiting_for_effect() {
-                match self.resume(&record.id).await {
-                    Ok(_) => resumed += 1,
-                    Err(error) => {
-                        tracing::warn!(conversation = %record.id, %error, "could not resume")
-                    }
-                }
-            }
-        }
-        Ok(resumed)
-    }
-
-    /// The stored conversation, checked to belong to `requester`.
-    pub async fn conversation(
-        &self,
-        requester: &Requester,
-        conversation_id: &str,
-    ) -> Result<store::Conversation, ChatError> {
-        Ok(self.load(requester, conversation_id).await?.0)
-    }
-
-    /// What the conversation offers now and its status, for a client that (re)connects.
-    pub async fn machine_view(
-        &self,
-        requester: &Requester,
-        conversation_id: &str,
-    ) -> Result<serde_json::Value, ChatError> {
-        let (_, envelope) = self.load(requester, conversation_id).await?;
-        let language = envelope.machine.language();
-        Ok(json!({
-            "state": envelope.machine.state().name(),
-            "status": envelope.machine.status(),
-            "ticket": envelope.machine.ticket(),
-            "options": offers_json(envelope.machine.offers(), language),
-        }))
-    }
-
     async fn params(&self) -> Result<conversation::Params, ChatError> {
         if let Some((read_at, params)) = &*self.parameters.lock().unwrap_or_else(|p| p.into_inner())
             && read_at.elapsed() < PARAMETERS_TTL
@@ -635,415 +311,6 @@ impl Orchestrator {
         let envelope = envelope_of(&record)?;
         Ok((record, envelope))
     }
-
-    async fn understand(
-        &self,
-        text: &str,
-        language: Language,
-        groups: &[String],
-        expecting: Expecting,
-    ) -> Result<Understanding, ChatError> {
-        let matcher = self.matcher();
-        let input = crate::llm::rerank::OwnedInput {
-            text: text.to_string(),
-            language,
-            groups: groups.to_vec(),
-            expecting,
-        };
-        let (decision, input) = {
-            let matcher = matcher.clone();
-            tokio::task::spawn_blocking(move || (matcher.decide(&input.as_input()), input))
-                .await
-                .map_err(|error| ChatError::Join(error.to_string()))?
-        };
-        let decision = decision?;
-        Ok(match &self.llm {
-            Some(llm) => crate::llm::rerank::refine(llm, &matcher, input, decision).await,
-            None => decision.understanding,
-        })
-    }
-
-    /// Carries out a transition and the ones its effects lead to, until nothing is pending.
-    ///
-    /// Each step is one atomic write ([`Store::commit_step`]): the machine's new state, the
-    /// input's own message (`input`, with the first step only) and every reply of the step
-    /// are stored together or not at all, then published. Effects with a result (a ticket
-    /// to create, tickets to list or attach) run only after their step is durable, and
-    /// their result is the next step's event; the state that waits for one is what
-    /// start-up resumes ([`Orchestrator::resume_pending`]), and each is idempotent. So a
-    /// crash anywhere leaves either the input unstored (the client's retry runs it) or the
-    /// input processed with its replies, never a half.
-    async fn carry_out(
-        &self,
-        target: Target,
-        input: Vec<NewMessage>,
-        mut envelope: Envelope,
-        first: conversation::Transition,
-        params: &conversation::Params,
-    ) -> Result<Outcome, ChatError> {
-        let mut record = target;
-        let mut input = input;
-        let mut messages = Vec::new();
-        let mut handoff = None;
-        let mut transition = first;
-        loop {
-            envelope.machine = transition.conversation.clone();
-            let language = envelope.machine.language();
-            let id = record.id().to_string();
-            let mut status = status_of(envelope.machine.status());
-            let mut queue_group = record.queue_group().cloned();
-            let mut replies: Vec<NewMessage> = Vec::new();
-            let mut shown = Vec::new();
-            let mut actions = Vec::new();
-            for effect in transition.effects {
-                match effect {
-                    Effect::Handoff { group, ticket } => {
-                        handoff = Some(group.clone());
-                        status = ConversationStatus::Queued;
-                        queue_group = Some(group.clone());
-                        shown.push(json!({
-                            "event": "handoff", "group": group, "ticket": ticket,
-                        }));
-                    }
-                    // A hand-off in the same step decides the status; the machine's own
-                    // status applies otherwise.
-                    Effect::SetStatus(chat_status) => {
-                        if status != ConversationStatus::Queued || chat_status != ChatStatus::Bot {
-                            status = status_of(chat_status);
-                        }
-                    }
-                    Effect::Say(reply) => {
-                        let body = texts::render_text(reply.text_key, &reply.args, language);
-                        let mut payload = json!({
-                            "text_key": reply.text_key,
-                            "options": offers_json(&reply.options, language),
-                        });
-                        // A reply about a ticket names it, for the client's ticket display.
-                        if let Some((_, number)) = reply
-                            .args
-                            .iter()
-                            .find(|(arg, _)| *arg == texts::Arg::Ticket)
-                        {
-                            payload["ticket"] = json!(number);
-                        }
-                        replies.push(assistant_message(&id, body, payload));
-                    }
-                    // Display events for the client (the article card, its collapse, the
-                    // portal page to open) travel as bodiless assistant messages after the
-                    // step's replies.
-                    Effect::ShowArticle { article_id } => {
-                        let article = self.article_card(&article_id, &envelope.groups)?;
-                        shown.push(json!({ "event": "show_article", "article": article }));
-                    }
-                    Effect::CollapseArticle { article_id } => {
-                        shown
-                            .push(json!({ "event": "collapse_article", "article_id": article_id }));
-                    }
-                    Effect::OpenUrl { url } => {
-                        shown.push(json!({ "event": "open_url", "url": url }));
-                    }
-                    action @ (Effect::CreateTicket(_)
-                    | Effect::ListOpenTickets { .. }
-                    | Effect::AttachTicket { .. }) => actions.push(action),
-                    Effect::Forward { .. } => {}
-                }
-            }
-            let machine_state = to_json(&envelope)?;
-            let step_messages: Vec<NewMessage> = input
-                .drain(..)
-                .chain(replies)
-                .chain(
-                    shown
-                        .into_iter()
-                        .map(|payload| assistant_message(&id, String::new(), payload)),
-                )
-                .collect();
-            let step_target = match &record {
-                Target::New(new) => Some(StepTarget::Create(NewConversation {
-                    status,
-                    queue_group,
-                    machine_state,
-                    ..new.clone()
-                })),
-                Target::Existing(stored) => {
-                    // A step that changed nothing (a message forwarded in a live chat)
-                    // only appends.
-                    let unchanged = status == stored.status
-                        && queue_group == stored.queue_group
-                        && machine_state == stored.machine_state;
-                    match (unchanged, step_messages.is_empty()) {
-                        (true, true) => None,
-                        (true, false) => Some(StepTarget::Keep { id: id.clone() }),
-                        (false, _) => Some(StepTarget::Update(ConversationUpdate {
-                            id: id.clone(),
-                            expected_version: stored.version,
-                            status,
-                            queue_group,
-                            machine_state,
-                        })),
-                    }
-                }
-            };
-            if let Some(step_target) = step_target {
-                let committed = self
-                    .commit(Step {
-                        target: step_target,
-                        messages: step_messages,
-                    })
-                    .await?;
-                if let Some(stored) = committed.duplicate {
-                    // Another node stored the same client id between our check and now.
-                    return Ok(Outcome {
-                        conversation: record.into_existing()?,
-                        messages: vec![stored],
-                        duplicate: true,
-                        handoff: None,
-                    });
-                }
-                let conversation = match committed.conversation {
-                    Some(conversation) => conversation,
-                    // A kept row only moved its last sequence number.
-                    None => {
-                        let mut conversation = record.into_existing()?;
-                        if let Some(last) = committed.messages.last() {
-                            conversation.last_seq = conversation.last_seq.max(last.seq);
-                        }
-                        conversation
-                    }
-                };
-                record = Target::Existing(conversation);
-                messages.extend(committed.messages);
-            }
-            debug_assert!(actions.len() <= 1, "one effect with a result per step");
-            let mut follow_up = None;
-            for action in actions {
-                follow_up = Some(self.perform(record.existing()?, action).await?);
-            }
-            let Some(event) = follow_up else {
-                return Ok(Outcome {
-                    conversation: record.into_existing()?,
-                    messages,
-                    duplicate: false,
-                    handoff,
-                });
-            };
-            transition = envelope
-                .machine
-                .step(params, event)
-                .map_err(|error| machine_error(error, language))?;
-        }
-    }
-
-    /// Commits one step and publishes the messages it stored, in order, to the live hub.
-    async fn commit(&self, step: Step) -> Result<store::StepCommitted, ChatError> {
-        let committed = self.store.commit_step(step).await?;
-        for message in &committed.messages {
-            self.hub.publish(message);
-        }
-        Ok(committed)
-    }
-
-    /// Performs an effect that has a result (after the step asking for it is durable) and
-    /// returns the event that reports it to the machine.
-    async fn perform(
-        &self,
-        conversation: &store::Conversation,
-        effect: Effect,
-    ) -> Result<Event, ChatError> {
-        Ok(match effect {
-            Effect::CreateTicket(new) => {
-                let created = self
-                    .store
-                    .create_ticket(NewTicket {
-                        requester_id: new.requester.clone(),
-                        activity_id: new.activity_id.clone(),
-                        contract: new.contract.clone(),
-                        group: new.group.clone(),
-                        description: new.description.clone(),
-                        status: TicketStatus::Open,
-                        tags: new.tags.clone(),
-                        conversation_id: Some(conversation.id.clone()),
-                        request_key: Some(format!("{}:{}", conversation.id, new.request_seq)),
-                    })
-                    .await;
-                match created {
-                    Ok(ticket) => Event::TicketCreated {
-                        number: ticket.number,
-                    },
-                    Err(error) => {
-                        tracing::error!(%error, "ticket creation failed");
-                        Event::EffectFailed
-                    }
-                }
-            }
-            Effect::ListOpenTickets { preferred_activity } => {
-                match self
-                    .store
-                    .open_tickets_for(&conversation.requester_id)
-                    .await
-                {
-                    Ok(mut tickets) => {
-                        // The matched activity's tickets first, newest first within.
-                        tickets.sort_by_key(|ticket| {
-                            (
-                                Some(&ticket.activity_id) != preferred_activity.as_ref(),
-                                std::cmp::Reverse(ticket.created_at),
-                            )
-                        });
-                        Event::OpenTickets {
-                            tickets: tickets
-                                .into_iter()
-                                .map(|ticket| TicketSummary {
-                                    subject: subject_of(&ticket.description),
-                                    number: ticket.number,
-                                    activity_id: Some(ticket.activity_id),
-                                    group: Some(ticket.group),
-                                })
-                                .collect(),
-                        }
-                    }
-                    Err(error) => {
-                        tracing::error!(%error, "listing tickets failed");
-                        Event::EffectFailed
-                    }
-                }
-            }
-            Effect::AttachTicket { number } => {
-                let owned = self
-                    .store
-                    .get_ticket(&number)
-                    .await?
-                    .is_some_and(|ticket| ticket.requester_id == conversation.requester_id);
-                if !owned {
-                    Event::EffectFailed
-                } else {
-                    match self.store.attach_ticket(&number, &conversation.id).await {
-                        Ok(()) => Event::TicketAttached { number },
-                        Err(error) => {
-                            tracing::error!(%error, "attaching the ticket failed");
-                            Event::EffectFailed
-                        }
-                    }
-                }
-            }
-            other => {
-                debug_assert!(false, "{other:?} has no result");
-                Event::EffectFailed
-            }
-        })
-    }
-
-    fn article_card(
-        &self,
-        article_id: &str,
-        groups: &[String],
-    ) -> Result<serde_json::Value, ChatError> {
-        let document = self.knowledge.get(DocKind::Article, article_id)?;
-        Ok(match document {
-            Some(Document::Article(article)) if article.visibility.allows(groups) => json!({
-                "id": article.id,
-                "title": article.title,
-                "summary": article.summary,
-                "url": article.url,
-            }),
-            _ => json!({ "id": article_id }),
-        })
-    }
-}
-
-/// Where the first step of [`Orchestrator::carry_out`] writes.
-enum Target {
-    /// A stored conversation, updated.
-    Existing(store::Conversation),
-    /// A conversation created by the step.
-    New(NewConversation),
-}
-
-impl Target {
-    fn id(&self) -> &str {
-        match self {
-            Target::Existing(conversation) => &conversation.id,
-            Target::New(new) => &new.id,
-        }
-    }
-
-    /// The stored conversation: a new one exists once its first step is committed.
-    fn existing(&self) -> Result<&store::Conversation, ChatError> {
-        match self {
-            Target::Existing(conversation) => Ok(conversation),
-            Target::New(new) => Err(not_created(&new.id)),
-        }
-    }
-
-    fn into_existing(self) -> Result<store::Conversation, ChatError> {
-        match self {
-            Target::Existing(conversation) => Ok(conversation),
-            Target::New(new) => Err(not_created(&new.id)),
-        }
-    }
-
-    fn queue_group(&self) -> Option<&String> {
-        match self {
-            Target::Existing(conversation) => conversation.queue_group.as_ref(),
-            Target::New(new) => new.queue_group.as_ref(),
-        }
-    }
-}
-
-fn not_created(id: &str) -> ChatError {
-    ChatError::Corrupt(format!("conversation {id} was not created"))
-}
-
-/// What the requester sent (text, or the label of a chosen option), to store with the step
-/// it causes.
-fn requester_message(
-    conversation_id: &str,
-    requester: &Requester,
-    body: String,
-    payload: Option<serde_json::Value>,
-    client_message_id: Option<String>,
-) -> NewMessage {
-    NewMessage {
-        conversation_id: conversation_id.to_string(),
-        sender_kind: SenderKind::Requester,
-        sender_id: Some(requester.id.clone()),
-        body,
-        payload,
-        client_message_id,
-    }
-}
-
-fn assistant_message(
-    conversation_id: &str,
-    body: String,
-    payload: serde_json::Value,
-) -> NewMessage {
-    NewMessage {
-        conversation_id: conversation_id.to_string(),
-        sender_kind: SenderKind::Assistant,
-        sender_id: None,
-        body,
-        payload: Some(payload),
-        client_message_id: None,
-    }
-}
-
-fn offers_json(offers: &[conversation::Offer], language: Language) -> serde_json::Value {
-    serde_json::Value::Array(
-        offers
-            .iter()
-            .map(|offer| json!({ "id": offer.id, "label": texts::render_label(offer, language) }))
-            .collect(),
-    )
-}
-
-fn subject_of(description: &str) -> String {
-    let line = description.lines().next().unwrap_or_default();
-    let mut subject: String = line.chars().take(80).collect();
-    if line.chars().count() > 80 {
-        subject.push('…');
-    }
-    subject
 }
 
 fn machine_error(error: MachineError, language: Language) -> ChatError {

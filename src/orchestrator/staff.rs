@@ -211,7 +211,7 @@ impl Orchestrator {
             })
             .await?;
         if !appended.duplicate {
-            self.hub.publish(&appended.message);
+            self.bus.publish_message(&appended.message);
         }
         Ok(appended.message)
     }
@@ -240,7 +240,7 @@ impl Orchestrator {
                     client_message_id: None,
                 })
                 .await?;
-            self.hub.publish(&appended.message);
+            self.bus.publish_message(&appended.message);
             appended.message
         };
         if let Some(desk) = self.desk() {
@@ -281,7 +281,7 @@ impl Orchestrator {
                 id: new_id(),
                 channel: Channel::Web,
                 requester_id: from.to_string(),
-                language: Language::En.tag().to_string(),
+                language: Language::En,
                 status: ConversationStatus::Chat,
                 queue_group: None,
                 machine_state: serde_json::json!({ "internal": true }),

@@ -3,25 +3,27 @@
 //! Everything the rest of Ponte persists goes through the object-safe [`Store`] trait, so the
 //! application holds an `Arc<dyn Store>` and never sees SQL. [`open`] picks the backend from the
 //! URL scheme: `sqlite:` is the embedded default (WAL, one group-commit writer, a read pool);
-//! PostgreSQL will get its own module and migrations and must pass the same [`conformance`]
-//! suite. This module owns the trait, the record types, input validation and [`StoreError`] with
-//! its stable codes; `sqlite` owns the SQL, `writer` owns batching and group commit.
+//! PostgreSQL will get its own module and migrations and must pass the same conformance suite
+//! (under `tests/store/conformance/`). This module owns the trait, the options and input
+//! validation; `records` owns the record types, `error` owns [`StoreError`] with its stable
+//! codes, `sqlite` owns the SQL, `writer` owns batching and group commit.
 //!
 //! Timestamps are unix milliseconds (`i64`), assigned by the store when a row is written.
 
-pub mod conformance;
+mod error;
+mod records;
 pub mod sqlite;
 mod writer;
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
 
+pub use error::StoreError;
+pub use records::*;
 pub use sqlite::SqliteStore;
 
 /// Most rows a single listing call returns; larger limits are clamped to this.
@@ -120,6 +122,15 @@ pub trait Store: Send + Sync + 'static {
     /// Appends one desk operation (JSON) to the desk's write-ahead log; returns its sequence
     /// number. It is durable when this returns.
     async fn desk_append(&self, op: &str) -> Result<i64, StoreError>;
+
+    /// Appends one desk operation like [`desk_append`](Store::desk_append), but only at the
+    /// position the caller expects: `expected` is the sequence number of the last operation
+    /// it applied its own on (0 for an empty log). When the log moved on (another writer
+    /// appended since), nothing is appended and it fails with
+    /// [`StoreError::DeskLogConflict`]. The log's position is the greatest sequence number it
+    /// ever gave, or the operation its snapshot covers when that is greater; a snapshot does
+    /// not move it.
+    async fn desk_append_after(&self, op: &str, expected: i64) -> Result<i64, StoreError>;
 
     /// Saves a snapshot of the whole desk taken after operation `through`, replacing the
     /// previous one, and drops the operations it covers.
@@ -222,349 +233,6 @@ impl FromStr for Synchronous {
     }
 }
 
-/// Everything that can go wrong in the store. [`code`](StoreError::code) is stable and is what
-/// API clients see.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum StoreError {
-    #[error("{entity} {id:?} not found")]
-    NotFound { entity: &'static str, id: String },
-    #[error("{entity} {id:?} already exists")]
-    AlreadyExists { entity: &'static str, id: String },
-    #[error(
-        "conversation {id:?} was changed by someone else: expected version {expected}, found {actual}"
-    )]
-    Conflict {
-        id: String,
-        expected: i64,
-        actual: i64,
-    },
-    #[error("invalid input: {0}")]
-    InvalidInput(String),
-    #[error("unsupported store url scheme {scheme:?}: {reason}")]
-    UnsupportedUrl {
-        scheme: String,
-        reason: &'static str,
-    },
-    #[error("the store is closed")]
-    Closed,
-    #[error("stored data is unreadable: {0}")]
-    Corrupt(String),
-    #[error("database migration failed: {0}")]
-    Migration(String),
-    #[error("database error: {0}")]
-    Database(#[source] Arc<sqlx::Error>),
-    #[error("internal store error: {0}")]
-    Internal(String),
-}
-
-impl StoreError {
-    /// Stable snake_case code, one per variant.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::NotFound { .. } => "not_found",
-            Self::AlreadyExists { .. } => "already_exists",
-            Self::Conflict { .. } => "conflict",
-            Self::InvalidInput(_) => "invalid_input",
-            Self::UnsupportedUrl { .. } => "unsupported_url",
-            Self::Closed => "store_closed",
-            Self::Corrupt(_) => "corrupt_data",
-            Self::Migration(_) => "migration_failed",
-            Self::Database(_) => "database",
-            Self::Internal(_) => "internal",
-        }
-    }
-
-    pub(crate) fn not_found(entity: &'static str, id: &str) -> Self {
-        Self::NotFound {
-            entity,
-            id: id.to_owned(),
-        }
-    }
-}
-
-impl From<sqlx::Error> for StoreError {
-    fn from(error: sqlx::Error) -> Self {
-        match error {
-            sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => Self::Closed,
-            other => Self::Database(Arc::new(other)),
-        }
-    }
-}
-
-/// Declares a closed set of values stored as text, with one spelling used everywhere:
-/// database, JSON and `Display`.
-macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = StoreError;
-
-            fn from_str(text: &str) -> Result<Self, StoreError> {
-                match text {
-                    $($text => Ok($name::$variant),)+
-                    _ => Err(StoreError::InvalidInput(format!(
-                        concat!("unknown ", stringify!($name), " {:?}"),
-                        text
-                    ))),
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-                formatter.write_str(self.as_str())
-            }
-        }
-
-        impl Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text = String::deserialize(deserializer)?;
-                text.parse().map_err(serde::de::Error::custom)
-            }
-        }
-    };
-}
-
-text_enum!(
-    /// Where the requester is talking from.
-    Channel { Web => "web", WhatsApp => "whatsapp" }
-);
-
-text_enum!(
-    /// Who is handling a conversation: the assistant, the queue, a person, or nobody any more.
-    ConversationStatus { Bot => "bot", Queued => "queued", Chat => "chat", Finished => "finished" }
-);
-
-text_enum!(
-    /// Who wrote a message.
-    SenderKind {
-        Requester => "requester",
-        Assistant => "assistant",
-        Attendant => "attendant",
-        System => "system",
-    }
-);
-
-text_enum!(
-    /// Life cycle of a ticket; everything but `Closed` counts as open.
-    TicketStatus { Open => "open", InProgress => "in_progress", Closed => "closed" }
-);
-
-/// A stored conversation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Conversation {
-    pub id: String,
-    pub channel: Channel,
-    pub requester_id: String,
-    /// BCP 47 tag such as `pt-BR`.
-    pub language: String,
-    pub status: ConversationStatus,
-    pub queue_group: Option<String>,
-    /// The ticket attached to this conversation; maintained by the ticket methods.
-    pub ticket_number: Option<String>,
-    /// The serialized conversation state machine; the store never looks inside.
-    pub machine_state: serde_json::Value,
-    /// Starts at 1 and grows with every [`Store::update_conversation`].
-    pub version: i64,
-    /// Sequence number of the newest message, 0 before the first one.
-    pub last_seq: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-impl Conversation {
-    /// An update that keeps everything as it is, expecting the current version; change the
-    /// fields that should move and pass it to [`Store::update_conversation`].
-    pub fn to_update(&self) -> ConversationUpdate {
-        ConversationUpdate {
-            id: self.id.clone(),
-            expected_version: self.version,
-            status: self.status,
-            queue_group: self.queue_group.clone(),
-            machine_state: self.machine_state.clone(),
-        }
-    }
-}
-
-/// Input of [`Store::create_conversation`]. The caller mints the id (UUID or ULID).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NewConversation {
-    pub id: String,
-    pub channel: Channel,
-    pub requester_id: String,
-    pub language: String,
-    pub status: ConversationStatus,
-    pub queue_group: Option<String>,
-    pub machine_state: serde_json::Value,
-}
-
-/// Input of [`Store::update_conversation`]: the new values of the version-controlled fields.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ConversationUpdate {
-    pub id: String,
-    pub expected_version: i64,
-    pub status: ConversationStatus,
-    pub queue_group: Option<String>,
-    pub machine_state: serde_json::Value,
-}
-
-/// Filters of [`Store::list_conversations`]; unset filters match everything.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ConversationFilter {
-    pub requester_id: Option<String>,
-    pub status: Option<ConversationStatus>,
-    pub queue_group: Option<String>,
-    /// At most this many (clamped to [`MAX_PAGE`]); 0 is invalid.
-    pub limit: u32,
-}
-
-impl Default for ConversationFilter {
-    fn default() -> Self {
-        Self {
-            requester_id: None,
-            status: None,
-            queue_group: None,
-            limit: 100,
-        }
-    }
-}
-
-/// A stored message.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Message {
-    pub conversation_id: String,
-    /// 1, 2, 3, ... within the conversation, without gaps.
-    pub seq: i64,
-    pub sender_kind: SenderKind,
-    pub sender_id: Option<String>,
-    pub body: String,
-    /// Structured extras (options offered, article cards, ...).
-    pub payload: Option<serde_json::Value>,
-    pub client_message_id: Option<String>,
-    pub created_at: i64,
-}
-
-/// Input of [`Store::append_message`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NewMessage {
-    pub conversation_id: String,
-    pub sender_kind: SenderKind,
-    pub sender_id: Option<String>,
-    pub body: String,
-    pub payload: Option<serde_json::Value>,
-    /// Idempotency key, unique within the conversation.
-    pub client_message_id: Option<String>,
-}
-
-/// Result of [`Store::append_message`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct Appended {
-    pub message: Message,
-    /// `true` when the client message id was already stored and nothing new was written.
-    pub duplicate: bool,
-}
-
-/// What happens to the conversation row in a [`Step`].
-#[derive(Debug, Clone, PartialEq)]
-pub enum StepTarget {
-    /// Created, as [`Store::create_conversation`] would.
-    Create(NewConversation),
-    /// Updated, as [`Store::update_conversation`] would.
-    Update(ConversationUpdate),
-    /// Left as it is (only messages are appended).
-    Keep { id: String },
-}
-
-impl StepTarget {
-    /// The conversation the step is about.
-    pub fn id(&self) -> &str {
-        match self {
-            StepTarget::Create(new) => &new.id,
-            StepTarget::Update(update) => &update.id,
-            StepTarget::Keep { id } => id,
-        }
-    }
-}
-
-/// Input of [`Store::commit_step`]: one conversation's change and the messages it adds.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Step {
-    pub target: StepTarget,
-    /// Appended in this order; each must belong to the target conversation.
-    pub messages: Vec<NewMessage>,
-}
-
-/// Result of [`Store::commit_step`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct StepCommitted {
-    /// The conversation after the step, when the step created or updated it (`None` for
-    /// [`StepTarget::Keep`] and for a duplicate: the row did not change).
-    pub conversation: Option<Conversation>,
-    /// The messages stored, with their sequence numbers, in order (empty for a duplicate).
-    pub messages: Vec<Message>,
-    /// The first message repeated a stored client message id: this is the stored message,
-    /// and nothing was written.
-    pub duplicate: Option<Message>,
-}
-
-/// A stored ticket.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Ticket {
-    /// Human-readable, sequential: `T-000001`.
-    pub number: String,
-    pub requester_id: String,
-    pub activity_id: String,
-    pub contract: String,
-    pub group: String,
-    pub description: String,
-    pub status: TicketStatus,
-    pub tags: Vec<String>,
-    pub conversation_id: Option<String>,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-/// What [`Store::desk_load`] returns: the snapshot (JSON and the last operation it covers),
-/// then the later operations as `(seq, JSON)`.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DeskLog {
-    pub snapshot: Option<(String, i64)>,
-    pub ops: Vec<(i64, String)>,
-}
-
-/// Input of [`Store::create_ticket`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NewTicket {
-    pub requester_id: String,
-    pub activity_id: String,
-    pub contract: String,
-    pub group: String,
-    pub description: String,
-    pub status: TicketStatus,
-    pub tags: Vec<String>,
-    pub conversation_id: Option<String>,
-    /// Idempotency key: creating a ticket with a key already used returns that ticket.
-    #[serde(default)]
-    pub request_key: Option<String>,
-}
-
 /// Formats the counter value of a ticket as its number.
 pub fn ticket_number(serial: i64) -> String {
     format!("T-{serial:06}")
@@ -621,33 +289,6 @@ pub(crate) fn clamp_limit(limit: u32) -> Result<u32, StoreError> {
         return Err(StoreError::InvalidInput("limit must be at least 1".into()));
     }
     Ok(limit.min(MAX_PAGE))
-}
-
-/// A bearer token issued through the API, as stored: the SHA-256 of the secret (64 lowercase
-/// hex digits) and whom it identifies. The role is stored as text; the store does not interpret
-/// it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StoredToken {
-    /// Stable, non-secret name of the token, to list and revoke it by.
-    pub id: String,
-    pub sha256: String,
-    pub role: String,
-    pub subject: String,
-    pub groups: Vec<String>,
-    pub created_at: i64,
-    /// Unix milliseconds after which the token is refused; `None`: it does not expire.
-    pub expires_at: Option<i64>,
-}
-
-/// Input of [`Store::insert_token`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NewToken {
-    pub id: String,
-    pub sha256: String,
-    pub role: String,
-    pub subject: String,
-    pub groups: Vec<String>,
-    pub expires_at: Option<i64>,
 }
 
 /// Rejects a token whose hash is not 64 lowercase hex digits or whose names are not ids.

@@ -117,6 +117,22 @@ impl SqliteStore {
         );
         Ok(Self { read_pool, writer })
     }
+
+    /// A desk operation appended, at `expected` when given.
+    async fn desk_append_at(&self, op: &str, expected: Option<i64>) -> Result<i64, StoreError> {
+        if serde_json::from_str::<serde_json::Value>(op).is_err() {
+            return Err(StoreError::InvalidInput(
+                "a desk operation must be JSON".to_string(),
+            ));
+        }
+        self.writer
+            .submit(|reply| Command::DeskAppend {
+                op: op.to_owned(),
+                expected,
+                reply,
+            })
+            .await
+    }
 }
 
 fn is_in_memory(url: &str) -> bool {
@@ -377,17 +393,11 @@ impl Store for SqliteStore {
     }
 
     async fn desk_append(&self, op: &str) -> Result<i64, StoreError> {
-        if serde_json::from_str::<serde_json::Value>(op).is_err() {
-            return Err(StoreError::InvalidInput(
-                "a desk operation must be JSON".to_string(),
-            ));
-        }
-        self.writer
-            .submit(|reply| Command::DeskAppend {
-                op: op.to_owned(),
-                reply,
-            })
-            .await
+        self.desk_append_at(op, None).await
+    }
+
+    async fn desk_append_after(&self, op: &str, expected: i64) -> Result<i64, StoreError> {
+        self.desk_append_at(op, Some(expected)).await
     }
 
     async fn desk_snapshot(&self, state: &str, through: i64) -> Result<(), StoreError> {

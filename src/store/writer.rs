@@ -79,6 +79,8 @@ pub(super) enum Command {
     },
     DeskAppend {
         op: String,
+        /// The position the caller expects the log at, when it expects one.
+        expected: Option<i64>,
         reply: Reply<i64>,
     },
     DeskSnapshot {
@@ -449,9 +451,11 @@ async fn apply(connection: &mut SqliteConnection, command: Command) -> (Settle, 
         Command::SetParameter { key, value, reply } => {
             settle_later(reply, writes::set_parameter(connection, &key, &value).await)
         }
-        Command::DeskAppend { op, reply } => {
-            settle_later(reply, writes::desk_append(connection, &op).await)
-        }
+        Command::DeskAppend {
+            op,
+            expected,
+            reply,
+        } => settle_later(reply, writes::desk_append(connection, &op, expected).await),
         Command::DeskSnapshot {
             state,
             through,
@@ -480,6 +484,7 @@ fn settle_later<T: Send + 'static>(
             StoreError::NotFound { .. }
             | StoreError::AlreadyExists { .. }
             | StoreError::Conflict { .. }
+            | StoreError::DeskLogConflict { .. }
             | StoreError::InvalidInput(_)
             | StoreError::Corrupt(_),
         ) => Outcome::Refused,

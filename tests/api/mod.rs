@@ -214,5 +214,6 @@ async fn a_served_base_swaps_in_a_rebuilt_index_and_shuts_down_gracefully() {
 mod errors;
 mod ids;
 mod keepalive;
+mod openapi;
 mod roles;
 mod tokens;

@@ -248,6 +248,9 @@ impl Store for Stalling {
     async fn desk_append(&self, op: &str) -> Result<i64, store::StoreError> {
         self.inner.desk_append(op).await
     }
+    async fn desk_append_after(&self, op: &str, expected: i64) -> Result<i64, store::StoreError> {
+        self.inner.desk_append_after(op, expected).await
+    }
     async fn desk_snapshot(&self, state: &str, through: i64) -> Result<(), store::StoreError> {
         self.inner.desk_snapshot(state, through).await
     }

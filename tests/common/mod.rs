@@ -1,6 +1,11 @@
 //! Helpers shared by the integration tests: knowledge bases built from the bundled
 //! `knowledge-index/` or a fixture into temporary directories, searches that return ids,
-//! and the `ponte` binary run against temporary data.
+//! the `ponte` binary run against temporary data, and [`TestApp`], the app built the way
+//! the binary builds it.
+
+pub mod server;
+
+pub use server::TestApp;
 
 use ponte::knowledge::index::rebuild;
 use ponte::knowledge::{Hit, KnowledgeBase, SearchRequest, Sources};
@@ -148,17 +153,17 @@ pub fn run(command: &mut Command) -> (Output, String, String) {
     (output, stdout, stderr)
 }
 
-/// The application router over `kb`, as `ponte serve` builds it.
+/// The application router over `kb`, as `ponte serve` builds it (search only).
 pub fn app(kb: KnowledgeBase) -> axum::Router {
     ponte::http::router(app_state(kb))
 }
 
-pub fn app_state(kb: KnowledgeBase) -> ponte::state::AppState {
-    ponte::state::AppState::new(
-        std::sync::Arc::new(kb),
-        None,
-        std::sync::Arc::new(ponte::auth::TokenStore::new()),
-    )
+/// The state of a search-only app over `kb`, built by the composition root.
+pub fn app_state(kb: KnowledgeBase) -> ponte::http::state::AppState {
+    TestApp::search_only(std::sync::Arc::new(kb))
+        .build_now()
+        .state()
+        .clone()
 }
 
 /// Percent-encodes a query-string value.

@@ -3,14 +3,13 @@
 //! gets exactly what it missed, no gap and no duplicate, also after the server restarted on
 //! the same file; the SSE fallback carries the same ids; another requester is refused.
 
-use crate::assistant::{orchestrator, sqlite};
+use crate::assistant::{shared, sqlite};
+use crate::common::TestApp;
 use futures_util::StreamExt;
-use ponte::auth::{Identity, Role, TokenStore};
-use ponte::state::AppState;
+use ponte::auth::Role;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -32,27 +31,20 @@ struct Server {
 
 impl Server {
     async fn start(dir: &Path) -> Server {
-        let auth = Arc::new(TokenStore::new());
+        let app = TestApp::builder(shared().knowledge.clone())
+            .matcher(shared().matcher.clone())
+            .data_dir(dir)
+            .store(sqlite(dir).await)
+            .without_desk()
+            .build()
+            .await;
         for (token, subject) in [(ANA, "ana"), (BRUNO, "bruno")] {
-            auth.register(
-                token,
-                Identity {
-                    role: Role::Requester,
-                    subject: subject.to_string(),
-                    groups: Vec::new(),
-                },
-            )
-            .unwrap();
+            app.register(token, Role::Requester, subject, &[]);
         }
-        let state = AppState::new(
-            crate::assistant::shared().knowledge.clone(),
-            Some(Arc::new(orchestrator(sqlite(dir).await))),
-            auth,
-        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(ponte::server::run(listener, state, async move {
+        let task = tokio::spawn(app.serve(listener, async move {
             let _ = stopped.await;
         }));
         Server {

@@ -6,12 +6,11 @@
 
 use super::config_for;
 use super::standin::{Behaviour, StandIn, vector_of};
-use crate::common::{TestKb, encode, get, hit_ids};
+use crate::common::{TestApp, TestKb, encode, get, hit_ids};
 use ponte::knowledge::{DocKind, Document, KnowledgeBase, SearchRequest, Visibility};
 use ponte::llm::Llm;
 use ponte::llm::embed::store_path;
 use ponte::llm::hybrid::Hybrid;
-use ponte::state::AppState;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -141,14 +140,11 @@ async fn embeddings_find_what_words_miss_and_never_what_the_caller_may_not_read(
     }
 
     // The same through the HTTP API, as an anonymous caller.
-    let app = ponte::http::router(
-        AppState::new(
-            f.knowledge.clone(),
-            None,
-            Arc::new(ponte::auth::TokenStore::new()),
-        )
-        .with_hybrid(Some(f.hybrid.clone())),
-    );
+    let app = TestApp::search_only(f.knowledge.clone())
+        .hybrid(Some(f.hybrid.clone()))
+        .build()
+        .await
+        .router();
     let (status, body) = get(&app, &format!("/api/knowledge/search?q={PUBLIC_QUERY}")).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(hit_ids(&body)[0], f.public);
@@ -159,11 +155,11 @@ async fn embeddings_find_what_words_miss_and_never_what_the_caller_may_not_read(
     .await;
     assert!(!hit_ids(&body).contains(restricted), "{body}");
     // Without hybrid retrieval the API finds nothing for it (so the checks above can fail).
-    let lexical_app = ponte::http::router(AppState::new(
-        f.knowledge.clone(),
-        None,
-        Arc::new(ponte::auth::TokenStore::new()),
-    ));
+    let lexical_app = TestApp::search_only(f.knowledge.clone())
+        .hybrid(None)
+        .build()
+        .await
+        .router();
     let (_, body) = get(
         &lexical_app,
         &format!("/api/knowledge/search?q={PUBLIC_QUERY}"),
@@ -259,15 +255,13 @@ async fn embeddings_follow_the_documents_and_only_what_changed_is_sent() {
 #[tokio::test]
 async fn a_served_index_gets_its_embeddings_at_start_and_after_a_write() {
     let f = fixture().await;
-    let state = AppState::new(
-        f.knowledge.clone(),
-        None,
-        Arc::new(ponte::auth::TokenStore::new()),
-    )
-    .with_hybrid(Some(f.hybrid.clone()));
+    let app = TestApp::search_only(f.knowledge.clone())
+        .hybrid(Some(f.hybrid.clone()))
+        .build()
+        .await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(ponte::server::run(listener, state, async move {
+    let server = tokio::spawn(app.serve(listener, async move {
         let _ = stopped.await;
     }));
     let settled = |hybrid: Arc<Hybrid>| async move {

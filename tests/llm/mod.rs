@@ -525,9 +525,9 @@ async fn a_finished_answer_is_stored_in_the_conversation_and_published() {
         .last()
         .map(|message| message.seq)
         .unwrap_or(0);
-    let mut live = ponte::live::Feed::new(chat.hub(), chat.store().clone(), &id, seen);
+    let mut live = ponte::live::Feed::new(chat.bus().as_ref(), chat.store().clone(), &id, seen);
     let mut streamed = String::new();
-    let stored = ponte::llm::answer::answer_in_conversation(
+    let stored = ponte::orchestrator::answers::answer_in_conversation(
         &chat,
         shared().knowledge.clone(),
         &llm,
@@ -554,7 +554,7 @@ async fn a_finished_answer_is_stored_in_the_conversation_and_published() {
 
     // Someone else's conversation is refused, and nothing reaches the endpoint.
     standin.forget();
-    let other = ponte::llm::answer::answer_in_conversation(
+    let other = ponte::orchestrator::answers::answer_in_conversation(
         &chat,
         shared().knowledge.clone(),
         &llm,

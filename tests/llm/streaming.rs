@@ -13,10 +13,10 @@ use ponte::conversation::{Expecting, Understanding};
 use ponte::knowledge::{DocKind, Document, Visibility};
 use ponte::lang::Language;
 use ponte::live::{Feed, Live};
-use ponte::llm::answer::{LiveAnswers, Question};
 use ponte::llm::hybrid::Hybrid;
 use ponte::llm::{Llm, LlmConfig};
 use ponte::orchestrator::Orchestrator;
+use ponte::orchestrator::answers::{LiveAnswers, Question};
 use ponte::store::{Channel, Message};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -86,7 +86,7 @@ async fn open_followed(chat: &Orchestrator, who: &str, language: Language) -> (S
         .unwrap();
     let id = opened.conversation.id.clone();
     let seen = opened.messages.last().map(|m| m.seq).unwrap_or(0);
-    let feed = Feed::new(chat.hub(), chat.store().clone(), &id, seen);
+    let feed = Feed::new(chat.bus().as_ref(), chat.store().clone(), &id, seen);
     (id, feed)
 }
 
@@ -104,9 +104,11 @@ async fn next(feed: &mut Feed, wait: Duration) -> Option<Seen> {
         Live::Message(message) => Seen::Message(message),
         Live::Signal(signal) => {
             // The exact frame the WebSocket sends: `{"type": kind, ...data}`.
-            let frame = signal.data.as_object().unwrap();
+            let mut value: serde_json::Value = serde_json::from_str(&signal.to_frame()).unwrap();
+            let frame = value.as_object_mut().unwrap();
+            assert_eq!(frame.remove("type").unwrap(), signal.kind());
             let answer_id = frame["answer_id"].as_str().unwrap().to_string();
-            match signal.kind {
+            match signal.kind() {
                 "answer_delta" => {
                     assert_eq!(frame.len(), 2, "{frame:?}");
                     Seen::Delta {
@@ -313,7 +315,7 @@ async fn no_forbidden_article_reaches_a_live_prompt_even_when_it_is_the_nearest(
         knowledge: shared().knowledge.clone(),
         hybrid: Some(hybrid),
         store: chat.store().clone(),
-        hub: chat.hub().clone(),
+        bus: chat.bus().clone(),
     };
     for (who, member) in [("outsider", false), ("member", true)] {
         let opened = chat

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use ponte::store::conformance::{self, sample_conversation, sample_ticket, text_message};
+use super::conformance::{self, sample_conversation, sample_ticket, text_message};
 use ponte::store::{self as storage, Store, StoreError, StoreOptions, Synchronous};
 use sqlx::Connection;
 use sqlx::sqlite::SqliteConnection;
@@ -18,7 +18,7 @@ async fn file_store() -> (Arc<dyn Store>, TempDir) {
 
 mod file {
     use super::file_store;
-    ponte::store_conformance_tests!(file_store());
+    crate::store::conformance::store_conformance_tests!(file_store());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -454,4 +454,43 @@ async fn a_lock_held_by_another_process_fails_the_write_cleanly() {
     assert_eq!(retried.message.seq, 1);
     outside.close().await.unwrap();
     store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desk_append_at_a_stale_position_is_refused_and_appends_nothing() {
+    let (store, _dir) = file_store().await;
+    assert!(matches!(
+        store.desk_append_after(r#"{"op":"a"}"#, 1).await,
+        Err(StoreError::DeskLogConflict {
+            expected: 1,
+            actual: 0
+        })
+    ));
+    let first = store.desk_append_after(r#"{"op":"a"}"#, 0).await.unwrap();
+    // Another writer appends: the position the first writer knows is stale.
+    let second = store.desk_append(r#"{"op":"b"}"#).await.unwrap();
+    let refused = store.desk_append_after(r#"{"op":"c"}"#, first).await;
+    assert!(
+        matches!(
+            refused,
+            Err(StoreError::DeskLogConflict { expected, actual })
+                if expected == first && actual == second
+        ),
+        "{refused:?}"
+    );
+    let seqs = |log: storage::DeskLog| log.ops.into_iter().map(|(seq, _)| seq).collect::<Vec<_>>();
+    assert_eq!(seqs(store.desk_load().await.unwrap()), [first, second]);
+
+    // A snapshot drops the operations it covers but does not move the position.
+    store.desk_snapshot("{}", second).await.unwrap();
+    assert!(matches!(
+        store.desk_append_after(r#"{"op":"c"}"#, first).await,
+        Err(StoreError::DeskLogConflict { .. })
+    ));
+    let third = store
+        .desk_append_after(r#"{"op":"c"}"#, second)
+        .await
+        .unwrap();
+    assert!(third > second);
+    assert_eq!(seqs(store.desk_load().await.unwrap()), [third]);
 }

@@ -72,6 +72,12 @@ async fn every_page_is_served_with_its_type_and_a_policy_that_forbids_inline_scr
             .unwrap()
             .contains("/api/widget/session")
     );
+    // The parts widget.js loads itself, from any portal.
+    for part in ["/assets/widget-texts.js", "/assets/widget-view.js"] {
+        let (status, headers, _) = fetch(&desk.app, part, &[]).await;
+        assert_eq!(status, StatusCode::OK, "{part}");
+        assert_eq!(headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*", "{part}");
+    }
     let (status, headers, plain) = fetch(&desk.app, "/assets/widget.css", &[]).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::CONTENT_TYPE], "text/css; charset=utf-8");

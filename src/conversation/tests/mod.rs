@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod flows;
+mod flows_assistant;
 mod fuzz;
 mod matrix;
 mod restart;

@@ -16,7 +16,6 @@ impl PreparedConversation {
     pub(super) fn new(new: NewConversation) -> Result<Self, StoreError> {
         check_id("conversation id", &new.id)?;
         check_id("requester id", &new.requester_id)?;
-        check_id("language", &new.language)?;
         check_optional_id("queue group", new.queue_group.as_deref())?;
         let machine_state_json = encode_json(&new.machine_state)?;
         Ok(Self {

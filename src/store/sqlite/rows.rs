@@ -4,6 +4,7 @@
 
 use std::str::FromStr;
 
+use crate::lang::Language;
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
@@ -42,7 +43,7 @@ pub(super) fn conversation_from_row(row: &SqliteRow) -> Result<Conversation, Sto
         id: row.try_get("id")?,
         channel: decode_text::<Channel>(row, "channel")?,
         requester_id: row.try_get("requester_id")?,
-        language: row.try_get("language")?,
+        language: decode_language(row)?,
         status: decode_text::<ConversationStatus>(row, "status")?,
         queue_group: row.try_get("queue_group")?,
         ticket_number: row.try_get("ticket_number")?,
@@ -86,6 +87,17 @@ pub(super) fn ticket_from_row(row: &SqliteRow) -> Result<Ticket, StoreError> {
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
+}
+
+/// A conversation's language, parsed once here. A tag no language answers to (which Ponte
+/// never writes) is read as pt-BR, the language a conversation opened without one gets,
+/// and logged: the conversation stays readable rather than failing every request on it.
+fn decode_language(row: &SqliteRow) -> Result<Language, StoreError> {
+    let tag: String = row.try_get("language")?;
+    Ok(tag.parse().unwrap_or_else(|_| {
+        tracing::warn!(%tag, "unreadable conversation language, read as pt-BR");
+        Language::PtBr
+    }))
 }
 
 fn decode_text<T: FromStr>(row: &SqliteRow, column: &str) -> Result<T, StoreError> {

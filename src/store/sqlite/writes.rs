@@ -33,9 +33,9 @@ pub(in crate::store) async fn create_conversation(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, 0, ?8, ?8) ON CONFLICT (id) DO NOTHING",
     )
     .bind(&new.id)
-    .bind(new.channel.as_str())
+    .bind(new.channel.conversation_tag())
     .bind(&new.requester_id)
-    .bind(&new.language)
+    .bind(new.language.tag())
     .bind(new.status.as_str())
     .bind(&new.queue_group)
     .bind(&machine_state_json)
@@ -392,10 +392,28 @@ pub(in crate::store) async fn set_parameter(
     Ok(())
 }
 
+/// Appends a desk operation; with `expected`, only when the log is at that position (see
+/// [`Store::desk_append_after`](crate::store::Store::desk_append_after)). The check and the
+/// insert are in the batch's one transaction, so nothing can land between them.
 pub(in crate::store) async fn desk_append(
     connection: &mut SqliteConnection,
     op: &str,
+    expected: Option<i64>,
 ) -> Result<i64, StoreError> {
+    if let Some(expected) = expected {
+        // AUTOINCREMENT keeps the greatest `seq` ever given in `sqlite_sequence`, also after
+        // a snapshot dropped the operations it covers.
+        let actual: i64 = sqlx::query_scalar(
+            "SELECT MAX( \
+               COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'desk_ops'), 0), \
+               COALESCE((SELECT through FROM desk_snapshot WHERE id = 1), 0))",
+        )
+        .fetch_one(&mut *connection)
+        .await?;
+        if actual != expected {
+            return Err(StoreError::DeskLogConflict { expected, actual });
+        }
+    }
     let seq: i64 =
         sqlx::query_scalar("INSERT INTO desk_ops (op, created_at) VALUES (?1, ?2) RETURNING seq")
             .bind(op)

@@ -1,5 +1,5 @@
 //! The application state shared by every request handler: cheap, cloneable handles to the
-//! subsystems.
+//! subsystems. It belongs to the HTTP layer: the services below never see it.
 
 use crate::attendance::Attendance;
 use crate::auth::TokenStore;
@@ -60,10 +60,10 @@ impl AppState {
     }
 
     /// The desk, or 503 `unavailable`.
-    pub fn desk(&self) -> Result<&Arc<Attendance>, crate::error::ApiError> {
+    pub fn desk(&self) -> Result<&Arc<Attendance>, crate::http::error::ApiError> {
         self.attendance
             .as_ref()
-            .ok_or(crate::error::ApiError::Unavailable)
+            .ok_or(crate::http::error::ApiError::Unavailable)
     }
 
     /// The same state with `rate_limit`.

@@ -1,7 +1,9 @@
-//! The API's error type: one enum, one table of stable snake_case codes, one mapping to
-//! HTTP statuses, and the JSON body `{ "message", "code", "type" }`. Server-side failures
-//! are logged in full and answered with a generic message.
+//! The API's error type: one enum, one table of stable snake_case codes, the one map from
+//! an error's kind (`crate::fault::ErrorKind`) to its HTTP status, the conversions from the
+//! domain and service errors, and the JSON body `{ "message", "code", "type" }`. Server-side
+//! failures are logged in full and answered with a generic message.
 
+use crate::fault::{Coded, ErrorKind};
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -78,7 +80,7 @@ pub enum ApiError {
 }
 
 /// The error body every endpoint answers with.
-#[derive(Debug, Serialize, serde::Deserialize, PartialEq)]
+#[derive(Debug, Serialize, serde::Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub message: String,
     pub code: String,
@@ -86,78 +88,100 @@ pub struct ErrorBody {
     pub kind: String,
 }
 
-impl ApiError {
-    /// `(status, code, type)`: the one table of codes. Codes are stable: clients match on them.
-    pub fn describe(&self) -> (StatusCode, &'static str, &'static str) {
+/// The HTTP status of each kind of error: the one map from kinds to statuses.
+pub fn status(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
+        ErrorKind::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorKind::UnsupportedMedia => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
+        ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        ErrorKind::Timeout => StatusCode::REQUEST_TIMEOUT,
+        ErrorKind::Conflict => StatusCode::CONFLICT,
+        ErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl Coded for ApiError {
+    fn kind(&self) -> ErrorKind {
         use ApiError::*;
         match self {
-            BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request", "invalid_request"),
-            MalformedJson(_) => (StatusCode::BAD_REQUEST, "malformed_json", "invalid_request"),
-            EmptyText(_) => (StatusCode::BAD_REQUEST, "empty_text", "invalid_request"),
-            TextTooLong(_) => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "text_too_long",
-                "invalid_request",
-            ),
-            InvalidDocument(_) => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_document",
-                "invalid_request",
-            ),
-            Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized", "auth"),
-            TokenExpired => (StatusCode::UNAUTHORIZED, "token_expired", "auth"),
-            InvalidId(_) => (StatusCode::BAD_REQUEST, "invalid_id", "invalid_request"),
-            MethodNotAllowed => (
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "invalid_request",
-            ),
-            RequestTimeout => (StatusCode::REQUEST_TIMEOUT, "request_timeout", "internal"),
-            WebSocketRequired(_) => (
-                StatusCode::BAD_REQUEST,
-                "websocket_required",
-                "invalid_request",
-            ),
-            Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "auth"),
-            InvalidParameter(_) => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_parameter",
-                "invalid_request",
-            ),
-            OptionNotOffered(_) => (
-                StatusCode::CONFLICT,
-                "option_not_offered",
-                "invalid_request",
-            ),
-            ChatDisabled(_) => (StatusCode::CONFLICT, "chat_disabled", "invalid_request"),
-            ConversationFinished(_) => (
-                StatusCode::CONFLICT,
-                "conversation_finished",
-                "invalid_request",
-            ),
-            TicketNotFound(_) => (StatusCode::NOT_FOUND, "ticket_not_found", "invalid_request"),
-            UnexpectedEvent(_) => (StatusCode::CONFLICT, "unexpected_event", "invalid_request"),
-            InvalidEvent(_) => (StatusCode::BAD_REQUEST, "invalid_event", "invalid_request"),
-            Conflict(_) => (StatusCode::CONFLICT, "conflict", "invalid_request"),
-            NotFound { .. } => (StatusCode::NOT_FOUND, "not_found", "invalid_request"),
-            Desk(error) => (desk_status(error.code()), error.code(), "invalid_request"),
-            ContactBlocked => (StatusCode::FORBIDDEN, "contact_blocked", "auth"),
-            GuestChatDisabled => (StatusCode::FORBIDDEN, "guest_chat_disabled", "auth"),
-            RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "rate_limit"),
-            PayloadTooLarge => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "invalid_request",
-            ),
-            UnknownRoute => (StatusCode::NOT_FOUND, "unknown_route", "invalid_request"),
-            Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "internal"),
-            IndexUnavailable => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "index_unavailable",
-                "internal",
-            ),
-            Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal"),
+            BadRequest(_) | MalformedJson(_) | EmptyText(_) | InvalidId(_) => ErrorKind::BadRequest,
+            WebSocketRequired(_) | InvalidEvent(_) => ErrorKind::BadRequest,
+            TextTooLong(_) | PayloadTooLarge => ErrorKind::TooLarge,
+            InvalidDocument(_) | InvalidParameter(_) => ErrorKind::Unprocessable,
+            Unauthorized(_) | TokenExpired => ErrorKind::Unauthorized,
+            Forbidden(_) | ContactBlocked | GuestChatDisabled => ErrorKind::Forbidden,
+            MethodNotAllowed => ErrorKind::MethodNotAllowed,
+            RequestTimeout => ErrorKind::Timeout,
+            OptionNotOffered(_) | ChatDisabled(_) | ConversationFinished(_) => ErrorKind::Conflict,
+            UnexpectedEvent(_) | Conflict(_) => ErrorKind::Conflict,
+            TicketNotFound(_) | NotFound { .. } | UnknownRoute => ErrorKind::NotFound,
+            Desk(error) => error.kind(),
+            RateLimited { .. } => ErrorKind::RateLimited,
+            Unavailable | IndexUnavailable => ErrorKind::Unavailable,
+            Internal(_) => ErrorKind::Internal,
         }
+    }
+
+    /// The one table of codes. Codes are stable: clients match on them.
+    fn code(&self) -> &'static str {
+        use ApiError::*;
+        match self {
+            BadRequest(_) => "bad_request",
+            MalformedJson(_) => "malformed_json",
+            EmptyText(_) => "empty_text",
+            TextTooLong(_) => "text_too_long",
+            InvalidDocument(_) => "invalid_document",
+            Unauthorized(_) => "unauthorized",
+            TokenExpired => "token_expired",
+            InvalidId(_) => "invalid_id",
+            MethodNotAllowed => "method_not_allowed",
+            RequestTimeout => "request_timeout",
+            WebSocketRequired(_) => "websocket_required",
+            Forbidden(_) => "forbidden",
+            InvalidParameter(_) => "invalid_parameter",
+            OptionNotOffered(_) => "option_not_offered",
+            ChatDisabled(_) => "chat_disabled",
+            ConversationFinished(_) => "conversation_finished",
+            TicketNotFound(_) => "ticket_not_found",
+            UnexpectedEvent(_) => "unexpected_event",
+            InvalidEvent(_) => "invalid_event",
+            Conflict(_) => "conflict",
+            NotFound { .. } => "not_found",
+            Desk(error) => error.code(),
+            ContactBlocked => "contact_blocked",
+            GuestChatDisabled => "guest_chat_disabled",
+            RateLimited { .. } => "rate_limited",
+            PayloadTooLarge => "payload_too_large",
+            UnknownRoute => "unknown_route",
+            Unavailable => "unavailable",
+            IndexUnavailable => "index_unavailable",
+            Internal(_) => "internal",
+        }
+    }
+}
+
+impl ApiError {
+    /// `(status, code, type)`: the status from the error's kind, its stable code, and the
+    /// broad `type` of the body: `auth` for who may call, `rate_limit`, `internal` for the
+    /// server's side, `invalid_request` for the rest. A desk error is always about the
+    /// request (`invalid_request`), a blocked contact included.
+    pub fn describe(&self) -> (StatusCode, &'static str, &'static str) {
+        let kind = self.kind();
+        let family = match (self, kind) {
+            (ApiError::Desk(_), _) => "invalid_request",
+            (_, ErrorKind::Unauthorized | ErrorKind::Forbidden) => "auth",
+            (_, ErrorKind::RateLimited) => "rate_limit",
+            (_, ErrorKind::Timeout | ErrorKind::Unavailable | ErrorKind::Internal) => "internal",
+            _ => "invalid_request",
+        };
+        (status(kind), self.code(), family)
     }
 }
 
@@ -218,25 +242,6 @@ impl From<crate::knowledge::KnowledgeError> for ApiError {
             K::NoIndex(_) => ApiError::IndexUnavailable,
             other => ApiError::Internal(other.to_string()),
         }
-    }
-}
-
-/// The HTTP status of a desk error code.
-fn desk_status(code: &str) -> StatusCode {
-    match code {
-        "contact_blocked" => StatusCode::FORBIDDEN,
-        "attachment_too_large" => StatusCode::PAYLOAD_TOO_LARGE,
-        "unsupported_media_type" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        code if code.starts_with("unknown_") && !code.ends_with("_reason") => StatusCode::NOT_FOUND,
-        code if code.starts_with("invalid_")
-            || code.ends_with("_required")
-            || code.ends_with("_reason")
-            || code.starts_with("empty_")
-            || code == "channel_not_enabled" =>
-        {
-            StatusCode::UNPROCESSABLE_ENTITY
-        }
-        _ => StatusCode::CONFLICT,
     }
 }
 
@@ -309,3 +314,37 @@ impl From<crate::orchestrator::ChatError> for ApiError {
         }
     }
 }
+
+impl From<crate::auth::AuthError> for ApiError {
+    fn from(error: crate::auth::AuthError) -> Self {
+        use crate::auth::AuthError as A;
+        match error {
+            A::Unauthorized(reason) => ApiError::Unauthorized(reason),
+            A::TokenExpired => ApiError::TokenExpired,
+            A::Forbidden(reason) => ApiError::Forbidden(reason),
+            A::InvalidId(reason) => ApiError::InvalidId(reason),
+            A::NoRandomness(reason) => ApiError::Internal(reason),
+            A::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<crate::ratelimit::RateLimited> for ApiError {
+    fn from(error: crate::ratelimit::RateLimited) -> Self {
+        ApiError::RateLimited {
+            retry_after_secs: error.retry_after_secs,
+        }
+    }
+}
+
+impl From<crate::jobs::JobError> for ApiError {
+    fn from(error: crate::jobs::JobError) -> Self {
+        match error {
+            crate::jobs::JobError::Running { .. } => ApiError::Conflict(error.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "error_codes_tests.rs"]
+mod codes_tests;

@@ -1,0 +1,421 @@
+//! The composition root: the one place that builds the whole application from a [`Config`]
+//! (knowledge base, store, intents and matcher, language model and hybrid retrieval,
+//! orchestrator with its start-up resume, token registry, the attendance desk, the rate
+//! limit) and runs it on a bound listener until a shutdown future resolves. The binary and
+//! the integration tests both get their app through [`AppBuilder`]; a test only hands in
+//! ready-made parts (a knowledge base, a store, a trained matcher, a clock) or leaves a
+//! subsystem out.
+
+use crate::assistant::Matcher;
+use crate::attendance::{Attendance, Clock};
+use crate::auth::{Identity, Role, TokenStore};
+use crate::config::Config;
+use crate::http::state::AppState;
+use crate::knowledge::index::{Progress, ReindexReport};
+use crate::knowledge::{DocKind, KnowledgeBase, Sources};
+use crate::llm::Llm;
+use crate::llm::hybrid::Hybrid;
+use crate::orchestrator::Orchestrator;
+use crate::progress::Reporter;
+use crate::ratelimit::RateLimit;
+use crate::store::{Store, StoreOptions};
+use crate::telemetry::redact_url;
+use anyhow::Context;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::net::TcpListener;
+
+/// Builds the app from a [`Config`]. Every part not handed in is made from the config,
+/// exactly as `ponte serve` makes it.
+pub struct AppBuilder {
+    config: Config,
+    knowledge: Option<Arc<KnowledgeBase>>,
+    store: Option<Arc<dyn Store>>,
+    matcher: Option<Arc<Matcher>>,
+    /// `None`: made from the config's language model; `Some(..)`: given.
+    hybrid: Option<Option<Arc<Hybrid>>>,
+    clock: Clock,
+    conversations: bool,
+    desk: bool,
+    grounded_answers: bool,
+}
+
+/// The assembled application: the handles every request gets, ready to serve.
+pub struct App {
+    state: AppState,
+}
+
+impl AppBuilder {
+    /// A builder making every part from `config`.
+    pub fn new(config: Config) -> Self {
+        AppBuilder {
+            config,
+            knowledge: None,
+            store: None,
+            matcher: None,
+            hybrid: None,
+            clock: Clock::new(),
+            conversations: true,
+            desk: true,
+            grounded_answers: true,
+        }
+    }
+
+    /// The configuration the app is built from.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Serves this knowledge base instead of opening (or building) the configured index.
+    pub fn with_knowledge(mut self, knowledge: Arc<KnowledgeBase>) -> Self {
+        self.knowledge = Some(knowledge);
+        self
+    }
+
+    /// Keeps conversations in this store instead of opening the configured database.
+    pub fn with_store(mut self, store: Arc<dyn Store>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Uses this matcher (trained on the same knowledge base) instead of training one.
+    pub fn with_matcher(mut self, matcher: Arc<Matcher>) -> Self {
+        self.matcher = Some(matcher);
+        self
+    }
+
+    /// Searches with this hybrid retrieval (or none) instead of the configured model's.
+    pub fn with_hybrid(mut self, hybrid: Option<Arc<Hybrid>>) -> Self {
+        self.hybrid = Some(hybrid);
+        self
+    }
+
+    /// Drives the desk's timers with this clock.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// A search-only app: no store, no conversation engine, no desk.
+    pub fn without_conversations(mut self) -> Self {
+        self.conversations = false;
+        self.desk = false;
+        self
+    }
+
+    /// Conversations without the human desk.
+    pub fn without_desk(mut self) -> Self {
+        self.desk = false;
+        self
+    }
+
+    /// Whether conversations get streamed grounded answers when a model is configured
+    /// (on for a server; the terminal chat prints each input's replies and turns it off).
+    pub fn grounded_answers(mut self, on: bool) -> Self {
+        self.grounded_answers = on;
+        self
+    }
+
+    /// The knowledge base: the given one, or the configured index opened (built first when
+    /// missing or stale) off the async threads.
+    async fn knowledge(&mut self) -> anyhow::Result<Arc<KnowledgeBase>> {
+        if let Some(knowledge) = &self.knowledge {
+            return Ok(knowledge.clone());
+        }
+        let config = self.config.clone();
+        let knowledge =
+            Arc::new(tokio::task::spawn_blocking(move || open_knowledge(&config)).await??);
+        self.knowledge = Some(knowledge.clone());
+        Ok(knowledge)
+    }
+
+    /// The conversation engine: store, matcher, language model and hybrid retrieval, with
+    /// the conversations that were waiting on an effect resumed.
+    pub async fn orchestrator(&mut self) -> anyhow::Result<Arc<Orchestrator>> {
+        let knowledge = self.knowledge().await?;
+        let store = match &self.store {
+            Some(store) => store.clone(),
+            None => open_store(&self.config).await?,
+        };
+        let matcher = match &self.matcher {
+            Some(matcher) => matcher.clone(),
+            None => {
+                let config = self.config.clone();
+                let matcher_knowledge = knowledge.clone();
+                Arc::new(
+                    tokio::task::spawn_blocking(move || train_matcher(&config, matcher_knowledge))
+                        .await??,
+                )
+            }
+        };
+        let llm = language_model(&self.config);
+        let hybrid = self.hybrid(&knowledge, llm.clone());
+        let orchestrator = Arc::new(
+            Orchestrator::new(store, knowledge, matcher)
+                .with_llm(llm)
+                .with_grounded_answers(self.grounded_answers)
+                .with_hybrid(hybrid),
+        );
+        let resumed = orchestrator.resume_pending().await?;
+        if resumed > 0 {
+            tracing::info!(resumed, "conversations resumed after restart");
+        }
+        Ok(orchestrator)
+    }
+
+    /// The hybrid retrieval: the given one, or one over the configured model's embeddings.
+    fn hybrid(&self, knowledge: &Arc<KnowledgeBase>, llm: Option<Arc<Llm>>) -> Option<Arc<Hybrid>> {
+        match &self.hybrid {
+            Some(given) => given.clone(),
+            None => llm.and_then(|llm| Hybrid::new(llm, knowledge.clone()).map(Arc::new)),
+        }
+    }
+
+    /// Builds everything a server needs.
+    pub async fn build(mut self) -> anyhow::Result<App> {
+        let knowledge = self.knowledge().await?;
+        let orchestrator = if self.conversations {
+            Some(self.orchestrator().await?)
+        } else {
+            None
+        };
+        let store = orchestrator.as_ref().map(|chat| chat.store().clone());
+        let auth = token_registry(&self.config, store.as_deref()).await?;
+        let attendance = match &orchestrator {
+            Some(chat) if self.desk => Some(
+                Attendance::open(
+                    chat.clone(),
+                    self.config.data_dir.join("attachments"),
+                    self.clock.clone(),
+                )
+                .await?,
+            ),
+            _ => None,
+        };
+        let hybrid = match &orchestrator {
+            Some(chat) => chat.hybrid().cloned(),
+            None => self.hybrid(&knowledge, language_model(&self.config)),
+        };
+        let mut state = AppState::new(knowledge, orchestrator, auth)
+            .with_rate_limit(RateLimit::per_second(self.config.rate_limit))
+            .with_hybrid(hybrid);
+        if let Some(desk) = attendance {
+            state = state.with_attendance(desk);
+        }
+        Ok(App { state })
+    }
+}
+
+impl App {
+    /// The handles every request handler gets.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The HTTP routes over this app, for in-process requests.
+    pub fn router(&self) -> axum::Router {
+        crate::http::router(self.state.clone())
+    }
+
+    /// Serves the app on `listener` until `shutdown` resolves, then closes the store.
+    pub async fn run(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let store = self
+            .state
+            .orchestrator
+            .as_ref()
+            .map(|chat| chat.store().clone());
+        let served = crate::server::run(listener, self.state, shutdown).await;
+        if let Some(store) = store {
+            store.close().await;
+        }
+        served
+    }
+}
+
+/// `ponte serve`: builds the app from `config`, binds the configured address and serves
+/// until `shutdown` resolves.
+pub async fn launch(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let listen = config.listen;
+    let app = AppBuilder::new(config).build().await?;
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
+    tracing::info!(
+        address = %listener.local_addr()?,
+        ready_ms = started.elapsed().as_millis() as u64,
+        "ponte is listening"
+    );
+    app.run(listener, shutdown).await?;
+    Ok(())
+}
+
+/// The bearer tokens: the admin token of the config, the guest key (when guests may chat),
+/// the configured tokens and, given a store, the tokens issued through the API before.
+pub async fn token_registry(
+    config: &Config,
+    store: Option<&dyn Store>,
+) -> anyhow::Result<Arc<TokenStore>> {
+    let auth = Arc::new(TokenStore::new());
+    if let Some(token) = &config.admin_token {
+        auth.register(
+            token,
+            Identity {
+                role: Role::Admin,
+                subject: "admin".to_string(),
+                groups: Vec::new(),
+            },
+        )?;
+        tracing::info!("registered the admin token from PONTE_ADMIN_TOKEN");
+    }
+    if config.guest_chat {
+        let path = config.data_dir.join("guest.key");
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!("creating the data directory {}", config.data_dir.display())
+        })?;
+        let key = crate::guest::GuestKey::load_or_create(&path)
+            .with_context(|| format!("reading the guest key {}", path.display()))?;
+        auth.allow_guests(key);
+    }
+    let loaded = auth.load(&config.tokens)?;
+    if loaded > 0 {
+        tracing::info!(tokens = loaded, "registered the configured tokens");
+    }
+    // Tokens issued through the API live in the store: their holders survive a restart.
+    if let Some(store) = store {
+        let restored = auth.restore(store).await?;
+        if restored > 0 {
+            tracing::info!(tokens = restored, "restored the issued tokens");
+        }
+    }
+    Ok(auth)
+}
+
+/// Opens the configured store, creating the data directory first.
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+    crate::store::open(&config.database_url, StoreOptions::default())
+        .await
+        .with_context(|| format!("opening the store {}", redact_url(&config.database_url)))
+}
+
+/// The configured intents' matcher over `knowledge` (seconds on the full set: blocking).
+pub fn train_matcher(config: &Config, knowledge: Arc<KnowledgeBase>) -> anyhow::Result<Matcher> {
+    let intents = crate::assistant::load_intents(&config.intents_dir)?;
+    Ok(Matcher::build(&intents, knowledge, Default::default())?)
+}
+
+/// The configured language model, if any.
+pub fn language_model(config: &Config) -> Option<Arc<Llm>> {
+    config.llm.clone().map(|llm| Arc::new(Llm::new(llm)))
+}
+
+/// The configured language model, or a clear error for a `--llm` without one.
+pub fn required_llm(config: &Config) -> anyhow::Result<Arc<Llm>> {
+    language_model(config).ok_or_else(|| {
+        anyhow::anyhow!(
+            "--llm needs a language-model endpoint: set PONTE_LLM_BASE_URL (or --llm-base-url, \
+             or base_url in the [llm] section of the config file)"
+        )
+    })
+}
+
+/// Turns index build progress into the terminal's progress bars.
+pub fn index_progress(reporter: &mut Reporter) -> impl FnMut(Progress) + '_ {
+    move |event| match event {
+        Progress::Scanning { total } => reporter.phase("reading", total as u64),
+        Progress::Scanned { .. } | Progress::Indexed => reporter.inc(),
+        Progress::Indexing { total } => reporter.phase("indexing", total as u64),
+        Progress::Committing => reporter.finish(),
+    }
+}
+
+/// Opens the knowledge base, building the index first when it is missing or stale.
+pub fn open_knowledge(config: &Config) -> anyhow::Result<KnowledgeBase> {
+    let mut reporter = Reporter::new();
+    let (knowledge, report) = KnowledgeBase::open_or_build(
+        &config.index_dir(),
+        Sources::new(&config.knowledge_dir),
+        &mut index_progress(&mut reporter),
+    )
+    .with_context(|| {
+        format!(
+            "opening the knowledge index in {}",
+            config.index_dir().display()
+        )
+    })?;
+    if let Some(report) = report {
+        tracing::info!(
+            articles = report.articles,
+            activities = report.activities,
+            skipped = report.skipped.len(),
+            elapsed_ms = report.elapsed_ms,
+            "knowledge index built"
+        );
+        for skipped in &report.skipped {
+            tracing::warn!(file = %skipped.file.display(), line = ?skipped.line, reason = %skipped.reason, "knowledge source skipped");
+        }
+    }
+    Ok(knowledge)
+}
+
+/// What `ponte reindex` did: the index report and, with an embedding model, the outcome
+/// of bringing the embeddings in step (a failure leaves lexical search serving).
+pub struct Reindexed {
+    pub report: ReindexReport,
+    pub embeddings: Option<Result<crate::llm::embed::SyncReport, String>>,
+}
+
+/// Rebuilds the knowledge index from the sources and swaps it in; then embeds what was
+/// added or changed when an embedding model is configured.
+pub fn reindex(config: &Config) -> anyhow::Result<Reindexed> {
+    let mut reporter = Reporter::new();
+    let report = crate::knowledge::index::rebuild(
+        &config.index_dir(),
+        &Sources::new(&config.knowledge_dir),
+        &mut index_progress(&mut reporter),
+    )
+    .context("reindex failed; the previous index (if any) keeps serving")?;
+    drop(reporter);
+    let embeddings = config
+        .llm
+        .clone()
+        .filter(|llm| llm.embed_model.is_some())
+        .map(|llm| refresh_embeddings(config, Llm::new(llm)));
+    Ok(Reindexed { report, embeddings })
+}
+
+/// Embeds what a reindex added or changed.
+fn refresh_embeddings(config: &Config, llm: Llm) -> Result<crate::llm::embed::SyncReport, String> {
+    let knowledge =
+        KnowledgeBase::open(&config.index_dir(), None).map_err(|error| error.to_string())?;
+    let generation = knowledge.generation();
+    let mut documents = generation
+        .all(DocKind::Article)
+        .map_err(|error| error.to_string())?;
+    documents.extend(
+        generation
+            .all(DocKind::Activity)
+            .map_err(|error| error.to_string())?,
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| error.to_string())?;
+    runtime
+        .block_on(crate::llm::embed::refresh(
+            &llm,
+            &config.index_dir(),
+            &documents,
+        ))
+        .map_err(|error| error.to_string())
+}

@@ -1,0 +1,331 @@
+//! `ponte bench` (only in a build with the `devtools` feature): the synthetic corpus, the
+//! HTTP load generator and its WebSocket variants against a running server (they issue
+//! requester tokens with the admin token of the configuration, `--admin-token` or
+//! `PONTE_ADMIN_TOKEN`), the desk routing benchmark and the assistant decision latency;
+//! each prints its report as text or JSON.
+
+use crate::config::Config;
+use anyhow::Context;
+use clap::Subcommand;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Write a synthetic knowledge source directory (for reindex and query benchmarks).
+    Corpus {
+        /// Where to write articles/ and activities/.
+        #[arg(long)]
+        out: PathBuf,
+        /// How many articles.
+        #[arg(long, default_value_t = 50_000)]
+        articles: usize,
+        /// Seed of the generator.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
+    /// Drive a running server over HTTP with concurrent requesters posting messages.
+    Load {
+        /// The server's address.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        address: std::net::SocketAddr,
+        /// Concurrent requesters, one conversation and one connection each.
+        #[arg(long, default_value_t = 64)]
+        requesters: usize,
+        /// Seconds of load.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// Post to the assistant instead of a conversation handed to a person.
+        #[arg(long)]
+        assistant: bool,
+        /// The server's process id, to report its resident memory.
+        #[arg(long)]
+        server_pid: Option<u32>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Desk routing speed: automatic decisions, enqueue with assignment, queue position
+    /// lookups and capture with its position updates, over generated attendants and chats.
+    Routing {
+        #[arg(long, default_value_t = 200)]
+        attendants: usize,
+        #[arg(long, default_value_t = 5_000)]
+        queued: usize,
+        #[arg(long, default_value_t = 100_000)]
+        iterations: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Queue-position updates fanned out over WebSocket to waiting requesters of a running
+    /// server: opens N queued chats, each requester listening, then captures them one by
+    /// one and measures how long each remaining requester waits for its new position.
+    Fanout {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        address: std::net::SocketAddr,
+        #[arg(long, default_value_t = 1_000)]
+        requesters: usize,
+        /// How many captures (each fans out to every requester behind it).
+        #[arg(long, default_value_t = 20)]
+        captures: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Server memory added by idle WebSocket conversations: opens N conversations, then one
+    /// WebSocket on each, and reads the server's RSS before and with them.
+    Sockets {
+        /// The server's address.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        address: std::net::SocketAddr,
+        /// An admin token of that server, to issue requester tokens.
+        /// How many idle conversations with an open WebSocket.
+        #[arg(long, default_value_t = 10_000)]
+        count: usize,
+        /// Seconds the sockets stay open before the memory is read.
+        #[arg(long, default_value_t = 5)]
+        hold: u64,
+        /// The server's process id (its memory is what is measured).
+        #[arg(long)]
+        server_pid: u32,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Latency of one assistant decision (matcher + state machine, no I/O) over the bundled
+    /// intents, activities, article titles and out-of-scope texts.
+    Decide {
+        /// How many times every text is decided.
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The admin token a command against a running server issues requester tokens with.
+fn admin_token(config: &Config) -> anyhow::Result<String> {
+    config.admin_token.clone().context(
+        "an admin token of the server is needed: pass --admin-token or set PONTE_ADMIN_TOKEN",
+    )
+}
+
+pub(super) fn run(config: &Config, command: BenchCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        BenchCommand::Corpus {
+            out,
+            articles,
+            seed,
+        } => corpus(&out, articles, seed),
+        BenchCommand::Load {
+            address,
+            requesters,
+            seconds,
+            assistant,
+            server_pid,
+            json,
+        } => load(
+            crate::loadgen::LoadOptions {
+                address,
+                admin_token: admin_token(config)?,
+                requesters: requesters.max(1),
+                duration: Duration::from_secs(seconds.max(1)),
+                live_chat: !assistant,
+                server_pid,
+            },
+            json,
+        ),
+        BenchCommand::Routing {
+            attendants,
+            queued,
+            iterations,
+            json,
+        } => routing(attendants, queued, iterations.max(1), json),
+        BenchCommand::Fanout {
+            address,
+            requesters,
+            captures,
+            json,
+        } => fanout(
+            crate::loadgen::FanoutOptions {
+                address,
+                admin_token: admin_token(config)?,
+                requesters: requesters.max(2),
+                captures: captures.max(1),
+            },
+            json,
+        ),
+        BenchCommand::Sockets {
+            address,
+            count,
+            hold,
+            server_pid,
+            json,
+        } => sockets(
+            crate::loadgen::SocketsOptions {
+                address,
+                admin_token: admin_token(config)?,
+                count: count.max(1),
+                hold: Duration::from_secs(hold),
+                server_pid,
+            },
+            json,
+        ),
+        BenchCommand::Decide { rounds, json } => decide(config, rounds, json),
+    }
+}
+
+fn corpus(out: &std::path::Path, articles: usize, seed: u64) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let written = crate::knowledge::synthetic::write_corpus(out, articles, seed)
+        .with_context(|| format!("writing a synthetic corpus into {}", out.display()))?;
+    println!(
+        "wrote {written} articles into {} in {} ms",
+        out.display(),
+        started.elapsed().as_millis()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn load(options: crate::loadgen::LoadOptions, json: bool) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    let report = runtime.block_on(crate::loadgen::run(options))?;
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!(
+            "{} requesters, {:.1} s: {} messages acknowledged, {:.0} messages/s, p50 {} us, p99 {} us, p99.9 {} us, {} errors, server RSS {}",
+            report.requesters,
+            report.seconds,
+            report.acknowledged,
+            report.messages_per_second,
+            report.p50_us,
+            report.p99_us,
+            report.p999_us,
+            report.errors,
+            report
+                .server_rss_kib
+                .map(|kib| format!("{:.1} MiB", kib as f64 / 1024.0))
+                .unwrap_or_else(|| "unknown".to_string())
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn decide(config: &Config, rounds: usize, json: bool) -> anyhow::Result<ExitCode> {
+    let knowledge = Arc::new(crate::app::open_knowledge(config)?);
+    let intents = crate::assistant::load_intents(&config.intents_dir)?;
+    let started = Instant::now();
+    let matcher = crate::assistant::Matcher::build(&intents, knowledge, Default::default())?;
+    let training_ms = started.elapsed().as_millis();
+    let texts = crate::assistant::bench::sample_texts(&intents, &matcher)?;
+    let latency = crate::assistant::bench::run(&matcher, &texts, rounds)?;
+    if json {
+        println!("{}", serde_json::to_string(&latency)?);
+    } else {
+        println!(
+            "matcher trained in {training_ms} ms on {} intents and {} activities",
+            intents.len(),
+            matcher.activity_count()
+        );
+        println!(
+            "{} decisions over {} texts: p50 {} us, p99 {} us, p99.9 {} us, max {} us",
+            latency.decisions,
+            latency.texts,
+            latency.p50_us,
+            latency.p99_us,
+            latency.p999_us,
+            latency.max_us
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn routing(
+    attendants: usize,
+    queued: usize,
+    iterations: usize,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    use crate::desk::bench::{bench_routing, percentile_us};
+    let report = bench_routing(attendants, queued, iterations);
+    let rows = [
+        ("automatic_decision", &report.decision),
+        ("enqueue_assign", &report.enqueue_assign),
+        ("position_lookup", &report.position),
+        ("capture_fanout", &report.capture_fanout),
+    ];
+    if json {
+        let mut object = serde_json::Map::new();
+        object.insert("queued".into(), report.queue_len.into());
+        for (name, samples) in rows {
+            object.insert(
+                name.into(),
+                serde_json::json!({
+                    "p50_us": percentile_us(samples, 0.5),
+                    "p99_us": percentile_us(samples, 0.99),
+                    "p999_us": percentile_us(samples, 0.999),
+                    "samples": samples.len(),
+                }),
+            );
+        }
+        println!("{}", serde_json::Value::Object(object));
+    } else {
+        println!(
+            "{attendants} attendants, {} queued chats, {iterations} iterations",
+            report.queue_len
+        );
+        for (name, samples) in rows {
+            println!(
+                "{name:<20} p50 {:>9.2} us  p99 {:>9.2} us  p99.9 {:>9.2} us  ({} samples)",
+                percentile_us(samples, 0.5),
+                percentile_us(samples, 0.99),
+                percentile_us(samples, 0.999),
+                samples.len()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn fanout(options: crate::loadgen::FanoutOptions, json: bool) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    let report = runtime.block_on(crate::loadgen::fanout(options))?;
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!(
+            "{} waiting requesters, {} captures: {} position updates received, p50 {} us, p99 {} us, max {} us, {} missing",
+            report.requesters,
+            report.captures,
+            report.updates,
+            report.p50_us,
+            report.p99_us,
+            report.max_us,
+            report.missing
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn sockets(options: crate::loadgen::SocketsOptions, json: bool) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    let report = runtime.block_on(crate::loadgen::idle_sockets(options))?;
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!(
+            "{} idle WebSocket conversations ({} failed): server RSS {:.1} MiB before, {:.1} MiB with them, {:.1} MiB added, {:.1} KiB per socket",
+            report.sockets,
+            report.failed,
+            report.rss_before_kib as f64 / 1024.0,
+            report.rss_with_sockets_kib as f64 / 1024.0,
+            report.added_mib,
+            report.per_socket_kib
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,120 @@
+//! `ponte eval retrieval` and `ponte eval intents`: run the evaluation engines of
+//! [`crate::eval`] and [`crate::intent`] (with the language model on `--llm`) and print
+//! their reports.
+
+use super::EvalCommand;
+use crate::app::required_llm;
+use crate::config::Config;
+use crate::progress::Reporter;
+use std::path::Path;
+use std::process::ExitCode;
+
+pub(super) fn run(config: &Config, command: EvalCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        EvalCommand::Retrieval {
+            articles,
+            queries,
+            json,
+            misses,
+            llm,
+        } => retrieval(config, &articles, &queries, json, misses, llm),
+        EvalCommand::Intents {
+            train,
+            val,
+            test,
+            oos_train,
+            json,
+            llm,
+        } => intents(config, [&train, &val, &test], oos_train, json, llm),
+    }
+}
+
+fn intents(
+    config: &Config,
+    [train, val, test]: [&Path; 3],
+    oos_train: bool,
+    json: bool,
+    llm: bool,
+) -> anyhow::Result<ExitCode> {
+    let llm = if llm {
+        Some(required_llm(config)?)
+    } else {
+        None
+    };
+    let train = crate::intent::read_jsonl(train)?;
+    let val = crate::intent::read_jsonl(val)?;
+    let test = crate::intent::read_jsonl(test)?;
+    let mut progress = |message: &str| eprintln!("{message}");
+    let report = match llm {
+        Some(llm) => {
+            let (report, usage) = crate::eval::llm::evaluate_intents(
+                llm,
+                &train,
+                &val,
+                &test,
+                oos_train,
+                &mut progress,
+            )?;
+            print!("{}", usage.render());
+            report
+        }
+        None => crate::intent::evaluate(&train, &val, &test, oos_train, &mut progress)?,
+    };
+    print!("{}", report.render_text());
+    if json {
+        println!("{}", report.to_json_line());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn retrieval(
+    config: &Config,
+    articles: &Path,
+    queries: &Path,
+    json: bool,
+    misses: bool,
+    llm: bool,
+) -> anyhow::Result<ExitCode> {
+    let llm = if llm {
+        Some(required_llm(config)?)
+    } else {
+        None
+    };
+    let mut reporter = Reporter::new();
+    let mut started = false;
+    let mut progress = |_done: usize, total: usize| {
+        if !started {
+            reporter.phase("queries", total as u64);
+            started = true;
+        }
+        reporter.inc();
+    };
+    let (report, usage) = match llm {
+        Some(llm) => {
+            let (report, usage) =
+                crate::eval::llm::evaluate_retrieval_files(llm, articles, queries, &mut progress)?;
+            (report, Some(usage))
+        }
+        None => (
+            crate::eval::retrieval::evaluate_files(articles, queries, &mut progress)?,
+            None,
+        ),
+    };
+    drop(reporter);
+    print!("{}", report.render());
+    if let Some(usage) = usage {
+        print!("{}", usage.render());
+    }
+    if misses {
+        for miss in &report.misses {
+            println!(
+                "miss [{}] {:?}: expected {}, got {:?} (rank {:?})",
+                miss.kind, miss.query, miss.expected_id, miss.got_id, miss.rank
+            );
+        }
+    }
+    if json {
+        println!("{}", report.json_line());
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,44 @@
+//! The one error model of the crate: every domain and service error says what kind of
+//! failure it is ([`ErrorKind`]) and its stable snake_case code ([`Coded`]). The kind is all
+//! the outer layers need to answer: the HTTP layer maps each kind to one status, in one
+//! place (`crate::http::error`); logs and the command line print the code. Nothing here
+//! knows about HTTP.
+
+/// What kind of failure an error is, fine enough that each kind has one HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The request is malformed: unreadable, missing or out-of-range input.
+    BadRequest,
+    /// The request is well formed but its content is refused (a bad value, a missing reason).
+    Unprocessable,
+    /// The request or one of its parts is larger than allowed.
+    TooLarge,
+    /// The content type is not one that is accepted.
+    UnsupportedMedia,
+    /// The caller is not identified: no credential, an unknown or an expired one.
+    Unauthorized,
+    /// The caller is identified but may not do this.
+    Forbidden,
+    /// What the request names does not exist (or is not the caller's to see).
+    NotFound,
+    /// The operation does not take this method.
+    MethodNotAllowed,
+    /// The request took too long and was abandoned.
+    Timeout,
+    /// The request does not fit the current state (already taken, not waiting, running).
+    Conflict,
+    /// Too many requests; retry later.
+    RateLimited,
+    /// A service this request needs is off or not ready.
+    Unavailable,
+    /// A failure of the server itself: a bug, a broken store, a lost task.
+    Internal,
+}
+
+/// An error that says its kind and its stable code.
+pub trait Coded {
+    /// What kind of failure this is.
+    fn kind(&self) -> ErrorKind;
+    /// The stable snake_case code clients and logs match on.
+    fn code(&self) -> &'static str;
+}

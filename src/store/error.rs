@@ -1,0 +1,94 @@
+//! What can go wrong in the store: [`StoreError`], its stable codes, and how a database
+//! error becomes one.
+
+use std::sync::Arc;
+
+/// Everything that can go wrong in the store. [`code`](StoreError::code) is stable and is what
+/// API clients see.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    #[error("{entity} {id:?} not found")]
+    NotFound { entity: &'static str, id: String },
+    #[error("{entity} {id:?} already exists")]
+    AlreadyExists { entity: &'static str, id: String },
+    #[error(
+        "conversation {id:?} was changed by someone else: expected version {expected}, found {actual}"
+    )]
+    Conflict {
+        id: String,
+        expected: i64,
+        actual: i64,
+    },
+    #[error("the desk log moved on: expected position {expected}, found {actual}")]
+    DeskLogConflict { expected: i64, actual: i64 },
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    #[error("unsupported store url scheme {scheme:?}: {reason}")]
+    UnsupportedUrl {
+        scheme: String,
+        reason: &'static str,
+    },
+    #[error("the store is closed")]
+    Closed,
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+    #[error("database migration failed: {0}")]
+    Migration(String),
+    #[error("database error: {0}")]
+    Database(#[source] Arc<sqlx::Error>),
+    #[error("internal store error: {0}")]
+    Internal(String),
+}
+
+impl StoreError {
+    /// Stable snake_case code, one per variant.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound { .. } => "not_found",
+            Self::AlreadyExists { .. } => "already_exists",
+            Self::Conflict { .. } => "conflict",
+            Self::DeskLogConflict { .. } => "desk_log_conflict",
+            Self::InvalidInput(_) => "invalid_input",
+            Self::UnsupportedUrl { .. } => "unsupported_url",
+            Self::Closed => "store_closed",
+            Self::Corrupt(_) => "corrupt_data",
+            Self::Migration(_) => "migration_failed",
+            Self::Database(_) => "database",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    pub(crate) fn not_found(entity: &'static str, id: &str) -> Self {
+        Self::NotFound {
+            entity,
+            id: id.to_owned(),
+        }
+    }
+}
+
+impl crate::fault::Coded for StoreError {
+    /// A missing row is not found, a lost race a conflict, a refused value a bad request;
+    /// everything else, a duplicate id included (the server mints the ids), is the server's.
+    fn kind(&self) -> crate::fault::ErrorKind {
+        use crate::fault::ErrorKind as K;
+        match self {
+            Self::NotFound { .. } => K::NotFound,
+            Self::Conflict { .. } | Self::DeskLogConflict { .. } => K::Conflict,
+            Self::InvalidInput(_) => K::BadRequest,
+            _ => K::Internal,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        StoreError::code(self)
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => Self::Closed,
+            other => Self::Database(Arc::new(other)),
+        }
+    }
+}
