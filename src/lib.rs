@@ -29,6 +29,8 @@
 //! - [`chat`]: `ponte chat`, the assistant in a terminal.
 //! - [`eval`]: the evaluation engines behind `ponte eval`.
 //! - [`fault`]: the one error model: every error's kind and stable code.
+//! - [`bridge`]: the bridge to external chat services: signed webhooks both ways, the
+//!   outbox's delivery, the Matrix adapter.
 //! - [`guest`]: signed tokens of the widget's anonymous guests.
 //! - [`auth`]: roles, identities and the token registry (tokens stored hashed; issued ones
 //!   kept durably behind `IssuedTokens`).
@@ -49,6 +51,7 @@ pub mod ask;
 pub mod assistant;
 pub mod attendance;
 pub mod auth;
+pub mod bridge;
 pub mod channel;
 pub mod chat;
 pub mod cli;

@@ -170,6 +170,8 @@ impl Orchestrator {
                     id: record.id.clone(),
                 },
                 messages: vec![message],
+                outbox: Vec::new(),
+                deadline: None,
             })
             .await?;
         if let Some(stored) = committed.duplicate {

@@ -142,6 +142,8 @@ impl Orchestrator {
                     .commit(Step {
                         target: step_target,
                         messages: step_messages,
+                        outbox: Vec::new(),
+                        deadline: None,
                     })
                     .await?;
                 if let Some(stored) = committed.duplicate {

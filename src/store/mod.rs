@@ -11,6 +11,7 @@
 //! Timestamps are unix milliseconds (`i64`), assigned by the store when a row is written.
 
 mod error;
+mod outbox;
 mod records;
 pub mod sqlite;
 mod writer;
@@ -23,6 +24,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 
 pub use error::StoreError;
+pub use outbox::*;
 pub use records::*;
 pub use sqlite::SqliteStore;
 
@@ -152,6 +154,85 @@ pub trait Store: Send + Sync + 'static {
 
     /// Deletes the token named `id` and returns it; [`StoreError::NotFound`] when there is none.
     async fn delete_token(&self, id: &str) -> Result<StoredToken, StoreError>;
+
+    /// Inserts or replaces a bridge's definition (keeping `enabled` as given).
+    async fn put_bridge(&self, record: BridgeRecord) -> Result<BridgeRecord, StoreError>;
+
+    /// Every stored bridge, by id.
+    async fn bridges(&self) -> Result<Vec<BridgeRecord>, StoreError>;
+
+    /// Turns a bridge's deliveries on or off, with the reason when off;
+    /// [`StoreError::NotFound`] for an unknown bridge.
+    async fn set_bridge_enabled(
+        &self,
+        id: &str,
+        enabled: bool,
+        reason: Option<&str>,
+    ) -> Result<BridgeRecord, StoreError>;
+
+    /// Deletes a bridge's definition (its events and attempts stay, for the record).
+    async fn delete_bridge(&self, id: &str) -> Result<(), StoreError>;
+
+    /// Puts events in the outbox outside a step (each with its `seq` given), in one
+    /// transaction. Events inside a conversation step go through [`Step::outbox`].
+    async fn enqueue_outbox(&self, events: Vec<(NewOutboxEvent, i64)>) -> Result<(), StoreError>;
+
+    /// The events to attempt now: of every lane (bridge, conversation) with a pending event,
+    /// its oldest pending event, when its `next_attempt_at <= now` and its bridge is enabled;
+    /// oldest first, at most `limit`. A later event of a lane never comes before an earlier
+    /// one is delivered or dead.
+    async fn due_outbox(&self, now: i64, limit: u32) -> Result<Vec<OutboxEvent>, StoreError>;
+
+    /// The earliest `next_attempt_at` of a lane head of an enabled bridge, if any: when the
+    /// dispatcher should look again.
+    async fn next_outbox_due(&self) -> Result<Option<i64>, StoreError>;
+
+    /// Records one attempt and its outcome in one write: delivered, retried at a time, or
+    /// dead-lettered. Returns the event after it.
+    async fn record_attempt(
+        &self,
+        attempt: DeliveryAttempt,
+        outcome: AttemptOutcome,
+    ) -> Result<OutboxEvent, StoreError>;
+
+    async fn outbox_event(&self, id: &str) -> Result<Option<OutboxEvent>, StoreError>;
+
+    /// Events matching every filter that is set, newest first.
+    async fn outbox_events(&self, filter: OutboxFilter) -> Result<Vec<OutboxEvent>, StoreError>;
+
+    /// Every attempt of one event, in order.
+    async fn delivery_attempts(&self, event_id: &str) -> Result<Vec<DeliveryAttempt>, StoreError>;
+
+    /// Puts dead or delivered events back to pending, due now, attempts reset; returns how
+    /// many. Pending events are left as they are.
+    async fn replay_outbox(&self, replay: Replay, now: i64) -> Result<u64, StoreError>;
+
+    /// A bridge's delivery health.
+    async fn bridge_health(&self, bridge_id: &str) -> Result<BridgeHealth, StoreError>;
+
+    /// The receipt of an inbound event already answered, if any.
+    async fn inbound_receipt(
+        &self,
+        bridge_id: &str,
+        webhook_id: &str,
+    ) -> Result<Option<InboundReceipt>, StoreError>;
+
+    /// Keeps the answer given to an inbound event (a second receipt of the same id keeps the
+    /// first) and forgets receipts older than `forget_before` (unix milliseconds).
+    async fn record_inbound(
+        &self,
+        receipt: InboundReceipt,
+        forget_before: i64,
+    ) -> Result<InboundReceipt, StoreError>;
+
+    /// Accept deadlines due at or before `now`, oldest first.
+    async fn due_deadlines(&self, now: i64) -> Result<Vec<BridgeDeadline>, StoreError>;
+
+    /// The earliest deadline, if any.
+    async fn next_deadline(&self) -> Result<Option<i64>, StoreError>;
+
+    /// Removes a conversation's deadline (accepted, failed or fired). Removing none is fine.
+    async fn clear_deadline(&self, conversation_id: &str) -> Result<(), StoreError>;
 }
 
 /// Opens the backend named by the URL scheme and applies its pending migrations.

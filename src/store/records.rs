@@ -230,6 +230,11 @@ pub struct Step {
     pub target: StepTarget,
     /// Appended in this order; each must belong to the target conversation.
     pub messages: Vec<NewMessage>,
+    /// Events for external chat services caused by this step, put in the outbox in the same
+    /// transaction; each must belong to the target conversation.
+    pub outbox: Vec<super::NewOutboxEvent>,
+    /// An accept deadline to set (replacing the conversation's previous one) with the step.
+    pub deadline: Option<super::BridgeDeadline>,
 }
 
 /// Result of [`Store::commit_step`].

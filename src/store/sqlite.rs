@@ -26,7 +26,10 @@ use super::{
     NewMessage, NewTicket, Step, StepCommitted, Store, StoreError, StoreOptions, Synchronous,
     Ticket, TicketStatus, check_id, check_optional_id, clamp_limit, clean_tags,
 };
-use super::{NewToken, StoredToken};
+use super::{
+    AttemptOutcome, BridgeDeadline, BridgeHealth, BridgeRecord, DeliveryAttempt, InboundReceipt,
+    NewOutboxEvent, NewToken, OutboxEvent, OutboxFilter, Replay, StoredToken,
+};
 use prepared::{
     PreparedConversation, PreparedMessage, PreparedStep, PreparedTicket, PreparedToken,
     PreparedUpdate,
@@ -468,5 +471,77 @@ impl Store for SqliteStore {
                 reply,
             })
             .await
+    }
+    // The bridge's records: implemented in the next commit (issue 16 in progress).
+    async fn put_bridge(&self, _record: BridgeRecord) -> Result<BridgeRecord, StoreError> {
+        todo!("bridge store")
+    }
+    async fn bridges(&self) -> Result<Vec<BridgeRecord>, StoreError> {
+        todo!("bridge store")
+    }
+    async fn set_bridge_enabled(
+        &self,
+        _id: &str,
+        _enabled: bool,
+        _reason: Option<&str>,
+    ) -> Result<BridgeRecord, StoreError> {
+        todo!("bridge store")
+    }
+    async fn delete_bridge(&self, _id: &str) -> Result<(), StoreError> {
+        todo!("bridge store")
+    }
+    async fn enqueue_outbox(&self, _events: Vec<(NewOutboxEvent, i64)>) -> Result<(), StoreError> {
+        todo!("bridge store")
+    }
+    async fn due_outbox(&self, _now: i64, _limit: u32) -> Result<Vec<OutboxEvent>, StoreError> {
+        todo!("bridge store")
+    }
+    async fn next_outbox_due(&self) -> Result<Option<i64>, StoreError> {
+        todo!("bridge store")
+    }
+    async fn record_attempt(
+        &self,
+        _attempt: DeliveryAttempt,
+        _outcome: AttemptOutcome,
+    ) -> Result<OutboxEvent, StoreError> {
+        todo!("bridge store")
+    }
+    async fn outbox_event(&self, _id: &str) -> Result<Option<OutboxEvent>, StoreError> {
+        todo!("bridge store")
+    }
+    async fn outbox_events(&self, _filter: OutboxFilter) -> Result<Vec<OutboxEvent>, StoreError> {
+        todo!("bridge store")
+    }
+    async fn delivery_attempts(&self, _event_id: &str) -> Result<Vec<DeliveryAttempt>, StoreError> {
+        todo!("bridge store")
+    }
+    async fn replay_outbox(&self, _replay: Replay, _now: i64) -> Result<u64, StoreError> {
+        todo!("bridge store")
+    }
+    async fn bridge_health(&self, _bridge_id: &str) -> Result<BridgeHealth, StoreError> {
+        todo!("bridge store")
+    }
+    async fn inbound_receipt(
+        &self,
+        _bridge_id: &str,
+        _webhook_id: &str,
+    ) -> Result<Option<InboundReceipt>, StoreError> {
+        todo!("bridge store")
+    }
+    async fn record_inbound(
+        &self,
+        _receipt: InboundReceipt,
+        _forget_before: i64,
+    ) -> Result<InboundReceipt, StoreError> {
+        todo!("bridge store")
+    }
+    async fn due_deadlines(&self, _now: i64) -> Result<Vec<BridgeDeadline>, StoreError> {
+        todo!("bridge store")
+    }
+    async fn next_deadline(&self) -> Result<Option<i64>, StoreError> {
+        todo!("bridge store")
+    }
+    async fn clear_deadline(&self, _conversation_id: &str) -> Result<(), StoreError> {
+        todo!("bridge store")
     }
 }

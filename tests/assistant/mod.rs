@@ -272,4 +272,80 @@ impl Store for Stalling {
     async fn delete_token(&self, id: &str) -> Result<store::StoredToken, store::StoreError> {
         self.inner.delete_token(id).await
     }
+    async fn put_bridge(&self, record: store::BridgeRecord) -> Result<store::BridgeRecord, E> {
+        self.inner.put_bridge(record).await
+    }
+    async fn bridges(&self) -> Result<Vec<store::BridgeRecord>, E> {
+        self.inner.bridges().await
+    }
+    async fn set_bridge_enabled(
+        &self,
+        id: &str,
+        enabled: bool,
+        reason: Option<&str>,
+    ) -> Result<store::BridgeRecord, E> {
+        self.inner.set_bridge_enabled(id, enabled, reason).await
+    }
+    async fn delete_bridge(&self, id: &str) -> Result<(), E> {
+        self.inner.delete_bridge(id).await
+    }
+    async fn enqueue_outbox(&self, events: Vec<(store::NewOutboxEvent, i64)>) -> Result<(), E> {
+        self.inner.enqueue_outbox(events).await
+    }
+    async fn due_outbox(&self, now: i64, limit: u32) -> Result<Vec<store::OutboxEvent>, E> {
+        self.inner.due_outbox(now, limit).await
+    }
+    async fn next_outbox_due(&self) -> Result<Option<i64>, E> {
+        self.inner.next_outbox_due().await
+    }
+    async fn record_attempt(
+        &self,
+        attempt: store::DeliveryAttempt,
+        outcome: store::AttemptOutcome,
+    ) -> Result<store::OutboxEvent, E> {
+        self.inner.record_attempt(attempt, outcome).await
+    }
+    async fn outbox_event(&self, id: &str) -> Result<Option<store::OutboxEvent>, E> {
+        self.inner.outbox_event(id).await
+    }
+    async fn outbox_events(
+        &self,
+        filter: store::OutboxFilter,
+    ) -> Result<Vec<store::OutboxEvent>, E> {
+        self.inner.outbox_events(filter).await
+    }
+    async fn delivery_attempts(&self, event_id: &str) -> Result<Vec<store::DeliveryAttempt>, E> {
+        self.inner.delivery_attempts(event_id).await
+    }
+    async fn replay_outbox(&self, replay: store::Replay, now: i64) -> Result<u64, E> {
+        self.inner.replay_outbox(replay, now).await
+    }
+    async fn bridge_health(&self, bridge_id: &str) -> Result<store::BridgeHealth, E> {
+        self.inner.bridge_health(bridge_id).await
+    }
+    async fn inbound_receipt(
+        &self,
+        bridge_id: &str,
+        webhook_id: &str,
+    ) -> Result<Option<store::InboundReceipt>, E> {
+        self.inner.inbound_receipt(bridge_id, webhook_id).await
+    }
+    async fn record_inbound(
+        &self,
+        receipt: store::InboundReceipt,
+        forget_before: i64,
+    ) -> Result<store::InboundReceipt, E> {
+        self.inner.record_inbound(receipt, forget_before).await
+    }
+    async fn due_deadlines(&self, now: i64) -> Result<Vec<store::BridgeDeadline>, E> {
+        self.inner.due_deadlines(now).await
+    }
+    async fn next_deadline(&self) -> Result<Option<i64>, E> {
+        self.inner.next_deadline().await
+    }
+    async fn clear_deadline(&self, conversation_id: &str) -> Result<(), E> {
+        self.inner.clear_deadline(conversation_id).await
+    }
 }
+
+type E = store::StoreError;

@@ -230,6 +230,8 @@ pub async fn step_commits_all_or_nothing(store: &Arc<dyn Store>) {
         .commit_step(Step {
             target: StepTarget::Create(new),
             messages: vec![text_message(&id, "greeting", None)],
+            outbox: Vec::new(),
+            deadline: None,
         })
         .await
         .unwrap();
@@ -246,6 +248,8 @@ pub async fn step_commits_all_or_nothing(store: &Arc<dyn Store>) {
                 text_message(&id, "input", Some("input-1")),
                 text_message(&id, "reply", None),
             ],
+            outbox: Vec::new(),
+            deadline: None,
         })
         .await
         .unwrap();
@@ -267,6 +271,8 @@ pub async fn step_commits_all_or_nothing(store: &Arc<dyn Store>) {
                 text_message(&id, "input", Some("input-2")),
                 text_message(&id, "reply", None),
             ],
+            outbox: Vec::new(),
+            deadline: None,
         })
         .await;
     assert!(
@@ -290,6 +296,8 @@ pub async fn step_commits_all_or_nothing(store: &Arc<dyn Store>) {
                 text_message(&id, "input", Some("input-1")),
                 text_message(&id, "reply again", None),
             ],
+            outbox: Vec::new(),
+            deadline: None,
         })
         .await
         .unwrap();
@@ -302,6 +310,8 @@ pub async fn step_commits_all_or_nothing(store: &Arc<dyn Store>) {
         .commit_step(Step {
             target: StepTarget::Keep { id: id.clone() },
             messages: vec![text_message(&id, "forwarded", None)],
+            outbox: Vec::new(),
+            deadline: None,
         })
         .await
         .unwrap();
@@ -313,6 +323,8 @@ pub async fn step_commits_all_or_nothing(store: &Arc<dyn Store>) {
                 id: unique_id("missing"),
             },
             messages: vec![],
+            outbox: Vec::new(),
+            deadline: None,
         })
         .await;
     assert!(unknown.is_ok(), "keeping nothing of nothing writes nothing");
@@ -322,6 +334,8 @@ pub async fn step_commits_all_or_nothing(store: &Arc<dyn Store>) {
                 id: "missing-step".into(),
             },
             messages: vec![text_message("missing-step", "x", None)],
+            outbox: Vec::new(),
+            deadline: None,
         })
         .await;
     assert!(
@@ -332,6 +346,8 @@ pub async fn step_commits_all_or_nothing(store: &Arc<dyn Store>) {
         .commit_step(Step {
             target: StepTarget::Keep { id: id.clone() },
             messages: vec![text_message("elsewhere", "x", None)],
+            outbox: Vec::new(),
+            deadline: None,
         })
         .await;
     assert!(
