@@ -207,6 +207,23 @@ struct FileConfig {
     #[serde(default)]
     tokens: Vec<ConfiguredToken>,
     llm: Option<LlmFile>,
+    /// `[[bridges]]`: bridges to external chat services (each with its `id`), applied at
+    /// start over what the admin API stored.
+    #[serde(default)]
+    bridges: Vec<crate::bridge::BridgeConfig>,
+    /// `[bridge_delivery]`: the dispatcher's settings.
+    bridge_delivery: Option<BridgeDelivery>,
+}
+
+/// How the bridges' dispatcher retries (the Standard Webhooks schedule unless set).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BridgeDelivery {
+    /// Delay before each attempt after a failure, in milliseconds (the first is the delay
+    /// after the first failure); the event is dead-lettered when they run out.
+    pub retry_delays_ms: Option<Vec<u64>>,
+    /// One attempt's time limit in milliseconds (15 000 unless set).
+    pub timeout_ms: Option<u64>,
 }
 
 /// The resolved configuration.
@@ -228,6 +245,10 @@ pub struct Config {
     pub llm: Option<LlmConfig>,
     /// The admin token from `PONTE_ADMIN_TOKEN` (or `--admin-token`), when one is given.
     pub admin_token: Option<String>,
+    /// Bridges defined in the config file.
+    pub bridges: Vec<crate::bridge::BridgeConfig>,
+    /// The bridges' delivery settings.
+    pub bridge_delivery: BridgeDelivery,
 }
 
 /// A configuration file that could not be used.
@@ -293,6 +314,8 @@ impl Config {
             },
             llm: args.llm.resolve(file.llm.unwrap_or_default()),
             admin_token: args.admin_token.clone().filter(|token| !token.is_empty()),
+            bridges: file.bridges,
+            bridge_delivery: file.bridge_delivery.unwrap_or_default(),
             data_dir,
             database_url,
         })

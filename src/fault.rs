@@ -35,6 +35,55 @@ pub enum ErrorKind {
     Internal,
 }
 
+impl ErrorKind {
+    pub const ALL: [ErrorKind; 13] = [
+        ErrorKind::BadRequest,
+        ErrorKind::Unprocessable,
+        ErrorKind::TooLarge,
+        ErrorKind::UnsupportedMedia,
+        ErrorKind::Unauthorized,
+        ErrorKind::Forbidden,
+        ErrorKind::NotFound,
+        ErrorKind::MethodNotAllowed,
+        ErrorKind::Timeout,
+        ErrorKind::Conflict,
+        ErrorKind::RateLimited,
+        ErrorKind::Unavailable,
+        ErrorKind::Internal,
+    ];
+
+    /// A stable name, for records that keep an error (the bridge's inbound receipts).
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::BadRequest => "bad_request",
+            ErrorKind::Unprocessable => "unprocessable",
+            ErrorKind::TooLarge => "too_large",
+            ErrorKind::UnsupportedMedia => "unsupported_media",
+            ErrorKind::Unauthorized => "unauthorized",
+            ErrorKind::Forbidden => "forbidden",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::MethodNotAllowed => "method_not_allowed",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::Unavailable => "unavailable",
+            ErrorKind::Internal => "internal",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+
+    /// Whether the failure is on the server's side (a retry may succeed).
+    pub fn is_server_side(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::Timeout | ErrorKind::Unavailable | ErrorKind::Internal
+        )
+    }
+}
+
 /// An error that says its kind and its stable code.
 pub trait Coded {
     /// What kind of failure this is.

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::signature::Secret;
 
 /// What is on the other side.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BridgeKind {
     /// Any desk that speaks Ponte's webhook contract (README, "The bridge contract").

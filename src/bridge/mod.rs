@@ -9,7 +9,11 @@
 //! What a kind needs to plug in is small: a [`Transport`] that delivers one outbox event and
 //! never retries by itself, and an [`InboundSink`] it hands the external desk's events to.
 
+pub mod attachments;
 pub mod config;
+pub mod dispatch;
+pub mod schedule;
+pub mod service;
 pub mod signature;
 pub mod wire;
 
@@ -87,6 +91,13 @@ pub enum BridgeError {
     Attachment(String),
     #[error("invalid bridge definition: {0}")]
     InvalidConfig(String),
+    /// A repeated event refused the first time: the same refusal again.
+    #[error("{message}")]
+    Repeated {
+        kind: crate::fault::ErrorKind,
+        code: &'static str,
+        message: String,
+    },
     #[error(transparent)]
     Chat(#[from] crate::orchestrator::ChatError),
     #[error(transparent)]
@@ -106,6 +117,7 @@ impl crate::fault::Coded for BridgeError {
             BridgeError::InvalidEvent(_)
             | BridgeError::Attachment(_)
             | BridgeError::InvalidConfig(_) => K::Unprocessable,
+            BridgeError::Repeated { kind, .. } => *kind,
             BridgeError::Chat(error) => error.kind(),
             BridgeError::Store(error) => error.kind(),
         }
@@ -124,6 +136,7 @@ impl crate::fault::Coded for BridgeError {
             BridgeError::ConversationClosed(_) => "conversation_closed",
             BridgeError::Attachment(_) => "attachment_refused",
             BridgeError::InvalidConfig(_) => "invalid_bridge",
+            BridgeError::Repeated { code, .. } => code,
             BridgeError::Chat(error) => crate::fault::Coded::code(error),
             BridgeError::Store(error) => error.code(),
         }

@@ -389,6 +389,13 @@ texts! {
         es: "{text}",
         en: "{text}",
     }
+    /// A hand-off to an external chat service failed (refused, undeliverable, or nobody
+    /// accepted in time): the chat goes to Ponte's own desk queue.
+    HandoffFellBack [] {
+        pt: "Não conseguimos falar com a equipe de atendimento externa agora. Você continua na fila da nossa equipe e será atendido em breve.",
+        es: "No pudimos comunicarnos con el equipo de atención externo en este momento. Sigues en la fila de nuestro equipo y te atenderemos pronto.",
+        en: "We couldn't reach the external support team right now. You're still in our team's queue and will be helped shortly.",
+    }
     ConversationClosed [] {
         pt: "Esta conversa foi encerrada. Obrigada pelo contato!",
         es: "Esta conversación fue cerrada. ¡Gracias por escribirnos!",

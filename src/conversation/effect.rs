@@ -113,10 +113,26 @@ pub enum Effect {
     AttachTicket {
         number: String,
     },
-    /// Queue the chat for a person of `group` (conversation state "queued").
+    /// Queue the chat for a person of `group` (conversation state "queued"). With
+    /// `bridgeable`, the orchestrator may route it to an external chat service
+    /// ([`Event::BridgeRouted`](super::Event::BridgeRouted)); a fallback from a failed
+    /// bridge is not bridgeable.
     Handoff {
         group: String,
         ticket: Option<String>,
+        bridgeable: bool,
+    },
+    /// Send the hand-off to external chat service `bridge` (`handoff.requested`).
+    BridgeHandoff {
+        bridge: String,
+        group: String,
+        ticket: Option<String>,
+    },
+    /// The chat handed to `bridge` ended on Ponte's side: `handoff.cancelled` when no agent
+    /// had accepted, `conversation.closed` otherwise.
+    BridgeEnded {
+        bridge: String,
+        accepted: bool,
     },
     /// The requester's (cleaned) text goes to the person handling the chat, not to the bot.
     Forward {

@@ -152,6 +152,20 @@ pub enum Event {
     AttendantMessage,
     /// Either party closed the chat.
     Closed,
+    /// The queued hand-off goes to external chat service `bridge` instead of Ponte's desk
+    /// (the orchestrator routes it in the same step as the hand-off).
+    BridgeRouted {
+        bridge: String,
+    },
+    /// The external service acknowledged the hand-off (its first 2xx).
+    HandoffInitiated,
+    /// The hand-off failed: the peer said so, its delivery was exhausted, or (`deadline`)
+    /// nobody accepted in time. A missed deadline after an accept is no failure.
+    HandoffFailed {
+        deadline: bool,
+    },
+    /// The external service closed the chat.
+    BridgeClosed,
 }
 
 impl Event {
@@ -168,6 +182,10 @@ impl Event {
             Event::EffectFailed => "effect_failed",
             Event::Resumed => "resumed",
             Event::AttendantJoined { .. } => "attendant_joined",
+            Event::BridgeRouted { .. } => "bridge_routed",
+            Event::HandoffInitiated => "handoff_initiated",
+            Event::HandoffFailed { .. } => "handoff_failed",
+            Event::BridgeClosed => "bridge_closed",
             Event::AttendantLeft => "attendant_left",
             Event::AttendantPresence { .. } => "attendant_presence",
             Event::AttendantMessage => "attendant_message",

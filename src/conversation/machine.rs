@@ -14,7 +14,7 @@ use super::input::{
     ticket_number_in, typed_offer,
 };
 use super::params::{ChatMode, Params};
-use super::state::{ActivityRef, Conversation, State, TicketDraft};
+use super::state::{ActivityRef, Conversation, HandoffPhase, State, TicketDraft};
 use super::texts::{Arg, TextKey};
 use crate::lang::Language;
 
@@ -123,7 +123,14 @@ impl Machine<'_> {
     fn apply(&mut self, event: Event) -> Outcome {
         let event_name = event.name();
         match (&self.conv.state, &event) {
-            (State::Finished, Event::Closed) => return Ok(()),
+            // A close, or a bridge's late news, after the end changes nothing.
+            (
+                State::Finished,
+                Event::Closed
+                | Event::BridgeClosed
+                | Event::HandoffInitiated
+                | Event::HandoffFailed { .. },
+            ) => return Ok(()),
             (State::Finished, _) => return Err(MachineError::ConversationFinished),
             (
                 State::NotStarted,
@@ -168,6 +175,16 @@ impl Machine<'_> {
                 self.on_closed();
                 Ok(())
             }
+            Event::BridgeRouted { bridge } => self.on_bridge_routed(event_name, bridge),
+            Event::HandoffInitiated => {
+                self.on_handoff_initiated();
+                Ok(())
+            }
+            Event::HandoffFailed { deadline } => {
+                self.on_handoff_failed(deadline);
+                Ok(())
+            }
+            Event::BridgeClosed => self.on_bridge_closed(event_name),
         }
     }
 
@@ -234,7 +251,11 @@ impl Machine<'_> {
     /// The question of the current step, asked again (after "thanks", "help", a restart...).
     fn current_prompt(&self) -> Option<Reply> {
         let reply = match &self.conv.state {
-            State::NotStarted | State::Finished | State::Queued { .. } | State::Live { .. } => {
+            State::NotStarted
+            | State::Finished
+            | State::Queued { .. }
+            | State::Live { .. }
+            | State::Bridged { .. } => {
                 return None;
             }
             State::Idle if self.params.assistant_enabled => Reply::new(TextKey::HowCanIHelp),
@@ -350,6 +371,12 @@ impl Machine<'_> {
     }
 
     fn on_closed(&mut self) {
+        if let State::Bridged { bridge, phase, .. } = &self.conv.state {
+            self.effects.push(Effect::BridgeEnded {
+                bridge: bridge.clone(),
+                accepted: matches!(phase, HandoffPhase::Accepted { .. }),
+            });
+        }
         if self.conv.state != State::NotStarted {
             self.say(Reply::new(TextKey::ConversationClosed));
         }
@@ -435,6 +462,7 @@ impl Machine<'_> {
             | State::Finished
             | State::Queued { .. }
             | State::Live { .. }
+            | State::Bridged { .. }
             | State::CreatingTicket { .. }
             | State::ListingTickets { .. }
             | State::AttachingTicket { .. } => {
@@ -795,6 +823,7 @@ impl Machine<'_> {
         self.effects.push(Effect::Handoff {
             group: group.clone(),
             ticket: ticket.clone(),
+            bridgeable: true,
         });
         self.set_status(ChatStatus::WaitingForAttendant);
         self.go(State::Queued { group, ticket });
@@ -815,6 +844,9 @@ impl Machine<'_> {
     }
 
     fn on_attendant_joined(&mut self, event_name: &'static str, name: &str) -> Outcome {
+        if let State::Bridged { .. } = &self.conv.state {
+            return self.on_agent_accepted(name);
+        }
         let (group, ticket) = match &self.conv.state {
             State::Queued { group, ticket } | State::Live { group, ticket, .. } => {
                 (group.clone(), ticket.clone())
@@ -871,11 +903,116 @@ impl Machine<'_> {
     }
 
     fn on_attendant_message(&mut self, event_name: &'static str) -> Outcome {
+        if matches!(
+            self.conv.state,
+            State::Bridged {
+                phase: HandoffPhase::Accepted { .. },
+                ..
+            }
+        ) {
+            return Ok(());
+        }
         if !matches!(self.conv.state, State::Live { .. }) {
             return Err(self.unexpected(event_name));
         }
         // Someone who writes is present.
         self.on_presence(true);
+        Ok(())
+    }
+
+    // ----- An external chat service (bridge) -----
+
+    /// The hand-off just queued goes to `bridge` instead: same group, same ticket, the
+    /// requester still waits (hollow dot) until an agent accepts.
+    fn on_bridge_routed(&mut self, event_name: &'static str, bridge: String) -> Outcome {
+        let State::Queued { group, ticket } = self.conv.state.clone() else {
+            return Err(self.unexpected(event_name));
+        };
+        let bridge = clean_value(&bridge);
+        if bridge.is_empty() {
+            return Err(MachineError::InvalidEvent {
+                reason: "hand-off routed to a bridge without an id",
+            });
+        }
+        self.effects.push(Effect::BridgeHandoff {
+            bridge: bridge.clone(),
+            group: group.clone(),
+            ticket: ticket.clone(),
+        });
+        self.go(State::Bridged {
+            group,
+            ticket,
+            bridge,
+            phase: HandoffPhase::Requested,
+        });
+        self.set_status(ChatStatus::WaitingForAttendant);
+        Ok(())
+    }
+
+    fn on_handoff_initiated(&mut self) {
+        if let State::Bridged { phase, .. } = &mut self.conv.state
+            && *phase == HandoffPhase::Requested
+        {
+            *phase = HandoffPhase::Initiated;
+        }
+    }
+
+    fn on_agent_accepted(&mut self, name: &str) -> Outcome {
+        let name = clean_value(name);
+        if name.is_empty() {
+            return Err(MachineError::InvalidEvent {
+                reason: "agent accepted without a name",
+            });
+        }
+        let State::Bridged { phase, .. } = &mut self.conv.state else {
+            return Ok(());
+        };
+        if matches!(phase, HandoffPhase::Accepted { agent } if *agent == name) {
+            return Ok(());
+        }
+        *phase = HandoffPhase::Accepted {
+            agent: name.clone(),
+        };
+        self.conv.attendant_online = Some(true);
+        self.conv.offline_notice_sent = false;
+        self.say(Reply::new(TextKey::AttendantJoined).arg(Arg::Attendant, name));
+        self.set_status(ChatStatus::Online);
+        Ok(())
+    }
+
+    /// Falls back to Ponte's own desk queue, telling the requester. Outside a bridged chat
+    /// (already fallen back, or never bridged) and for a deadline after an accept, nothing.
+    fn on_handoff_failed(&mut self, deadline: bool) {
+        let State::Bridged {
+            group,
+            ticket,
+            phase,
+            ..
+        } = self.conv.state.clone()
+        else {
+            return;
+        };
+        if deadline && matches!(phase, HandoffPhase::Accepted { .. }) {
+            return;
+        }
+        self.say(Reply::new(TextKey::HandoffFellBack));
+        self.effects.push(Effect::Handoff {
+            group: group.clone(),
+            ticket: ticket.clone(),
+            bridgeable: false,
+        });
+        self.conv.attendant_online = None;
+        self.go(State::Queued { group, ticket });
+        self.set_status(ChatStatus::WaitingForAttendant);
+    }
+
+    /// The external service closed the chat: it ends without echoing back there.
+    fn on_bridge_closed(&mut self, event_name: &'static str) -> Outcome {
+        if !matches!(self.conv.state, State::Bridged { .. }) {
+            return Err(self.unexpected(event_name));
+        }
+        self.say(Reply::new(TextKey::ConversationClosed));
+        self.finish();
         Ok(())
     }
 
@@ -1177,7 +1314,8 @@ impl Machine<'_> {
             | State::ListingTickets { .. }
             | State::AttachingTicket { .. }
             | State::Queued { .. }
-            | State::Live { .. } => return Err(not_offered()),
+            | State::Live { .. }
+            | State::Bridged { .. } => return Err(not_offered()),
         }
         Ok(())
     }

@@ -52,5 +52,5 @@ pub(crate) use input::clean_text;
 pub use input::{MAX_LISTED, MAX_TEXT_CHARS};
 pub use machine::{Transition, step};
 pub use params::{ChatMode, Params};
-pub use state::{ActivityRef, Conversation, Expecting, State, TicketDraft};
+pub use state::{ActivityRef, Conversation, Expecting, HandoffPhase, State, TicketDraft};
 pub use texts::{Arg, TextKey};

@@ -119,7 +119,26 @@ pub enum State {
         ticket: Option<String>,
         attendant: String,
     },
+    /// Handed to an external chat service through bridge `bridge`: the assistant stays
+    /// silent and the requester's text is forwarded there.
+    Bridged {
+        group: String,
+        ticket: Option<String>,
+        bridge: String,
+        phase: HandoffPhase,
+    },
     Finished,
+}
+
+/// How far a hand-off to an external chat service got: requested (the event is in the
+/// outbox), initiated (the service acknowledged it), accepted (an agent took the chat).
+/// Completed is [`State::Finished`]; failed goes back to [`State::Queued`] on Ponte's desk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "phase", rename_all = "snake_case")]
+pub enum HandoffPhase {
+    Requested,
+    Initiated,
+    Accepted { agent: String },
 }
 
 impl State {
@@ -144,6 +163,7 @@ impl State {
             State::FallbackOffered { .. } => "fallback_offered",
             State::Queued { .. } => "queued",
             State::Live { .. } => "live",
+            State::Bridged { .. } => "bridged",
             State::Finished => "finished",
         }
     }
@@ -151,7 +171,18 @@ impl State {
     /// Whether a person has (or is about to have) the chat: requester text is forwarded to
     /// them and not interpreted.
     pub fn with_people(&self) -> bool {
-        matches!(self, State::Queued { .. } | State::Live { .. })
+        matches!(
+            self,
+            State::Queued { .. } | State::Live { .. } | State::Bridged { .. }
+        )
+    }
+
+    /// The bridge the chat is handed to, if any.
+    pub fn bridge(&self) -> Option<&str> {
+        match self {
+            State::Bridged { bridge, .. } => Some(bridge),
+            _ => None,
+        }
     }
 
     /// Whether an effect's answer is awaited.
@@ -261,6 +292,10 @@ impl Conversation {
     pub fn attendant(&self) -> Option<&str> {
         match &self.state {
             State::Live { attendant, .. } => Some(attendant),
+            State::Bridged {
+                phase: HandoffPhase::Accepted { agent },
+                ..
+            } => Some(agent),
             _ => None,
         }
     }
@@ -284,7 +319,9 @@ impl Conversation {
             | State::ViewingArticle { .. }
             | State::Disambiguating { .. }
             | State::FallbackOffered { .. } => Expecting::Choice,
-            State::Queued { .. } | State::Live { .. } => Expecting::HumanChat,
+            State::Queued { .. } | State::Live { .. } | State::Bridged { .. } => {
+                Expecting::HumanChat
+            }
         }
     }
 }

@@ -61,6 +61,9 @@ pub enum ApiError {
     NotFound { what: &'static str, id: String },
     #[error("{0}")]
     Desk(crate::desk::DeskError),
+    /// A bridge's inbound event or definition refused.
+    #[error("{0}")]
+    Bridge(crate::bridge::BridgeError),
     #[error("this contact is blocked; new messages are not accepted")]
     ContactBlocked,
     #[error("guest chat is off on this server: the portal must sign the requester in")]
@@ -123,6 +126,7 @@ impl Coded for ApiError {
             UnexpectedEvent(_) | Conflict(_) => ErrorKind::Conflict,
             TicketNotFound(_) | NotFound { .. } | UnknownRoute => ErrorKind::NotFound,
             Desk(error) => error.kind(),
+            Bridge(error) => crate::fault::Coded::kind(error),
             RateLimited { .. } => ErrorKind::RateLimited,
             Unavailable | IndexUnavailable => ErrorKind::Unavailable,
             Internal(_) => ErrorKind::Internal,
@@ -155,6 +159,7 @@ impl Coded for ApiError {
             Conflict(_) => "conflict",
             NotFound { .. } => "not_found",
             Desk(error) => error.code(),
+            Bridge(error) => crate::fault::Coded::code(error),
             ContactBlocked => "contact_blocked",
             GuestChatDisabled => "guest_chat_disabled",
             RateLimited { .. } => "rate_limited",
@@ -310,6 +315,7 @@ impl From<crate::orchestrator::ChatError> for ApiError {
             C::Store(error) => error.into(),
             C::Knowledge(error) => error.into(),
             C::Blocked => ApiError::ContactBlocked,
+            C::NotBridged(id) => ApiError::Bridge(crate::bridge::BridgeError::NotBridged(id)),
             other @ (C::Corrupt(_) | C::Join(_)) => ApiError::Internal(other.to_string()),
         }
     }

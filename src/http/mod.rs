@@ -16,6 +16,7 @@ pub mod admin;
 pub mod attachments;
 pub mod attendance;
 pub mod auth;
+pub mod bridges;
 pub mod contacts;
 pub mod conversations;
 pub mod desk;
@@ -66,6 +67,7 @@ fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(transcripts::router())
         .merge(outbound::router())
         .merge(widget::router())
+        .merge(bridges::router())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
     let files = attachments::router()
         .layer(axum::extract::DefaultBodyLimit::disable())

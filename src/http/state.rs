@@ -27,6 +27,8 @@ pub struct AppState {
     /// Hybrid retrieval (lexical and embeddings) for search, when an embedding model is
     /// configured; kept in step with the documents by the server's refresh worker.
     pub hybrid: Option<Arc<Hybrid>>,
+    /// The bridges to external chat services; absent where there is no conversation engine.
+    pub bridges: Option<Arc<crate::bridge::service::Bridges>>,
 }
 
 impl AppState {
@@ -44,6 +46,7 @@ impl AppState {
             reindex_jobs: Arc::new(ReindexJobs::default()),
             attendance: None,
             hybrid: None,
+            bridges: None,
         }
     }
 
@@ -56,6 +59,12 @@ impl AppState {
     /// The same state with the human desk.
     pub fn with_attendance(mut self, attendance: Arc<Attendance>) -> Self {
         self.attendance = Some(attendance);
+        self
+    }
+
+    /// The same state with the bridges.
+    pub fn with_bridges(mut self, bridges: Arc<crate::bridge::service::Bridges>) -> Self {
+        self.bridges = Some(bridges);
         self
     }
 

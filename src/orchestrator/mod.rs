@@ -26,9 +26,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
 pub mod answers;
+mod bridged;
 mod inputs;
 mod staff;
 mod step;
+pub use bridged::{BridgeInput, BridgeRoute, BridgeRouter, webhook_id};
 pub use staff::DeskHooks;
 use step::Target;
 
@@ -72,6 +74,9 @@ pub enum ChatError {
     /// The requester is blocked by the desk: new messages are refused (nothing is deleted).
     #[error("this contact is blocked; new messages are not accepted")]
     Blocked,
+    /// A bridge reported about a conversation that is not handed to it.
+    #[error("conversation {0:?} is not handed to this bridge")]
+    NotBridged(String),
 }
 
 impl ChatError {
@@ -86,6 +91,7 @@ impl ChatError {
             ChatError::Corrupt(_) => "corrupt_state",
             ChatError::Join(_) => "internal",
             ChatError::Blocked => "contact_blocked",
+            ChatError::NotBridged(_) => "not_bridged",
         }
     }
 }
@@ -96,6 +102,7 @@ impl crate::fault::Coded for ChatError {
         match self {
             ChatError::UnknownConversation(_) => K::NotFound,
             ChatError::NotYours | ChatError::Blocked => K::Forbidden,
+            ChatError::NotBridged(_) => K::Conflict,
             ChatError::Machine { error, .. } => error.kind(),
             ChatError::Store(error) => error.kind(),
             ChatError::Knowledge(error) => error.kind(),
@@ -124,6 +131,8 @@ pub struct Outcome {
 pub struct Orchestrator {
     /// The human desk, told about hand-offs and requester messages in human chats.
     desk: std::sync::OnceLock<std::sync::Weak<dyn staff::DeskHooks>>,
+    /// The bridges to external chat services, asked where each hand-off goes.
+    bridges: std::sync::OnceLock<std::sync::Weak<dyn bridged::BridgeRouter>>,
     store: Arc<dyn Store>,
     knowledge: Arc<KnowledgeBase>,
     matcher: RwLock<Arc<Matcher>>,
@@ -164,6 +173,7 @@ impl Orchestrator {
     ) -> Self {
         Orchestrator {
             desk: std::sync::OnceLock::new(),
+            bridges: std::sync::OnceLock::new(),
             store,
             knowledge,
             matcher: RwLock::new(matcher),

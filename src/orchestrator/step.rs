@@ -3,8 +3,9 @@
 //! result (a ticket to create, tickets to list or attach) run only after their step is
 //! durable, and their result is the next step's event.
 
+use super::bridged::BridgeWrites;
 use super::{ChatError, Envelope, Orchestrator, Outcome, machine_error, status_of, to_json};
-use crate::conversation::{self, ChatStatus, Effect, Event, TicketSummary, texts};
+use crate::conversation::{self, ChatStatus, Effect, Event, State, TicketSummary, texts};
 use crate::knowledge::{DocKind, Document};
 use crate::lang::Language;
 #[cfg(doc)]
@@ -40,6 +41,8 @@ impl Orchestrator {
         let mut handoff = None;
         let mut transition = first;
         loop {
+            let (routed, route) = self.route_handoff(transition, params).await?;
+            transition = routed;
             envelope.machine = transition.conversation.clone();
             let language = envelope.machine.language();
             let id = record.id().to_string();
@@ -48,9 +51,10 @@ impl Orchestrator {
             let mut replies: Vec<NewMessage> = Vec::new();
             let mut shown = Vec::new();
             let mut actions = Vec::new();
+            let mut bridge_writes = BridgeWrites::default();
             for effect in transition.effects {
                 match effect {
-                    Effect::Handoff { group, ticket } => {
+                    Effect::Handoff { group, ticket, .. } => {
                         handoff = Some(group.clone());
                         status = ConversationStatus::Queued;
                         queue_group = Some(group.clone());
@@ -98,8 +102,39 @@ impl Orchestrator {
                     action @ (Effect::CreateTicket(_)
                     | Effect::ListOpenTickets { .. }
                     | Effect::AttachTicket { .. }) => actions.push(action),
-                    Effect::Forward { .. } => {}
+                    Effect::Forward { text } => {
+                        if let Some(bridge) = envelope.machine.state().bridge()
+                            && !input.is_empty()
+                        {
+                            bridge_writes.message(&id, bridge, &text);
+                        }
+                    }
+                    Effect::BridgeHandoff {
+                        bridge,
+                        group,
+                        ticket,
+                    } => {
+                        bridge_writes.handoff(
+                            &record,
+                            &envelope,
+                            &bridge,
+                            &group,
+                            ticket.as_deref(),
+                            route.as_ref(),
+                        );
+                        shown.push(json!({
+                            "event": "handoff", "group": group, "ticket": ticket,
+                        }));
+                    }
+                    Effect::BridgeEnded { bridge, accepted } => {
+                        bridge_writes.ended(&id, &bridge, accepted);
+                    }
                 }
+            }
+            // A chat handed to an external service is neither bot nor Ponte's desk queue.
+            if let State::Bridged { group, .. } = envelope.machine.state() {
+                status = ConversationStatus::Bridged;
+                queue_group = Some(group.clone());
             }
             let machine_state = to_json(&envelope)?;
             let step_messages: Vec<NewMessage> = input
@@ -124,7 +159,9 @@ impl Orchestrator {
                     let unchanged = status == stored.status
                         && queue_group == stored.queue_group
                         && machine_state == stored.machine_state;
-                    match (unchanged, step_messages.is_empty()) {
+                    let writes_bridge =
+                        !bridge_writes.outbox.is_empty() || bridge_writes.deadline.is_some();
+                    match (unchanged, step_messages.is_empty() && !writes_bridge) {
                         (true, true) => None,
                         (true, false) => Some(StepTarget::Keep { id: id.clone() }),
                         (false, _) => Some(StepTarget::Update(ConversationUpdate {
@@ -142,8 +179,8 @@ impl Orchestrator {
                     .commit(Step {
                         target: step_target,
                         messages: step_messages,
-                        outbox: Vec::new(),
-                        deadline: None,
+                        outbox: bridge_writes.outbox,
+                        deadline: bridge_writes.deadline,
                     })
                     .await?;
                 if let Some(stored) = committed.duplicate {
@@ -315,10 +352,17 @@ pub(super) enum Target {
 }
 
 impl Target {
-    fn id(&self) -> &str {
+    pub(super) fn id(&self) -> &str {
         match self {
             Target::Existing(conversation) => &conversation.id,
             Target::New(new) => &new.id,
+        }
+    }
+
+    pub(super) fn channel(&self) -> crate::channel::Channel {
+        match self {
+            Target::Existing(conversation) => conversation.channel,
+            Target::New(new) => new.channel,
         }
     }
 

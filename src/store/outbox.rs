@@ -12,6 +12,46 @@ use serde::{Deserialize, Serialize};
 #[cfg(doc)]
 use super::Store;
 
+/// The outbound event types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+pub enum OutboundType {
+    /// A conversation is handed to the bridge: requester, language, channel, ticket,
+    /// transcript so far, what the assistant understood and showed.
+    #[serde(rename = "handoff.requested")]
+    HandoffRequested,
+    /// A requester's message (text or attachment links) after the hand-off.
+    #[serde(rename = "message.created")]
+    MessageCreated,
+    /// The requester left before anyone accepted.
+    #[serde(rename = "handoff.cancelled")]
+    HandoffCancelled,
+    /// The conversation ended (closed by the requester or by Ponte).
+    #[serde(rename = "conversation.closed")]
+    ConversationClosed,
+}
+
+impl OutboundType {
+    pub const ALL: [OutboundType; 4] = [
+        OutboundType::HandoffRequested,
+        OutboundType::MessageCreated,
+        OutboundType::HandoffCancelled,
+        OutboundType::ConversationClosed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboundType::HandoffRequested => "handoff.requested",
+            OutboundType::MessageCreated => "message.created",
+            OutboundType::HandoffCancelled => "handoff.cancelled",
+            OutboundType::ConversationClosed => "conversation.closed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+}
+
 /// A bridge as stored: its definition (secrets included, as the bridge module's JSON) and
 /// whether deliveries run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -67,8 +67,15 @@ macro_rules! text_enum {
 pub use crate::channel::Channel;
 
 text_enum!(
-    /// Who is handling a conversation: the assistant, the queue, a person, or nobody any more.
-    ConversationStatus { Bot => "bot", Queued => "queued", Chat => "chat", Finished => "finished" }
+    /// Who is handling a conversation: the assistant, the queue, a person, an external chat
+    /// service (`bridged`: waiting there or served there), or nobody any more.
+    ConversationStatus {
+        Bot => "bot",
+        Queued => "queued",
+        Chat => "chat",
+        Bridged => "bridged",
+        Finished => "finished",
+    }
 );
 
 text_enum!(

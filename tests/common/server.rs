@@ -55,6 +55,8 @@ pub fn test_config(data_dir: &Path) -> Config {
         guest_chat: false,
         llm: None,
         admin_token: None,
+        bridges: Vec::new(),
+        bridge_delivery: Default::default(),
     }
 }
 

@@ -330,7 +330,7 @@ pub(super) fn handoffs(effects: &[Effect]) -> Vec<(String, Option<String>)> {
     effects
         .iter()
         .filter_map(|effect| match effect {
-            Effect::Handoff { group, ticket } => Some((group.clone(), ticket.clone())),
+            Effect::Handoff { group, ticket, .. } => Some((group.clone(), ticket.clone())),
             _ => None,
         })
         .collect()
@@ -419,7 +419,7 @@ fn describe_effect(effect: &Effect, language: Language) -> String {
             preferred_activity.as_deref().unwrap_or("none")
         ),
         Effect::AttachTicket { number } => format!("· attach ticket {number}"),
-        Effect::Handoff { group, ticket } => format!(
+        Effect::Handoff { group, ticket, .. } => format!(
             "· hand off to {group} (ticket: {})",
             ticket.as_deref().unwrap_or("none")
         ),
@@ -431,6 +431,17 @@ fn describe_effect(effect: &Effect, language: Language) -> String {
         Effect::ShowArticle { article_id } => format!("· show article {article_id}"),
         Effect::CollapseArticle { article_id } => format!("· collapse article {article_id}"),
         Effect::OpenUrl { url } => format!("· open {url}"),
+        Effect::BridgeHandoff {
+            bridge,
+            group,
+            ticket,
+        } => format!(
+            "· hand off to bridge {bridge} for {group} (ticket: {})",
+            ticket.as_deref().unwrap_or("none")
+        ),
+        Effect::BridgeEnded { bridge, accepted } => {
+            format!("· bridge {bridge} ended (accepted: {accepted})")
+        }
     }
 }
 

@@ -1,0 +1,410 @@
+//! The outbox's dispatcher and the accept deadlines. The dispatcher delivers every bridge's
+//! events in order per lane (bridge, conversation): it only ever takes a lane's oldest
+//! pending event (the store's [`Store::due_outbox`]), never two of one lane at once, and
+//! different lanes in parallel. Every attempt is recorded with its outcome in one write:
+//! delivered, retried later by the schedule, or dead-lettered. A delivered
+//! `handoff.requested` initiates the hand-off; an exhausted one fails it (the chat falls back
+//! to Ponte's desk); a 410 disables the bridge. The deadlines task fails hand-offs nobody
+//! accepted in time. Both run where this node holds their lease, and both survive restarts
+//! because everything they work from is in the store.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::task::JoinSet;
+
+use super::schedule::Schedule;
+use super::service::Bridges;
+use super::wire::{OutboundType, outbound_body};
+use super::{AttemptResult, OutgoingEvent};
+use crate::orchestrator::BridgeInput;
+use crate::store::{AttemptOutcome, DeliveryAttempt, OutboxEvent, Store};
+
+/// How the dispatcher runs.
+#[derive(Debug, Clone)]
+pub struct DispatchSettings {
+    /// Deliveries in flight at once (one per lane at most).
+    pub concurrency: usize,
+    /// When to retry a failed delivery.
+    pub schedule: Schedule,
+    /// How long the dispatcher sleeps at most between looks at the store.
+    pub idle: Duration,
+}
+
+impl Default for DispatchSettings {
+    fn default() -> Self {
+        DispatchSettings {
+            concurrency: 64,
+            schedule: Schedule::standard(),
+            idle: Duration::from_secs(1),
+        }
+    }
+}
+
+/// The most transcript messages a `handoff.requested` carries.
+pub const TRANSCRIPT_LIMIT: u32 = 200;
+
+/// Runs the dispatcher until `stop` turns true.
+pub async fn run(
+    bridges: Arc<Bridges>,
+    settings: DispatchSettings,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let lease = bridges.orchestrator().lease().clone();
+    loop {
+        let held = tokio::select! {
+            held = lease.acquire("bridge-dispatcher") => held,
+            _ = stop.changed() => return,
+        };
+        let mut held = held;
+        tokio::select! {
+            _ = deliver_while_held(&bridges, &settings) => {}
+            _ = held.lost() => tracing::warn!("bridge dispatcher lease lost"),
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+async fn deliver_while_held(bridges: &Arc<Bridges>, settings: &DispatchSettings) {
+    let mut in_flight: HashSet<(String, String)> = HashSet::new();
+    let mut tasks: JoinSet<(String, String)> = JoinSet::new();
+    loop {
+        let now = crate::store::now_millis();
+        let mut started = 0usize;
+        if in_flight.len() < settings.concurrency {
+            match bridges
+                .store()
+                .due_outbox(now, (settings.concurrency * 2) as u32)
+                .await
+            {
+                Ok(due) => {
+                    for event in due {
+                        if in_flight.len() >= settings.concurrency {
+                            break;
+                        }
+                        let lane = (event.bridge_id.clone(), event.conversation_id.clone());
+                        if !in_flight.insert(lane.clone()) {
+                            continue;
+                        }
+                        started += 1;
+                        let bridges = bridges.clone();
+                        let schedule = settings.schedule.clone();
+                        tasks.spawn(async move {
+                            deliver(&bridges, &schedule, event).await;
+                            lane
+                        });
+                    }
+                }
+                Err(error) => tracing::error!(%error, "reading the outbox failed"),
+            }
+        }
+        if started > 0 && in_flight.len() < settings.concurrency {
+            // More may be due right away (a lane's next event, other lanes).
+            tokio::task::yield_now().await;
+            if !tasks.is_empty() {
+                // Let finished deliveries free their lanes first.
+                while let Some(Ok(lane)) = tasks.try_join_next() {
+                    in_flight.remove(&lane);
+                }
+            }
+            continue;
+        }
+        let sleep = next_wake(bridges.store().as_ref(), settings.idle).await;
+        tokio::select! {
+            finished = tasks.join_next(), if !tasks.is_empty() => {
+                if let Some(Ok(lane)) = finished {
+                    in_flight.remove(&lane);
+                }
+            }
+            _ = bridges.wake.notified() => {}
+            _ = tokio::time::sleep(sleep) => {}
+        }
+    }
+}
+
+/// How long to sleep before the next event may be due, at most `idle`.
+async fn next_wake(store: &dyn Store, idle: Duration) -> Duration {
+    match store.next_outbox_due().await {
+        Ok(Some(due)) => {
+            let wait = (due - crate::store::now_millis()).max(0) as u64;
+            Duration::from_millis(wait).min(idle)
+        }
+        _ => idle,
+    }
+}
+
+/// One attempt of one event, recorded with its outcome, and what it means for the hand-off.
+async fn deliver(bridges: &Bridges, schedule: &Schedule, event: OutboxEvent) {
+    let Some(held) = bridges.get(&event.bridge_id) else {
+        return;
+    };
+    let Some(transport) = bridges.transport(held.config.kind) else {
+        return;
+    };
+    let Some(event_type) = OutboundType::parse(&event.event_type) else {
+        tracing::error!(event = %event.id, kind = %event.event_type, "unknown outbox event type");
+        return;
+    };
+    let started_at = crate::store::now_millis();
+    let attempt_number = event.attempts + 1;
+    let (attempt, outcome) = match render(bridges.store().as_ref(), &event, event_type).await {
+        Ok(body) => {
+            let outgoing = OutgoingEvent {
+                id: event.id.clone(),
+                event_type,
+                conversation_id: event.conversation_id.clone(),
+                seq: event.seq,
+                body,
+            };
+            let attempt = transport.deliver(&held.config, &outgoing).await;
+            let latency_ms = attempt.latency.as_millis() as i64;
+            match attempt.result {
+                AttemptResult::Delivered { status } => (
+                    record(
+                        &event,
+                        attempt_number,
+                        started_at,
+                        Some(status),
+                        latency_ms,
+                        None,
+                    ),
+                    AttemptOutcome::Delivered,
+                ),
+                AttemptResult::Gone { status } => {
+                    // The receiver is gone: stop the bridge; the event waits for it to be
+                    // turned on again (its hand-off falls back at its deadline).
+                    if let Err(error) = bridges
+                        .set_enabled(&event.bridge_id, false, Some("gone"))
+                        .await
+                    {
+                        tracing::error!(%error, bridge = %event.bridge_id, "disabling a gone bridge failed");
+                    }
+                    tracing::warn!(bridge = %event.bridge_id, "receiver answered 410: bridge disabled");
+                    (
+                        record(
+                            &event,
+                            attempt_number,
+                            started_at,
+                            Some(status),
+                            latency_ms,
+                            Some("410 gone: bridge disabled".into()),
+                        ),
+                        AttemptOutcome::Retry {
+                            next_attempt_at: crate::store::now_millis(),
+                        },
+                    )
+                }
+                AttemptResult::Failed {
+                    status,
+                    error,
+                    retry_after,
+                } => {
+                    let outcome = match schedule.next_attempt(
+                        attempt_number,
+                        retry_after,
+                        crate::store::now_millis(),
+                    ) {
+                        Some(next_attempt_at) => AttemptOutcome::Retry { next_attempt_at },
+                        None => AttemptOutcome::Dead,
+                    };
+                    (
+                        record(
+                            &event,
+                            attempt_number,
+                            started_at,
+                            status,
+                            latency_ms,
+                            Some(error),
+                        ),
+                        outcome,
+                    )
+                }
+            }
+        }
+        Err(error) => {
+            // The event cannot be rendered (its conversation is gone): nothing will fix it.
+            tracing::error!(event = %event.id, %error, "outbox event cannot be rendered; dead-lettered");
+            (
+                record(&event, attempt_number, started_at, None, 0, Some(error)),
+                AttemptOutcome::Dead,
+            )
+        }
+    };
+    if let Err(error) = bridges.store().record_attempt(attempt, outcome).await {
+        // The attempt is made again later: the receiver deduplicates by webhook-id.
+        tracing::error!(event = %event.id, %error, "recording a delivery attempt failed");
+        return;
+    }
+    if event_type != OutboundType::HandoffRequested {
+        return;
+    }
+    let input = match outcome {
+        AttemptOutcome::Delivered => BridgeInput::Initiated,
+        AttemptOutcome::Dead => BridgeInput::Failed,
+        AttemptOutcome::Retry { .. } => return,
+    };
+    if let Err(error) = bridges
+        .orchestrator()
+        .bridge_input(&event.bridge_id, &event.conversation_id, input)
+        .await
+    {
+        tracing::error!(conversation = %event.conversation_id, %error, "hand-off update failed");
+    }
+}
+
+fn record(
+    event: &OutboxEvent,
+    attempt: u32,
+    at: i64,
+    status_code: Option<u16>,
+    latency_ms: i64,
+    error: Option<String>,
+) -> DeliveryAttempt {
+    DeliveryAttempt {
+        event_id: event.id.clone(),
+        attempt,
+        at,
+        status_code,
+        latency_ms,
+        error,
+    }
+}
+
+/// The event's body, the same bytes on every attempt: its stored data, and for a
+/// `handoff.requested` the transcript up to the event's sequence number and what the
+/// assistant understood and showed (both read from the stored, immutable messages).
+pub async fn render(
+    store: &dyn Store,
+    event: &OutboxEvent,
+    event_type: OutboundType,
+) -> Result<Vec<u8>, String> {
+    let mut data = event.data.clone();
+    if event_type == OutboundType::HandoffRequested {
+        let messages = store
+            .messages_after(&event.conversation_id, 0, TRANSCRIPT_LIMIT)
+            .await
+            .map_err(|error| error.to_string())?;
+        let upto: Vec<_> = messages
+            .into_iter()
+            .filter(|message| message.seq <= event.seq)
+            .collect();
+        let transcript: Vec<serde_json::Value> = upto
+            .iter()
+            .filter(|message| !message.body.is_empty())
+            .map(|message| {
+                json!({
+                    "seq": message.seq,
+                    "sender": message.sender_kind.as_str(),
+                    "text": message.body,
+                    "at": super::wire::rfc3339(message.created_at),
+                })
+            })
+            .collect();
+        let last_question = upto
+            .iter()
+            .rev()
+            .find(|message| message.sender_kind == crate::store::SenderKind::Requester)
+            .map(|message| message.body.clone());
+        let shown: Vec<serde_json::Value> = upto
+            .iter()
+            .filter_map(|message| message.payload.as_ref())
+            .filter_map(|payload| {
+                (payload["event"] == "show_article").then(|| payload["article"].clone())
+            })
+            .collect();
+        let offered: Vec<serde_json::Value> = upto
+            .iter()
+            .filter_map(|message| message.payload.as_ref())
+            .filter_map(|payload| payload["options"].as_array())
+            .flatten()
+            .filter(|option| {
+                option["id"]
+                    .as_str()
+                    .is_some_and(|id| id.starts_with("article:") || id.starts_with("activity:"))
+            })
+            .cloned()
+            .collect();
+        if let Some(object) = data.as_object_mut() {
+            object.insert("transcript".into(), transcript.into());
+            object.insert(
+                "understanding".into(),
+                json!({ "last_question": last_question, "articles_shown": shown, "offered": offered }),
+            );
+        }
+    }
+    Ok(outbound_body(
+        event_type,
+        event.created_at,
+        event.seq,
+        &event.conversation_id,
+        &data,
+    ))
+}
+
+/// Runs the accept deadlines until `stop` turns true: each due deadline fails its hand-off
+/// once (a deadline that comes back after a crash finds the chat already moved on and
+/// changes nothing).
+pub async fn run_deadlines(
+    bridges: Arc<Bridges>,
+    idle: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let lease = bridges.orchestrator().lease().clone();
+    loop {
+        let held = tokio::select! {
+            held = lease.acquire("bridge-deadlines") => held,
+            _ = stop.changed() => return,
+        };
+        let mut held = held;
+        tokio::select! {
+            _ = deadlines_while_held(&bridges, idle) => {}
+            _ = held.lost() => tracing::warn!("bridge deadline lease lost"),
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+async fn deadlines_while_held(bridges: &Arc<Bridges>, idle: Duration) {
+    loop {
+        let store = bridges.store();
+        match store.due_deadlines(crate::store::now_millis()).await {
+            Ok(due) => {
+                for deadline in due {
+                    let fired = bridges
+                        .orchestrator()
+                        .bridge_input(
+                            &deadline.bridge_id,
+                            &deadline.conversation_id,
+                            BridgeInput::DeadlinePassed,
+                        )
+                        .await;
+                    match fired {
+                        Ok(Some(_)) => tracing::info!(
+                            conversation = %deadline.conversation_id,
+                            bridge = %deadline.bridge_id,
+                            "nobody accepted in time: the chat falls back to the desk"
+                        ),
+                        Ok(None) => {}
+                        Err(error) => {
+                            tracing::error!(conversation = %deadline.conversation_id, %error, "accept deadline failed");
+                            continue;
+                        }
+                    }
+                    if let Err(error) = store.clear_deadline(&deadline.conversation_id).await {
+                        tracing::error!(%error, "clearing a deadline failed");
+                    }
+                }
+            }
+            Err(error) => tracing::error!(%error, "reading the accept deadlines failed"),
+        }
+        let wait = match store.next_deadline().await {
+            Ok(Some(due)) => {
+                Duration::from_millis((due - crate::store::now_millis()).max(0) as u64).min(idle)
+            }
+            _ => idle,
+        };
+        tokio::time::sleep(wait.max(Duration::from_millis(20))).await;
+    }
+}
