@@ -10,7 +10,10 @@
 //! never retries by itself, and an [`InboundSink`] it hands the external desk's events to.
 
 pub mod config;
+pub mod guard;
+pub mod schedule;
 pub mod signature;
+pub mod transport;
 pub mod wire;
 
 pub use config::{BridgeConfig, BridgeKind, Routes};
