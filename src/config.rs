@@ -219,8 +219,9 @@ struct FileConfig {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BridgeDelivery {
-    /// Delay before each attempt after a failure, in milliseconds (the first is the delay
-    /// after the first failure); the event is dead-lettered when they run out.
+    /// The wait before each attempt, in milliseconds, counted from the end of the previous
+    /// one (the first is before the first attempt, normally 0); an event is dead-lettered
+    /// when they run out.
     pub retry_delays_ms: Option<Vec<u64>>,
     /// One attempt's time limit in milliseconds (15 000 unless set).
     pub timeout_ms: Option<u64>,

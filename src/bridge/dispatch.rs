@@ -205,6 +205,7 @@ async fn deliver(bridges: &Bridges, schedule: &Schedule, event: OutboxEvent) {
                         attempt_number,
                         retry_after,
                         crate::store::now_millis(),
+                        super::schedule::random_jitter(),
                     ) {
                         Some(next_attempt_at) => AttemptOutcome::Retry { next_attempt_at },
                         None => AttemptOutcome::Dead,

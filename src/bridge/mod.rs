@@ -12,9 +12,11 @@
 pub mod attachments;
 pub mod config;
 pub mod dispatch;
+pub mod guard;
 pub mod schedule;
 pub mod service;
 pub mod signature;
+pub mod transport;
 pub mod wire;
 
 pub use config::{BridgeConfig, BridgeKind, Routes};
