@@ -197,11 +197,18 @@ impl AppBuilder {
             Some(chat) => chat.hybrid().cloned(),
             None => self.hybrid(&knowledge, language_model(&self.config)),
         };
+        let bridges = match &orchestrator {
+            Some(chat) => Some(bridges(&self.config, chat.clone(), attendance.as_ref()).await?),
+            None => None,
+        };
         let mut state = AppState::new(knowledge, orchestrator, auth)
             .with_rate_limit(RateLimit::per_second(self.config.rate_limit))
             .with_hybrid(hybrid);
         if let Some(desk) = attendance {
             state = state.with_attendance(desk);
+        }
+        if let Some(bridges) = bridges {
+            state = state.with_bridges(bridges);
         }
         Ok(App { state })
     }
@@ -235,6 +242,60 @@ impl App {
         }
         served
     }
+}
+
+/// The bridges to external chat services: those stored, then the config file's applied
+/// over them; each kind with its transport.
+pub async fn bridges(
+    config: &Config,
+    chat: Arc<Orchestrator>,
+    desk: Option<&Arc<Attendance>>,
+) -> anyhow::Result<Arc<crate::bridge::service::Bridges>> {
+    use crate::bridge::BridgeKind;
+    use crate::bridge::transport::{DEFAULT_TIMEOUT, WebhookTransport};
+    let timeout = config
+        .bridge_delivery
+        .timeout_ms
+        .map(std::time::Duration::from_millis)
+        .unwrap_or(DEFAULT_TIMEOUT);
+    let mut transports: std::collections::HashMap<BridgeKind, Arc<dyn crate::bridge::Transport>> =
+        std::collections::HashMap::new();
+    transports.insert(
+        BridgeKind::Webhook,
+        Arc::new(WebhookTransport::with_timeout(timeout).context("the webhook client")?),
+    );
+    let bridges = crate::bridge::service::Bridges::load(
+        chat.store().clone(),
+        chat,
+        transports,
+        dispatch_settings(config),
+    )
+    .await
+    .context("loading the bridges")?;
+    if let Some(desk) = desk {
+        bridges.set_desk(Arc::downgrade(desk));
+    }
+    for bridge in &config.bridges {
+        bridges
+            .put(bridge.clone(), &bridge.id)
+            .await
+            .with_context(|| format!("bridge {:?} of the config file", bridge.id))?;
+    }
+    Ok(bridges)
+}
+
+/// The dispatcher's settings from the config.
+pub fn dispatch_settings(config: &Config) -> crate::bridge::dispatch::DispatchSettings {
+    let mut settings = crate::bridge::dispatch::DispatchSettings::default();
+    if let Some(delays) = &config.bridge_delivery.retry_delays_ms {
+        settings.schedule = crate::bridge::schedule::Schedule::from_delays(
+            delays
+                .iter()
+                .map(|ms| std::time::Duration::from_millis(*ms))
+                .collect(),
+        );
+    }
+    settings
 }
 
 /// `ponte serve`: builds the app from `config`, binds the configured address and serves

@@ -1,6 +1,7 @@
 //! Running the HTTP server: takes a bound listener and a shutdown future (so tests bind
 //! port 0 and stop it themselves), runs the background workers (index refresh, lost-chat
-//! timer, embeddings kept in step for hybrid search), and stops in order:
+//! timer, embeddings kept in step for hybrid search, the bridges' dispatcher and accept
+//! deadlines), and stops in order:
 //! workers first, then the live feeds (WebSocket and SSE streams end), then the HTTP server,
 //! which drains in-flight requests.
 
@@ -31,6 +32,22 @@ pub async fn run(
         .hybrid
         .clone()
         .map(|hybrid| tokio::spawn(keep_embeddings(hybrid, stop_rx.clone())));
+    let bridge_tasks = state.bridges.clone().map(|bridges| {
+        let settings = bridges.settings().clone();
+        let idle = settings.idle;
+        (
+            tokio::spawn(crate::bridge::dispatch::run(
+                bridges.clone(),
+                settings,
+                stop_rx.clone(),
+            )),
+            tokio::spawn(crate::bridge::dispatch::run_deadlines(
+                bridges,
+                idle,
+                stop_rx.clone(),
+            )),
+        )
+    });
     let bus = state.orchestrator.as_ref().map(|chat| chat.bus().clone());
     let app = http::router(state);
     let mut http_stop_rx = stop_rx;
@@ -53,6 +70,10 @@ pub async fn run(
     }
     if let Some(embeddings) = embeddings {
         let _ = embeddings.await;
+    }
+    if let Some((dispatcher, deadlines)) = bridge_tasks {
+        let _ = dispatcher.await;
+        let _ = deadlines.await;
     }
     tracing::info!("server stopped");
     result

@@ -311,9 +311,8 @@ pub async fn render(
         let shown: Vec<serde_json::Value> = upto
             .iter()
             .filter_map(|message| message.payload.as_ref())
-            .filter_map(|payload| {
-                (payload["event"] == "show_article").then(|| payload["article"].clone())
-            })
+            .filter(|payload| payload["event"] == "show_article")
+            .map(|payload| payload["article"].clone())
             .collect();
         let offered: Vec<serde_json::Value> = upto
             .iter()

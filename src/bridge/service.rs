@@ -39,6 +39,8 @@ pub struct Bridges {
     stripes: Vec<tokio::sync::Mutex<()>>,
     /// Wakes the dispatcher when new events may be due.
     pub(super) wake: tokio::sync::Notify,
+    /// How the dispatcher runs.
+    settings: super::dispatch::DispatchSettings,
 }
 
 impl Bridges {
@@ -47,6 +49,7 @@ impl Bridges {
         store: Arc<dyn Store>,
         chat: Arc<Orchestrator>,
         transports: HashMap<BridgeKind, Arc<dyn Transport>>,
+        settings: super::dispatch::DispatchSettings,
     ) -> Result<Arc<Self>, BridgeError> {
         let bridges = Arc::new(Bridges {
             store,
@@ -56,6 +59,7 @@ impl Bridges {
             transports,
             stripes: (0..64).map(|_| tokio::sync::Mutex::new(())).collect(),
             wake: tokio::sync::Notify::new(),
+            settings,
         });
         bridges.reload().await?;
         let router: Arc<dyn BridgeRouter> = bridges.clone();
@@ -83,6 +87,11 @@ impl Bridges {
         }
         *self.held.write().unwrap_or_else(|p| p.into_inner()) = held;
         Ok(())
+    }
+
+    /// How the dispatcher runs.
+    pub fn settings(&self) -> &super::dispatch::DispatchSettings {
+        &self.settings
     }
 
     /// Tells the dispatcher to look at the outbox now (events were replayed or enabled).

@@ -34,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(show))
         .routes(routes!(post_message, messages))
         .routes(routes!(choose))
+        .routes(routes!(leave))
         .routes(routes!(tickets))
 }
 
@@ -71,7 +72,8 @@ impl From<store::Message> for MessageView {
 #[derive(Debug, Serialize, ToSchema)]
 struct ConversationSummary {
     id: String,
-    /// `bot`, `queued`, `chat` or `finished`.
+    /// `bot`, `queued`, `chat`, `bridged` (handed to an external chat service) or
+    /// `finished`.
     #[schema(value_type = String)]
     status: store::ConversationStatus,
     #[schema(value_type = String)]
@@ -90,7 +92,8 @@ struct ConversationView {
     requester_id: String,
     #[schema(value_type = String)]
     language: Language,
-    /// `bot`, `queued`, `chat` or `finished`.
+    /// `bot`, `queued`, `chat`, `bridged` (handed to an external chat service) or
+    /// `finished`.
     #[schema(value_type = String)]
     status: store::ConversationStatus,
     queue_group: Option<String>,
@@ -300,6 +303,25 @@ async fn choose(
 ) -> Result<axum::Json<MessageList>, ApiError> {
     let (chat, who) = requester(&state, identity)?;
     let outcome = chat.choose(&who, &id, &body.option_id).await?;
+    Ok(axum::Json(MessageList {
+        messages: views(outcome),
+    }))
+}
+
+/// The requester ends the conversation (with the assistant, or waiting for or talking to an
+/// external desk, which is told). A chat Ponte's own desk holds is closed by its attendant:
+/// 409 `desk_chat`.
+#[utoipa::path(post, path = "/api/conversations/{id}/close", tag = "conversations",
+    params(("id" = String, Path, description = "conversation id")),
+    responses((status = 200, description = "`{messages}`", body = MessageList),
+              (status = 409, description = "`desk_chat`, `conversation_finished`")))]
+async fn leave(
+    State(state): State<AppState>,
+    Authenticated(identity): Authenticated,
+    Path(id): Path<String>,
+) -> Result<axum::Json<MessageList>, ApiError> {
+    let (chat, who) = requester(&state, identity)?;
+    let outcome = chat.leave(&who, &id).await?;
     Ok(axum::Json(MessageList {
         messages: views(outcome),
     }))

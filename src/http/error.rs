@@ -57,6 +57,9 @@ pub enum ApiError {
     InvalidEvent(String),
     #[error("{0}")]
     Conflict(String),
+    /// The requester tried to end a chat Ponte's desk holds.
+    #[error("{0}")]
+    DeskChat(String),
     #[error("{what} {id:?} was not found")]
     NotFound { what: &'static str, id: String },
     #[error("{0}")]
@@ -123,7 +126,7 @@ impl Coded for ApiError {
             MethodNotAllowed => ErrorKind::MethodNotAllowed,
             RequestTimeout => ErrorKind::Timeout,
             OptionNotOffered(_) | ChatDisabled(_) | ConversationFinished(_) => ErrorKind::Conflict,
-            UnexpectedEvent(_) | Conflict(_) => ErrorKind::Conflict,
+            UnexpectedEvent(_) | Conflict(_) | DeskChat(_) => ErrorKind::Conflict,
             TicketNotFound(_) | NotFound { .. } | UnknownRoute => ErrorKind::NotFound,
             Desk(error) => error.kind(),
             Bridge(error) => crate::fault::Coded::kind(error),
@@ -157,6 +160,7 @@ impl Coded for ApiError {
             UnexpectedEvent(_) => "unexpected_event",
             InvalidEvent(_) => "invalid_event",
             Conflict(_) => "conflict",
+            DeskChat(_) => "desk_chat",
             NotFound { .. } => "not_found",
             Desk(error) => error.code(),
             Bridge(error) => crate::fault::Coded::code(error),
@@ -316,6 +320,7 @@ impl From<crate::orchestrator::ChatError> for ApiError {
             C::Knowledge(error) => error.into(),
             C::Blocked => ApiError::ContactBlocked,
             C::NotBridged(id) => ApiError::Bridge(crate::bridge::BridgeError::NotBridged(id)),
+            C::DeskChat(_) => ApiError::DeskChat(error.to_string()),
             other @ (C::Corrupt(_) | C::Join(_)) => ApiError::Internal(other.to_string()),
         }
     }

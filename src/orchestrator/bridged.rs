@@ -136,6 +136,45 @@ impl Orchestrator {
         Ok(outcome)
     }
 
+    /// The requester ends a conversation with the assistant or with an external desk
+    /// (which gets `handoff.cancelled` or `conversation.closed`). A chat of Ponte's own
+    /// desk is its attendant's to close.
+    pub async fn leave(
+        &self,
+        requester: &super::Requester,
+        conversation_id: &str,
+    ) -> Result<Outcome, ChatError> {
+        let lock = self.lock_for(conversation_id);
+        let _guard = lock.lock().await;
+        let (record, envelope) = self.load(requester, conversation_id).await?;
+        let language = envelope.machine.language();
+        match record.status {
+            ConversationStatus::Queued | ConversationStatus::Chat => {
+                return Err(ChatError::DeskChat(conversation_id.to_string()));
+            }
+            ConversationStatus::Finished => {
+                return Err(machine_error(MachineError::ConversationFinished, language));
+            }
+            ConversationStatus::Bot | ConversationStatus::Bridged => {}
+        }
+        let params = self.params().await?;
+        let transition = envelope
+            .machine
+            .step(&params, Event::Closed)
+            .map_err(|error| machine_error(error, language))?;
+        let outcome = self
+            .carry_out(
+                Target::Existing(record),
+                Vec::new(),
+                envelope,
+                transition,
+                &params,
+            )
+            .await?;
+        self.store.clear_deadline(conversation_id).await?;
+        Ok(outcome)
+    }
+
     async fn bridge_step(
         &self,
         bridge_id: &str,

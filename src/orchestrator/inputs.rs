@@ -381,6 +381,7 @@ impl Orchestrator {
         Ok(json!({
             "state": envelope.machine.state().name(),
             "status": envelope.machine.status(),
+            "attendant": envelope.machine.attendant(),
             "ticket": envelope.machine.ticket(),
             "options": offers_json(envelope.machine.offers(), language),
         }))

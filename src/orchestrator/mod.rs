@@ -74,6 +74,9 @@ pub enum ChatError {
     /// The requester is blocked by the desk: new messages are refused (nothing is deleted).
     #[error("this contact is blocked; new messages are not accepted")]
     Blocked,
+    /// The requester tried to end a chat Ponte's own desk holds.
+    #[error("conversation {0:?} is held by the desk: its attendant closes it")]
+    DeskChat(String),
     /// A bridge reported about a conversation that is not handed to it.
     #[error("conversation {0:?} is not handed to this bridge")]
     NotBridged(String),
@@ -92,6 +95,7 @@ impl ChatError {
             ChatError::Join(_) => "internal",
             ChatError::Blocked => "contact_blocked",
             ChatError::NotBridged(_) => "not_bridged",
+            ChatError::DeskChat(_) => "desk_chat",
         }
     }
 }
@@ -102,7 +106,7 @@ impl crate::fault::Coded for ChatError {
         match self {
             ChatError::UnknownConversation(_) => K::NotFound,
             ChatError::NotYours | ChatError::Blocked => K::Forbidden,
-            ChatError::NotBridged(_) => K::Conflict,
+            ChatError::NotBridged(_) | ChatError::DeskChat(_) => K::Conflict,
             ChatError::Machine { error, .. } => error.kind(),
             ChatError::Store(error) => error.kind(),
             ChatError::Knowledge(error) => error.kind(),

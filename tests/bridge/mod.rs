@@ -3,6 +3,7 @@
 //! reference implementation (Python `standardwebhooks`) checking our signatures both ways
 //! ([`standardwebhooks`]). [`Receiver`] is the loopback receiver both use.
 
+mod handoff;
 mod standardwebhooks;
 mod transport;
 

@@ -38,6 +38,7 @@ pub struct TestAppBuilder {
     conversations: bool,
     desk: bool,
     rate_limit: u32,
+    bridge_delivery: Option<ponte::config::BridgeDelivery>,
 }
 
 /// The configuration a test app is built from: everything in `data_dir`, the bundled
@@ -73,6 +74,7 @@ impl TestApp {
             conversations: true,
             desk: true,
             rate_limit: 0,
+            bridge_delivery: None,
         }
     }
 
@@ -155,6 +157,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// Delivers bridge events with these settings (short retry delays in tests).
+    pub fn bridge_delivery(mut self, delivery: ponte::config::BridgeDelivery) -> Self {
+        self.bridge_delivery = Some(delivery);
+        self
+    }
+
     pub fn without_conversations(mut self) -> Self {
         self.conversations = false;
         self.desk = false;
@@ -178,6 +186,9 @@ impl TestAppBuilder {
         };
         let mut config = test_config(&data_dir);
         config.rate_limit = self.rate_limit;
+        if let Some(delivery) = self.bridge_delivery {
+            config.bridge_delivery = delivery;
+        }
         let mut builder = AppBuilder::new(config).with_knowledge(self.knowledge);
         if let Some(store) = self.store {
             builder = builder.with_store(store);
