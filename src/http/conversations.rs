@@ -71,7 +71,7 @@ impl From<store::Message> for MessageView {
 #[derive(Debug, Serialize, ToSchema)]
 struct ConversationSummary {
     id: String,
-    /// `bot`, `queued`, `chat` or `finished`.
+    /// `bot`, `queued`, `chat`, `finished` or `bridged`.
     #[schema(value_type = String)]
     status: store::ConversationStatus,
     #[schema(value_type = String)]
@@ -90,7 +90,7 @@ struct ConversationView {
     requester_id: String,
     #[schema(value_type = String)]
     language: Language,
-    /// `bot`, `queued`, `chat` or `finished`.
+    /// `bot`, `queued`, `chat`, `finished` or `bridged`.
     #[schema(value_type = String)]
     status: store::ConversationStatus,
     queue_group: Option<String>,

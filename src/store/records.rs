@@ -67,8 +67,16 @@ macro_rules! text_enum {
 pub use crate::channel::Channel;
 
 text_enum!(
-    /// Who is handling a conversation: the assistant, the queue, a person, or nobody any more.
-    ConversationStatus { Bot => "bot", Queued => "queued", Chat => "chat", Finished => "finished" }
+    /// Who is handling a conversation: the assistant, the queue, a person, nobody any more,
+    /// or (`bridged`) an external chat service the conversation was handed to, which neither
+    /// queues it on nor serves it from Ponte's desk.
+    ConversationStatus {
+        Bot => "bot",
+        Queued => "queued",
+        Chat => "chat",
+        Finished => "finished",
+        Bridged => "bridged",
+    }
 );
 
 text_enum!(
