@@ -5,8 +5,10 @@
 //! validates them into the types of `prepared`, and the functions of `writes`, which take a
 //! `&mut SqliteConnection`, run inside the writer's transaction and never begin or end one
 //! themselves. Reads run here, on a separate pool of `query_only` connections, which WAL lets
-//! run beside the writer without blocking it; `rows` decodes what both read. Migrations live in
-//! `migrations/sqlite` and are embedded in the binary.
+//! run beside the writer without blocking it; `rows` decodes what both read. The bridge's
+//! records have their own three files: `bridge_writes` (with the writer commands that carry
+//! them), `bridge_reads` and `bridge_rows`. Migrations live in `migrations/sqlite` and are
+//! embedded in the binary.
 
 use std::collections::BTreeMap;
 use std::path::Path;
