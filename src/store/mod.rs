@@ -67,9 +67,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// Commits one step of a conversation in a single transaction: the conversation created,
     /// updated (with the version check of [`update_conversation`](Store::update_conversation))
-    /// or kept, and every message of `step.messages` appended in order. Either all of it is
-    /// stored or none of it. When the first message carries a client message id already
-    /// stored, nothing is written and [`StepCommitted::duplicate`] holds the stored message.
+    /// or kept, every message of `step.messages` appended in order, the events of
+    /// `step.outbox` put in the outbox (pending, due at once) and `step.deadline` set. Either
+    /// all of it is stored or none of it. When the first message carries a client message id
+    /// already stored, nothing is written and [`StepCommitted::duplicate`] holds the stored
+    /// message.
     async fn commit_step(&self, step: Step) -> Result<StepCommitted, StoreError>;
 
     /// Messages with `seq > after_seq`, in sequence order, at most `limit` (clamped to

@@ -67,14 +67,15 @@ macro_rules! text_enum {
 pub use crate::channel::Channel;
 
 text_enum!(
-    /// Who is handling a conversation: the assistant, the queue, a person, an external chat
-    /// service (`bridged`: waiting there or served there), or nobody any more.
+    /// Who is handling a conversation: the assistant, the queue, a person, nobody any more,
+    /// or (`bridged`) an external chat service the conversation was handed to, which neither
+    /// queues it on nor serves it from Ponte's desk.
     ConversationStatus {
         Bot => "bot",
         Queued => "queued",
         Chat => "chat",
-        Bridged => "bridged",
         Finished => "finished",
+        Bridged => "bridged",
     }
 );
 

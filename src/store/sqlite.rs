@@ -5,8 +5,10 @@
 //! validates them into the types of `prepared`, and the functions of `writes`, which take a
 //! `&mut SqliteConnection`, run inside the writer's transaction and never begin or end one
 //! themselves. Reads run here, on a separate pool of `query_only` connections, which WAL lets
-//! run beside the writer without blocking it; `rows` decodes what both read. Migrations live in
-//! `migrations/sqlite` and are embedded in the binary.
+//! run beside the writer without blocking it; `rows` decodes what both read. The bridge's
+//! records have their own three files: `bridge_writes` (with the writer commands that carry
+//! them), `bridge_reads` and `bridge_rows`. Migrations live in `migrations/sqlite` and are
+//! embedded in the binary.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -20,7 +22,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Connection, QueryBuilder, Row, Sqlite};
 
-use super::writer::{Command, Writer, WriterConfig};
+use super::writer::{Command, Reply, Writer, WriterConfig};
 use super::{
     Appended, Conversation, ConversationFilter, ConversationUpdate, Message, NewConversation,
     NewMessage, NewTicket, Step, StepCommitted, Store, StoreError, StoreOptions, Synchronous,
@@ -30,15 +32,19 @@ use super::{
     AttemptOutcome, BridgeDeadline, BridgeHealth, BridgeRecord, DeliveryAttempt, InboundReceipt,
     NewOutboxEvent, NewToken, OutboxEvent, OutboxFilter, Replay, StoredToken,
 };
+use bridge_writes::BridgeCommand;
 use prepared::{
-    PreparedConversation, PreparedMessage, PreparedStep, PreparedTicket, PreparedToken,
-    PreparedUpdate,
+    PreparedBridge, PreparedConversation, PreparedMessage, PreparedOutboxEvent, PreparedReceipt,
+    PreparedStep, PreparedTicket, PreparedToken, PreparedUpdate,
 };
 use rows::{
     conversation_columns, conversation_from_row, message_columns, message_from_row, ticket_columns,
     ticket_from_row, token_from_row,
 };
 
+mod bridge_reads;
+mod bridge_rows;
+pub(super) mod bridge_writes;
 pub(super) mod prepared;
 mod rows;
 pub(super) mod writes;
@@ -119,6 +125,16 @@ impl SqliteStore {
             "sqlite store opened"
         );
         Ok(Self { read_pool, writer })
+    }
+
+    /// Queues one of the bridge's writes and waits until it is committed (or failed).
+    async fn bridge_write<T>(
+        &self,
+        command: impl FnOnce(Reply<T>) -> BridgeCommand,
+    ) -> Result<T, StoreError> {
+        self.writer
+            .submit(|reply| Command::Bridge(command(reply)))
+            .await
     }
 
     /// A desk operation appended, at `expected` when given.
@@ -472,76 +488,147 @@ impl Store for SqliteStore {
             })
             .await
     }
-    // The bridge's records: implemented in the next commit (issue 16 in progress).
-    async fn put_bridge(&self, _record: BridgeRecord) -> Result<BridgeRecord, StoreError> {
-        todo!("bridge store")
+
+    async fn put_bridge(&self, record: BridgeRecord) -> Result<BridgeRecord, StoreError> {
+        let bridge = PreparedBridge::new(record)?;
+        self.bridge_write(|reply| BridgeCommand::PutBridge { bridge, reply })
+            .await
     }
+
     async fn bridges(&self) -> Result<Vec<BridgeRecord>, StoreError> {
-        todo!("bridge store")
+        bridge_reads::bridges(&self.read_pool).await
     }
+
     async fn set_bridge_enabled(
         &self,
-        _id: &str,
-        _enabled: bool,
-        _reason: Option<&str>,
+        id: &str,
+        enabled: bool,
+        reason: Option<&str>,
     ) -> Result<BridgeRecord, StoreError> {
-        todo!("bridge store")
+        check_id("bridge id", id)?;
+        check_optional_id("disabled reason", reason)?;
+        self.bridge_write(|reply| BridgeCommand::SetBridgeEnabled {
+            id: id.to_owned(),
+            enabled,
+            reason: reason.map(str::to_owned),
+            reply,
+        })
+        .await
     }
-    async fn delete_bridge(&self, _id: &str) -> Result<(), StoreError> {
-        todo!("bridge store")
+
+    async fn delete_bridge(&self, id: &str) -> Result<(), StoreError> {
+        check_id("bridge id", id)?;
+        self.bridge_write(|reply| BridgeCommand::DeleteBridge {
+            id: id.to_owned(),
+            reply,
+        })
+        .await
     }
-    async fn enqueue_outbox(&self, _events: Vec<(NewOutboxEvent, i64)>) -> Result<(), StoreError> {
-        todo!("bridge store")
+
+    async fn enqueue_outbox(&self, events: Vec<(NewOutboxEvent, i64)>) -> Result<(), StoreError> {
+        let events = events
+            .into_iter()
+            .map(|(event, seq)| Ok((PreparedOutboxEvent::new(event)?, seq)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        if events.is_empty() {
+            return Ok(());
+        }
+        self.bridge_write(|reply| BridgeCommand::EnqueueOutbox { events, reply })
+            .await
     }
-    async fn due_outbox(&self, _now: i64, _limit: u32) -> Result<Vec<OutboxEvent>, StoreError> {
-        todo!("bridge store")
+
+    async fn due_outbox(&self, now: i64, limit: u32) -> Result<Vec<OutboxEvent>, StoreError> {
+        let limit = clamp_limit(limit)?;
+        bridge_reads::due_outbox(&self.read_pool, now, limit).await
     }
+
     async fn next_outbox_due(&self) -> Result<Option<i64>, StoreError> {
-        todo!("bridge store")
+        bridge_reads::next_outbox_due(&self.read_pool).await
     }
+
     async fn record_attempt(
         &self,
-        _attempt: DeliveryAttempt,
-        _outcome: AttemptOutcome,
+        attempt: DeliveryAttempt,
+        outcome: AttemptOutcome,
     ) -> Result<OutboxEvent, StoreError> {
-        todo!("bridge store")
+        check_id("outbox event id", &attempt.event_id)?;
+        self.bridge_write(|reply| BridgeCommand::RecordAttempt {
+            attempt,
+            outcome,
+            reply,
+        })
+        .await
     }
-    async fn outbox_event(&self, _id: &str) -> Result<Option<OutboxEvent>, StoreError> {
-        todo!("bridge store")
+
+    async fn outbox_event(&self, id: &str) -> Result<Option<OutboxEvent>, StoreError> {
+        check_id("outbox event id", id)?;
+        bridge_reads::outbox_event(&self.read_pool, id).await
     }
-    async fn outbox_events(&self, _filter: OutboxFilter) -> Result<Vec<OutboxEvent>, StoreError> {
-        todo!("bridge store")
+
+    async fn outbox_events(&self, filter: OutboxFilter) -> Result<Vec<OutboxEvent>, StoreError> {
+        check_optional_id("bridge id", filter.bridge_id.as_deref())?;
+        check_optional_id("conversation id", filter.conversation_id.as_deref())?;
+        let limit = clamp_limit(filter.limit)?;
+        bridge_reads::outbox_events(&self.read_pool, filter, limit).await
     }
-    async fn delivery_attempts(&self, _event_id: &str) -> Result<Vec<DeliveryAttempt>, StoreError> {
-        todo!("bridge store")
+
+    async fn delivery_attempts(&self, event_id: &str) -> Result<Vec<DeliveryAttempt>, StoreError> {
+        check_id("outbox event id", event_id)?;
+        bridge_reads::delivery_attempts(&self.read_pool, event_id).await
     }
-    async fn replay_outbox(&self, _replay: Replay, _now: i64) -> Result<u64, StoreError> {
-        todo!("bridge store")
+
+    async fn replay_outbox(&self, replay: Replay, now: i64) -> Result<u64, StoreError> {
+        match &replay {
+            Replay::One { event_id } => check_id("outbox event id", event_id)?,
+            Replay::Range { bridge_id, .. } => check_id("bridge id", bridge_id)?,
+        }
+        self.bridge_write(|reply| BridgeCommand::ReplayOutbox { replay, now, reply })
+            .await
     }
-    async fn bridge_health(&self, _bridge_id: &str) -> Result<BridgeHealth, StoreError> {
-        todo!("bridge store")
+
+    async fn bridge_health(&self, bridge_id: &str) -> Result<BridgeHealth, StoreError> {
+        check_id("bridge id", bridge_id)?;
+        bridge_reads::bridge_health(&self.read_pool, bridge_id).await
     }
+
     async fn inbound_receipt(
         &self,
-        _bridge_id: &str,
-        _webhook_id: &str,
+        bridge_id: &str,
+        webhook_id: &str,
     ) -> Result<Option<InboundReceipt>, StoreError> {
-        todo!("bridge store")
+        check_id("bridge id", bridge_id)?;
+        check_id("webhook id", webhook_id)?;
+        bridge_reads::inbound_receipt(&self.read_pool, bridge_id, webhook_id).await
     }
+
     async fn record_inbound(
         &self,
-        _receipt: InboundReceipt,
-        _forget_before: i64,
+        receipt: InboundReceipt,
+        forget_before: i64,
     ) -> Result<InboundReceipt, StoreError> {
-        todo!("bridge store")
+        let receipt = PreparedReceipt::new(receipt)?;
+        self.bridge_write(|reply| BridgeCommand::RecordInbound {
+            receipt,
+            forget_before,
+            reply,
+        })
+        .await
     }
-    async fn due_deadlines(&self, _now: i64) -> Result<Vec<BridgeDeadline>, StoreError> {
-        todo!("bridge store")
+
+    async fn due_deadlines(&self, now: i64) -> Result<Vec<BridgeDeadline>, StoreError> {
+        bridge_reads::due_deadlines(&self.read_pool, now).await
     }
+
     async fn next_deadline(&self) -> Result<Option<i64>, StoreError> {
-        todo!("bridge store")
+        bridge_reads::next_deadline(&self.read_pool).await
     }
-    async fn clear_deadline(&self, _conversation_id: &str) -> Result<(), StoreError> {
-        todo!("bridge store")
+
+    async fn clear_deadline(&self, conversation_id: &str) -> Result<(), StoreError> {
+        check_id("conversation id", conversation_id)?;
+        self.bridge_write(|reply| BridgeCommand::ClearDeadline {
+            conversation_id: conversation_id.to_owned(),
+            reply,
+        })
+        .await
     }
 }

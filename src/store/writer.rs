@@ -26,6 +26,7 @@ use sqlx::{Connection, Executor};
 use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio::time::{Instant, timeout_at};
 
+use super::sqlite::bridge_writes::BridgeCommand;
 use super::sqlite::prepared::{
     PreparedConversation, PreparedMessage, PreparedStep, PreparedTicket, PreparedToken,
     PreparedUpdate,
@@ -33,7 +34,7 @@ use super::sqlite::prepared::{
 use super::sqlite::writes;
 use super::{Appended, Conversation, StepCommitted, StoreError, Ticket, TicketStatus};
 
-pub(super) type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
+pub(in crate::store) type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
 /// One write, with the channel its result goes back on.
 pub(super) enum Command {
@@ -96,6 +97,8 @@ pub(super) enum Command {
         id: String,
         reply: Reply<super::StoredToken>,
     },
+    /// The bridge's writes, which carry their own replies.
+    Bridge(BridgeCommand),
 }
 
 impl Command {
@@ -126,6 +129,10 @@ impl Command {
             Self::DeskSnapshot { reply, .. } => reply.send(Err(error)).is_ok(),
             Self::InsertToken { reply, .. } => reply.send(Err(error)).is_ok(),
             Self::DeleteToken { reply, .. } => reply.send(Err(error)).is_ok(),
+            Self::Bridge(command) => {
+                command.fail(error);
+                true
+            }
         };
     }
 }
@@ -303,7 +310,7 @@ async fn collect(
 }
 
 /// Deferred answer of a command that ran; called with the commit's error, if any.
-type Settle = Box<dyn FnOnce(Option<StoreError>) + Send>;
+pub(in crate::store) type Settle = Box<dyn FnOnce(Option<StoreError>) + Send>;
 
 /// Runs and commits `batch` (leaving it empty) and answers every command.
 /// Returns `false` when the connection should be replaced.
@@ -394,7 +401,7 @@ async fn write_batch(connection: &mut SqliteConnection, batch: &mut Vec<Command>
 }
 
 /// How a command went, as far as the transaction is concerned.
-enum Outcome {
+pub(in crate::store) enum Outcome {
     Done,
     /// Refused before writing anything (not found, conflict, ...): the transaction is intact.
     Refused,
@@ -470,10 +477,11 @@ async fn apply(connection: &mut SqliteConnection, command: Command) -> (Settle, 
         Command::DeleteToken { id, reply } => {
             settle_later(reply, writes::delete_token(connection, &id).await)
         }
+        Command::Bridge(command) => command.apply(connection).await,
     }
 }
 
-fn settle_later<T: Send + 'static>(
+pub(in crate::store) fn settle_later<T: Send + 'static>(
     reply: Reply<T>,
     result: Result<T, StoreError>,
 ) -> (Settle, Outcome) {

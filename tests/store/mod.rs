@@ -1,4 +1,6 @@
-//! The storage backends: the shared conformance suite and backend-specific checks.
+//! The storage backends: the shared conformance suite, backend-specific checks and the upgrade
+//! of databases made by earlier releases.
 
 mod conformance;
+mod migration;
 mod sqlite;

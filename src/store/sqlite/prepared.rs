@@ -3,8 +3,9 @@
 //! writer carries it to the functions in `writes`.
 
 use super::super::{
-    ConversationUpdate, NewConversation, NewMessage, NewTicket, NewToken, Step, StepTarget,
-    StoreError, check_id, check_new_token, check_optional_id, clean_tags,
+    BridgeDeadline, BridgeRecord, ConversationUpdate, InboundReceipt, NewConversation, NewMessage,
+    NewOutboxEvent, NewTicket, NewToken, Step, StepTarget, StoreError, check_id, check_new_token,
+    check_optional_id, clean_tags,
 };
 
 pub(in crate::store) struct PreparedConversation {
@@ -66,13 +67,19 @@ pub(super) enum PreparedTarget {
 pub(in crate::store) struct PreparedStep {
     pub(super) target: PreparedTarget,
     pub(super) messages: Vec<PreparedMessage>,
+    pub(super) outbox: Vec<PreparedOutboxEvent>,
+    pub(super) deadline: Option<BridgeDeadline>,
 }
 
 impl PreparedStep {
-    /// A step that writes one statement only (a message appended to a kept conversation):
-    /// like a plain append, it needs no savepoint to be undone alone.
+    /// A step that writes one statement only (a message appended to a kept conversation, no
+    /// outbox event, no deadline): like a plain append, it needs no savepoint to be undone
+    /// alone.
     pub(in crate::store) fn is_single_write(&self) -> bool {
-        matches!(self.target, PreparedTarget::Keep(_)) && self.messages.len() <= 1
+        matches!(self.target, PreparedTarget::Keep(_))
+            && self.messages.len() <= 1
+            && self.outbox.is_empty()
+            && self.deadline.is_none()
     }
 
     pub(super) fn new(step: Step) -> Result<Self, StoreError> {
@@ -100,7 +107,98 @@ impl PreparedStep {
             .into_iter()
             .map(PreparedMessage::new)
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { target, messages })
+        let outbox = step
+            .outbox
+            .into_iter()
+            .map(|event| {
+                if event.conversation_id != id {
+                    return Err(StoreError::InvalidInput(format!(
+                        "a step of conversation {id:?} cannot put an event of {:?} in the outbox",
+                        event.conversation_id
+                    )));
+                }
+                if let Some(index) = event.message_index
+                    && index >= messages.len()
+                {
+                    return Err(StoreError::InvalidInput(format!(
+                        "outbox event {:?} is about message {index} of a step of {} messages",
+                        event.id,
+                        messages.len()
+                    )));
+                }
+                PreparedOutboxEvent::new(event)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if let Some(deadline) = &step.deadline {
+            check_deadline(deadline)?;
+            if deadline.conversation_id != id {
+                return Err(StoreError::InvalidInput(format!(
+                    "a step of conversation {id:?} cannot set the deadline of {:?}",
+                    deadline.conversation_id
+                )));
+            }
+        }
+        Ok(Self {
+            target,
+            messages,
+            outbox,
+            deadline: step.deadline,
+        })
+    }
+}
+
+/// An outbox event with its ids checked and its data encoded.
+pub(in crate::store) struct PreparedOutboxEvent {
+    pub(super) event: NewOutboxEvent,
+    pub(super) data_json: String,
+}
+
+impl PreparedOutboxEvent {
+    pub(super) fn new(event: NewOutboxEvent) -> Result<Self, StoreError> {
+        check_id("outbox event id", &event.id)?;
+        check_id("bridge id", &event.bridge_id)?;
+        check_id("conversation id", &event.conversation_id)?;
+        check_id("event type", &event.event_type)?;
+        let data_json = encode_json(&event.data)?;
+        Ok(Self { event, data_json })
+    }
+}
+
+pub(super) fn check_deadline(deadline: &BridgeDeadline) -> Result<(), StoreError> {
+    check_id("conversation id", &deadline.conversation_id)?;
+    check_id("bridge id", &deadline.bridge_id)
+}
+
+/// A bridge definition with its id checked and its config encoded.
+pub(in crate::store) struct PreparedBridge {
+    pub(super) record: BridgeRecord,
+    pub(super) config_json: String,
+}
+
+impl PreparedBridge {
+    pub(super) fn new(record: BridgeRecord) -> Result<Self, StoreError> {
+        check_id("bridge id", &record.id)?;
+        check_optional_id("disabled reason", record.disabled_reason.as_deref())?;
+        let config_json = encode_json(&record.config)?;
+        Ok(Self {
+            record,
+            config_json,
+        })
+    }
+}
+
+/// An inbound receipt with its ids checked and its body encoded.
+pub(in crate::store) struct PreparedReceipt {
+    pub(super) receipt: InboundReceipt,
+    pub(super) body_json: String,
+}
+
+impl PreparedReceipt {
+    pub(super) fn new(receipt: InboundReceipt) -> Result<Self, StoreError> {
+        check_id("bridge id", &receipt.bridge_id)?;
+        check_id("webhook id", &receipt.webhook_id)?;
+        let body_json = encode_json(&receipt.body)?;
+        Ok(Self { receipt, body_json })
     }
 }
 

@@ -9,6 +9,7 @@ use super::super::{
     Appended, Conversation, Message, StepCommitted, StoreError, StoredToken, Ticket, TicketStatus,
     now_millis, ticket_number,
 };
+use super::bridge_writes;
 use super::prepared::{
     PreparedConversation, PreparedMessage, PreparedStep, PreparedTarget, PreparedTicket,
     PreparedToken, PreparedUpdate, encode_json,
@@ -164,6 +165,19 @@ pub(in crate::store) async fn append_message(
     Err(StoreError::not_found("conversation", &new.conversation_id))
 }
 
+/// The conversation's `last_seq` as this transaction sees it (after the step's appends).
+async fn step_last_seq(
+    connection: &mut SqliteConnection,
+    conversation_id: &str,
+) -> Result<i64, StoreError> {
+    let last_seq: Option<i64> =
+        sqlx::query_scalar("SELECT last_seq FROM conversations WHERE id = ?1")
+            .bind(conversation_id)
+            .fetch_optional(&mut *connection)
+            .await?;
+    last_seq.ok_or_else(|| StoreError::not_found("conversation", conversation_id))
+}
+
 /// The message of `conversation_id` stored with `client_message_id`, earlier in this
 /// transaction included.
 async fn stored_by_client_id(
@@ -189,7 +203,12 @@ pub(in crate::store) async fn commit_step(
     connection: &mut SqliteConnection,
     prepared: PreparedStep,
 ) -> Result<StepCommitted, StoreError> {
-    let PreparedStep { target, messages } = prepared;
+    let PreparedStep {
+        target,
+        messages,
+        outbox,
+        deadline,
+    } = prepared;
     let id = match &target {
         PreparedTarget::Create(conversation) => conversation.new.id.clone(),
         PreparedTarget::Update(update) => update.update.id.clone(),
@@ -231,6 +250,25 @@ pub(in crate::store) async fn commit_step(
     if let (Some(row), Some(last)) = (conversation.as_mut(), stored.last()) {
         row.last_seq = row.last_seq.max(last.seq);
         row.updated_at = last.created_at;
+    }
+    if !outbox.is_empty() {
+        let last_seq = match &conversation {
+            Some(row) => row.last_seq,
+            None => step_last_seq(connection, &id).await?,
+        };
+        let now = now_millis();
+        for event in &outbox {
+            // `PreparedStep::new` checked the index against the step's messages.
+            let seq = event
+                .event
+                .message_index
+                .and_then(|index| stored.get(index))
+                .map_or(last_seq, |message| message.seq);
+            bridge_writes::insert_outbox_event(connection, event, seq, now).await?;
+        }
+    }
+    if let Some(deadline) = &deadline {
+        bridge_writes::upsert_deadline(connection, deadline).await?;
     }
     Ok(StepCommitted {
         conversation,

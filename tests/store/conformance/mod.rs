@@ -19,10 +19,12 @@ use ponte::store::{
     StoreError, TicketStatus,
 };
 
+mod bridge;
 mod conversations;
 mod messages;
 mod records;
 
+pub use bridge::*;
 pub use conversations::*;
 pub use messages::*;
 pub use records::*;
@@ -45,6 +47,13 @@ pub async fn run_all(store: Arc<dyn Store>) {
     ticket_numbers_concurrent(&store).await;
     parameters_roundtrip(&store).await;
     tokens_roundtrip(&store).await;
+    bridges_put_list_enable_delete(&store).await;
+    outbox_written_with_step(&store).await;
+    outbox_lane_order_and_retry(&store).await;
+    outbox_attempts_replay_and_health(&store).await;
+    inbound_receipts_dedup_and_forget(&store).await;
+    deadlines_due_and_cleared(&store).await;
+    bridge_invalid_input_rejected(&store).await;
     invalid_input_rejected(&store).await;
     closed_store_rejects_calls(&store).await;
 }
@@ -73,6 +82,13 @@ macro_rules! store_conformance_tests {
             parameters_roundtrip,
             desk_log_roundtrip,
             tokens_roundtrip,
+            bridges_put_list_enable_delete,
+            outbox_written_with_step,
+            outbox_lane_order_and_retry,
+            outbox_attempts_replay_and_health,
+            inbound_receipts_dedup_and_forget,
+            deadlines_due_and_cleared,
+            bridge_invalid_input_rejected,
             invalid_input_rejected,
             closed_store_rejects_calls,
         );
