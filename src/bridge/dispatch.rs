@@ -306,7 +306,14 @@ pub async fn render(
         let last_question = upto
             .iter()
             .rev()
-            .find(|message| message.sender_kind == crate::store::SenderKind::Requester)
+            .find(|message| {
+                // The requester's own words, not the label of an option they chose.
+                message.sender_kind == crate::store::SenderKind::Requester
+                    && !message
+                        .payload
+                        .as_ref()
+                        .is_some_and(|payload| payload.get("option").is_some())
+            })
             .map(|message| message.body.clone());
         let shown: Vec<serde_json::Value> = upto
             .iter()
