@@ -197,7 +197,7 @@ mod tests {
         let header = sign_all(&[secret(), new.clone()], "msg_1", 10, b"x");
         assert_eq!(header.split(' ').count(), 2);
         assert_eq!(
-            verify(&[new.clone()], "msg_1", 10, b"x", &header, 10),
+            verify(std::slice::from_ref(&new), "msg_1", 10, b"x", &header, 10),
             Ok(())
         );
         assert_eq!(verify(&[secret()], "msg_1", 10, b"x", &header, 10), Ok(()));
