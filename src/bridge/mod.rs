@@ -10,6 +10,7 @@
 //! never retries by itself, and an [`InboundSink`] it hands the external desk's events to.
 
 pub mod config;
+pub mod matrix;
 pub mod signature;
 pub mod wire;
 
