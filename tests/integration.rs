@@ -5,6 +5,7 @@ mod api;
 mod api_conversations;
 mod api_knowledge;
 mod assistant;
+mod bridge;
 mod common;
 mod config;
 mod desk;
