@@ -19,7 +19,8 @@ use ponte::bridge::config::{BridgeConfig, BridgeKind, MatrixSettings};
 use ponte::bridge::matrix::{self, MatrixClient, MatrixTransport};
 use ponte::bridge::wire::outbound_body;
 use ponte::bridge::{
-    AttemptResult, BridgeError, InboundEvent, InboundSink, OutboundType, OutgoingEvent, Transport,
+    AttachmentLink, AttemptResult, BridgeError, InboundEvent, InboundSink, OutboundType,
+    OutgoingEvent, Transport,
 };
 use ponte::store::StoreError;
 use serde_json::{Value, json};
@@ -297,14 +298,28 @@ impl Agent {
     }
 
     async fn say(&self, room_id: &str, txn: &str, text: &str) -> String {
+        self.send(room_id, txn, json!({"msgtype": "m.text", "body": text}))
+            .await
+    }
+
+    async fn send(&self, room_id: &str, txn: &str, content: Value) -> String {
         let answer = self
             .call(
                 reqwest::Method::PUT,
                 &format!("rooms/{room_id}/send/m.room.message/{txn}"),
-                Some(json!({"msgtype": "m.text", "body": text})),
+                Some(content),
             )
             .await;
         answer["event_id"].as_str().unwrap().to_string()
+    }
+
+    async fn leave(&self, room_id: &str) {
+        self.call(
+            reqwest::Method::POST,
+            &format!("rooms/{room_id}/leave"),
+            Some(json!({})),
+        )
+        .await;
     }
 
     /// The bodies of the room's messages sent by `sender`, oldest first.
@@ -594,6 +609,39 @@ async fn a_conversation_goes_through_a_synapse_room_and_back() {
         "the homeserver retries the same transaction: {transactions:?}"
     );
 
+    // A picture: AgentMessage with the homeserver's download link.
+    let picture = agent
+        .send(
+            &room_id,
+            "t4",
+            json!({"msgtype": "m.image", "body": "screen.png", "url": "mxc://localhost/PonteTestMedia",
+                   "info": {"mimetype": "image/png"}}),
+        )
+        .await;
+    let message = wait_for("the agent's picture", || {
+        sink.applied_for(&conversation_id)
+            .into_iter()
+            .find(|(key, _)| *key == picture)
+    })
+    .await;
+    assert_eq!(
+        message.1,
+        InboundEvent::AgentMessage {
+            conversation_id: conversation_id.clone(),
+            external_id: picture.clone(),
+            agent: Some("Ana Agent".into()),
+            text: String::new(),
+            attachments: vec![AttachmentLink {
+                url: format!(
+                    "{}/_matrix/client/v1/media/download/localhost/PonteTestMedia",
+                    synapse.url
+                ),
+                name: Some("screen.png".into()),
+                content_type: Some("image/png".into()),
+            }],
+        }
+    );
+
     // `!close resolved`: ConversationClosed with the reason.
     let close = agent.say(&room_id, "t3", "!close resolved").await;
     let closed = wait_for("ConversationClosed", || {
@@ -619,8 +667,8 @@ async fn a_conversation_goes_through_a_synapse_room_and_back() {
     assert!(keys.values().all(|n| *n == 1), "{applied:?}");
     assert_eq!(
         applied.len(),
-        4,
-        "accepted, two messages, closed: {applied:?}"
+        5,
+        "accepted, three messages, closed: {applied:?}"
     );
 
     // conversation.closed, delivered twice: one notice, and Ponte leaves the room.
@@ -640,6 +688,81 @@ async fn a_conversation_goes_through_a_synapse_room_and_back() {
         "{ponte_bodies:?}"
     );
     assert_eq!(agent.membership(&room_id, ponte_user).await, "leave");
+
+    // A second conversation: the only agent joins, then leaves: ConversationClosed
+    // ("agents_left").
+    let second = format!("{conversation_id}b");
+    let handoff = event(
+        &format!("{second}-e1"),
+        OutboundType::HandoffRequested,
+        &second,
+        1,
+        json!({"requester": {"id": "u-7"}, "language": "en", "channel": "web", "group": "g",
+               "ticket": null, "transcript": []}),
+    );
+    delivered(&transport, &bridge, &handoff).await;
+    let second_room = endpoint
+        .client
+        .resolve_alias(&format!("#ponte_{second}:localhost"))
+        .await
+        .unwrap()
+        .expect("the second conversation's alias resolves");
+    assert_ne!(second_room, room_id);
+    agent.join(&second_room).await;
+    wait_for("the second AgentAccepted", || {
+        sink.applied_for(&second)
+            .into_iter()
+            .find(|(_, event)| matches!(event, InboundEvent::AgentAccepted { .. }))
+    })
+    .await;
+    agent.leave(&second_room).await;
+    let left = wait_for("agents_left", || {
+        sink.applied_for(&second)
+            .into_iter()
+            .find(|(_, event)| matches!(event, InboundEvent::ConversationClosed { .. }))
+    })
+    .await;
+    assert_eq!(
+        left.1,
+        InboundEvent::ConversationClosed {
+            conversation_id: second.clone(),
+            reason: Some("agents_left".into())
+        }
+    );
+
+    // A third: cancelled before anyone joined, delivered twice; Ponte leaves.
+    let third = format!("{conversation_id}c");
+    let handoff = event(
+        &format!("{third}-e1"),
+        OutboundType::HandoffRequested,
+        &third,
+        1,
+        json!({"requester": {"id": "u-8", "name": "Lu"}, "language": "es", "group": "g",
+               "ticket": null, "transcript": []}),
+    );
+    delivered(&transport, &bridge, &handoff).await;
+    let cancelled = event(
+        &format!("{third}-e2"),
+        OutboundType::HandoffCancelled,
+        &third,
+        2,
+        json!({}),
+    );
+    delivered(&transport, &bridge, &cancelled).await;
+    delivered(&transport, &bridge, &cancelled).await;
+    let third_room = endpoint
+        .client
+        .resolve_alias(&format!("#ponte_{third}:localhost"))
+        .await
+        .unwrap()
+        .expect("the third conversation's alias resolves");
+    assert_eq!(ponte.membership(&third_room, ponte_user).await, "leave");
+    let ponte_bodies = ponte.bodies_from(&third_room, ponte_user).await;
+    assert_eq!(
+        count(&ponte_bodies, "The requester left before anyone joined."),
+        1,
+        "{ponte_bodies:?}"
+    );
 
     server.abort();
 }
