@@ -567,6 +567,22 @@ async fn a_conversation_goes_through_a_synapse_room_and_back() {
         "{ponte_bodies:?}"
     );
 
+    // Another node (no caches) finds the room and the requester's name through the homeserver.
+    let later = event(
+        &format!("{conversation_id}-e2b"),
+        OutboundType::MessageCreated,
+        &conversation_id,
+        6,
+        json!({"message": {"seq": 6, "text": "Obrigada", "attachments": []}}),
+    );
+    delivered(&MatrixTransport::new(http.clone()), &bridge, &later).await;
+    let ponte_bodies = agent.bodies_from(&room_id, ponte_user).await;
+    assert_eq!(
+        count(&ponte_bodies, "Maria: Obrigada"),
+        1,
+        "{ponte_bodies:?}"
+    );
+
     // A forged transaction (wrong hs_token) and one without a token are refused.
     let forged = json!({"events": [{
         "type": "m.room.message", "room_id": room_id, "event_id": "$forged", "sender": agent.user_id,
