@@ -264,6 +264,14 @@ pub async fn bridges(
         BridgeKind::Webhook,
         Arc::new(WebhookTransport::with_timeout(timeout).context("the webhook client")?),
     );
+    let matrix = Arc::new(crate::bridge::matrix::MatrixTransport::new(
+        reqwest::Client::builder()
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .context("the matrix client")?,
+    ));
+    transports.insert(BridgeKind::Matrix, matrix.clone());
     let bridges = crate::bridge::service::Bridges::load(
         chat.store().clone(),
         chat,
@@ -272,6 +280,7 @@ pub async fn bridges(
     )
     .await
     .context("loading the bridges")?;
+    bridges.set_matrix(matrix);
     if let Some(desk) = desk {
         bridges.set_desk(Arc::downgrade(desk));
     }

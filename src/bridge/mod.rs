@@ -13,6 +13,7 @@ pub mod attachments;
 pub mod config;
 pub mod dispatch;
 pub mod guard;
+pub mod matrix;
 pub mod schedule;
 pub mod service;
 pub mod signature;

@@ -41,6 +41,8 @@ pub struct Bridges {
     pub(super) wake: tokio::sync::Notify,
     /// How the dispatcher runs.
     settings: super::dispatch::DispatchSettings,
+    /// The Matrix kind's transport, whose clients also serve the homeserver's transactions.
+    matrix: OnceLock<Arc<super::matrix::MatrixTransport>>,
 }
 
 impl Bridges {
@@ -60,11 +62,30 @@ impl Bridges {
             stripes: (0..64).map(|_| tokio::sync::Mutex::new(())).collect(),
             wake: tokio::sync::Notify::new(),
             settings,
+            matrix: OnceLock::new(),
         });
         bridges.reload().await?;
         let router: Arc<dyn BridgeRouter> = bridges.clone();
         bridges.chat.set_bridges(Arc::downgrade(&router));
         Ok(bridges)
+    }
+
+    /// The Matrix transport (when the kind is available), for the homeserver's side.
+    pub fn set_matrix(&self, matrix: Arc<super::matrix::MatrixTransport>) {
+        let _ = self.matrix.set(matrix);
+    }
+
+    /// A Matrix client for bridge `id` (of kind matrix), for its homeserver's transactions.
+    pub fn matrix_client(
+        &self,
+        config: &BridgeConfig,
+    ) -> Result<Arc<super::matrix::MatrixClient>, BridgeError> {
+        let transport = self.matrix.get().ok_or_else(|| {
+            BridgeError::InvalidConfig("the matrix kind is not available on this server".into())
+        })?;
+        transport
+            .client(config)
+            .map_err(|error| BridgeError::InvalidConfig(error.to_string()))
     }
 
     /// Lets routes by desk project resolve the project's service group.

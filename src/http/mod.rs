@@ -25,6 +25,7 @@ pub mod error;
 pub mod health;
 pub mod knowledge;
 pub mod live;
+pub mod matrix;
 pub mod outbound;
 pub mod replies;
 pub mod state;
@@ -68,6 +69,7 @@ fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(outbound::router())
         .merge(widget::router())
         .merge(bridges::router())
+        .merge(matrix::router())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
     let files = attachments::router()
         .layer(axum::extract::DefaultBodyLimit::disable())

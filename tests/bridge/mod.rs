@@ -1,9 +1,12 @@
 //! The bridge's wire against real HTTP peers on loopback: the webhook transport's deliveries
 //! and how it classifies what a receiver does ([`transport`]), and the Standard Webhooks
 //! reference implementation (Python `standardwebhooks`) checking our signatures both ways
-//! ([`standardwebhooks`]). [`Receiver`] is the loopback receiver both use.
+//! ([`standardwebhooks`]). [`Receiver`] is the loopback receiver both use. The hand-off end
+//! to end against a scriptable loopback desk ([`handoff`]); the Matrix application service
+//! against a real Synapse ([`matrix`]).
 
 mod handoff;
+mod matrix;
 mod standardwebhooks;
 mod transport;
 
