@@ -309,10 +309,10 @@ pub async fn render(
             .find(|message| {
                 // The requester's own words, not the label of an option they chose.
                 message.sender_kind == crate::store::SenderKind::Requester
-                    && !message
+                    && message
                         .payload
                         .as_ref()
-                        .is_some_and(|payload| payload.get("option").is_some())
+                        .is_none_or(|payload| payload.get("option").is_none())
             })
             .map(|message| message.body.clone());
         let shown: Vec<serde_json::Value> = upto

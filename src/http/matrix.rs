@@ -49,19 +49,10 @@ fn token(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
     )
 }
 
-/// The bridge `id`, of kind matrix and enabled.
-fn bridge_of(state: &AppState, id: &str) -> Result<crate::bridge::BridgeConfig, Response> {
-    let bridges = state
-        .bridges
-        .as_ref()
-        .ok_or_else(|| not_found("no bridges on this server"))?;
-    let config = bridges
-        .inbound_config(id)
-        .map_err(|_| not_found("no such matrix bridge"))?;
-    if config.kind != BridgeKind::Matrix {
-        return Err(not_found("no such matrix bridge"));
-    }
-    Ok(config)
+/// The bridge `id`, if it is an enabled bridge of kind matrix.
+fn bridge_of(state: &AppState, id: &str) -> Option<crate::bridge::BridgeConfig> {
+    let config = state.bridges.as_ref()?.inbound_config(id).ok()?;
+    (config.kind == BridgeKind::Matrix).then_some(config)
 }
 
 /// A transaction of room events from the homeserver. 200 `{}` once every event is applied;
@@ -81,9 +72,8 @@ async fn transaction(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let config = match bridge_of(&state, &id) {
-        Ok(config) => config,
-        Err(response) => return response,
+    let Some(config) = bridge_of(&state, &id) else {
+        return not_found("no such matrix bridge");
     };
     let Some(bridges) = state.bridges.as_ref() else {
         return not_found("no bridges on this server");
@@ -119,9 +109,8 @@ async fn ping(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let config = match bridge_of(&state, &id) {
-        Ok(config) => config,
-        Err(response) => return response,
+    let Some(config) = bridge_of(&state, &id) else {
+        return not_found("no such matrix bridge");
     };
     match matrix::check_token(&config, token(&headers, query.as_deref()).as_deref()) {
         Ok(()) => Json(json!({})).into_response(),

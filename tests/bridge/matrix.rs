@@ -25,20 +25,24 @@ use ponte::bridge::{
 use ponte::store::StoreError;
 use serde_json::{Value, json};
 
-const BRIDGE_ID: &str = "matrix-test";
-const AS_ADDR: &str = "127.0.0.1:18009";
+pub(super) const BRIDGE_ID: &str = "matrix-test";
+pub(super) const AS_ADDR: &str = "127.0.0.1:18009";
+
+/// The application service's port is fixed by the registration Synapse loaded: one test at a
+/// time serves it.
+pub(super) static AS_PORT: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 const AS_PREFIX: &str = "/api/bridges/matrix-test/matrix";
 
 /// What Synapse's environment gives the test.
-struct Synapse {
-    url: String,
-    as_token: String,
-    hs_token: String,
+pub(super) struct Synapse {
+    pub(super) url: String,
+    pub(super) as_token: String,
+    pub(super) hs_token: String,
     shared_secret: String,
 }
 
 impl Synapse {
-    fn from_env() -> Option<Synapse> {
+    pub(super) fn from_env() -> Option<Synapse> {
         let url = std::env::var("PONTE_SYNAPSE_URL").ok()?;
         let var = |name: &str| {
             std::env::var(name)
@@ -217,17 +221,17 @@ async fn wait_for<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
 }
 
 /// A user of the homeserver acting through the client API with its own token.
-struct Agent {
+pub(super) struct Agent {
     http: reqwest::Client,
     base: String,
-    user_id: String,
+    pub(super) user_id: String,
     token: String,
 }
 
 impl Agent {
     /// Registers a user through Synapse's shared-secret admin API (HMAC-SHA1 over nonce,
     /// user, password and admin flag).
-    async fn register(
+    pub(super) async fn register(
         synapse: &Synapse,
         http: &reqwest::Client,
         username: &str,
@@ -278,7 +282,7 @@ impl Agent {
         value
     }
 
-    async fn invited_rooms(&self) -> Vec<String> {
+    pub(super) async fn invited_rooms(&self) -> Vec<String> {
         let sync = self
             .call(reqwest::Method::GET, "sync?timeout=0", None)
             .await;
@@ -288,7 +292,7 @@ impl Agent {
             .unwrap_or_default()
     }
 
-    async fn join(&self, room_id: &str) {
+    pub(super) async fn join(&self, room_id: &str) {
         self.call(
             reqwest::Method::POST,
             &format!("join/{room_id}"),
@@ -297,12 +301,12 @@ impl Agent {
         .await;
     }
 
-    async fn say(&self, room_id: &str, txn: &str, text: &str) -> String {
+    pub(super) async fn say(&self, room_id: &str, txn: &str, text: &str) -> String {
         self.send(room_id, txn, json!({"msgtype": "m.text", "body": text}))
             .await
     }
 
-    async fn send(&self, room_id: &str, txn: &str, content: Value) -> String {
+    pub(super) async fn send(&self, room_id: &str, txn: &str, content: Value) -> String {
         let answer = self
             .call(
                 reqwest::Method::PUT,
@@ -313,7 +317,7 @@ impl Agent {
         answer["event_id"].as_str().unwrap().to_string()
     }
 
-    async fn leave(&self, room_id: &str) {
+    pub(super) async fn leave(&self, room_id: &str) {
         self.call(
             reqwest::Method::POST,
             &format!("rooms/{room_id}/leave"),
@@ -323,7 +327,7 @@ impl Agent {
     }
 
     /// The bodies of the room's messages sent by `sender`, oldest first.
-    async fn bodies_from(&self, room_id: &str, sender: &str) -> Vec<String> {
+    pub(super) async fn bodies_from(&self, room_id: &str, sender: &str) -> Vec<String> {
         let page = self
             .call(
                 reqwest::Method::GET,
@@ -342,7 +346,7 @@ impl Agent {
         bodies
     }
 
-    async fn membership(&self, room_id: &str, user_id: &str) -> String {
+    pub(super) async fn membership(&self, room_id: &str, user_id: &str) -> String {
         let member = self
             .call(
                 reqwest::Method::GET,
@@ -391,6 +395,7 @@ async fn a_conversation_goes_through_a_synapse_room_and_back() {
         println!("skipped: PONTE_SYNAPSE_URL is not set");
         return;
     };
+    let _port = AS_PORT.lock().await;
     let run = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()

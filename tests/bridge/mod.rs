@@ -7,6 +7,7 @@
 
 mod handoff;
 mod matrix;
+mod matrix_ponte;
 mod standardwebhooks;
 mod transport;
 
