@@ -8,6 +8,7 @@
 mod handoff;
 mod matrix;
 mod matrix_ponte;
+mod restart;
 mod standardwebhooks;
 mod transport;
 
