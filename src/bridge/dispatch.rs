@@ -69,7 +69,10 @@ pub async fn run(
 
 async fn deliver_while_held(bridges: &Arc<Bridges>, settings: &DispatchSettings) {
     let mut in_flight: HashSet<(String, String)> = HashSet::new();
-    let mut tasks: JoinSet<(String, String)> = JoinSet::new();
+    let mut tasks: JoinSet<((String, String), Option<bool>)> = JoinSet::new();
+    // Bridges whose latest attempt failed: their first success again brings every waiting
+    // retry forward (the receiver is back; nothing should wait out a 5-minute step).
+    let mut failing: HashSet<String> = HashSet::new();
     loop {
         let now = crate::store::now_millis();
         let mut started = 0usize;
@@ -92,8 +95,8 @@ async fn deliver_while_held(bridges: &Arc<Bridges>, settings: &DispatchSettings)
                         let bridges = bridges.clone();
                         let schedule = settings.schedule.clone();
                         tasks.spawn(async move {
-                            deliver(&bridges, &schedule, event).await;
-                            lane
+                            let delivered = deliver(&bridges, &schedule, event).await;
+                            (lane, delivered)
                         });
                     }
                 }
@@ -103,24 +106,58 @@ async fn deliver_while_held(bridges: &Arc<Bridges>, settings: &DispatchSettings)
         if started > 0 && in_flight.len() < settings.concurrency {
             // More may be due right away (a lane's next event, other lanes).
             tokio::task::yield_now().await;
-            if !tasks.is_empty() {
-                // Let finished deliveries free their lanes first.
-                while let Some(Ok(lane)) = tasks.try_join_next() {
-                    in_flight.remove(&lane);
-                }
+            while let Some(Ok((lane, delivered))) = tasks.try_join_next() {
+                finished(bridges, &mut in_flight, &mut failing, lane, delivered).await;
             }
             continue;
         }
         let sleep = next_wake(bridges.store().as_ref(), settings.idle).await;
         tokio::select! {
-            finished = tasks.join_next(), if !tasks.is_empty() => {
-                if let Some(Ok(lane)) = finished {
-                    in_flight.remove(&lane);
+            done = tasks.join_next(), if !tasks.is_empty() => {
+                if let Some(Ok((lane, delivered))) = done {
+                    finished(bridges, &mut in_flight, &mut failing, lane, delivered).await;
                 }
             }
             _ = bridges.wake.notified() => {}
             _ = tokio::time::sleep(sleep) => {}
         }
+    }
+}
+
+/// Frees a finished delivery's lane; a bridge that answers again after failing has every
+/// waiting retry brought forward.
+async fn finished(
+    bridges: &Bridges,
+    in_flight: &mut HashSet<(String, String)>,
+    failing: &mut HashSet<String>,
+    lane: (String, String),
+    delivered: Option<bool>,
+) {
+    in_flight.remove(&lane);
+    let bridge = lane.0;
+    match delivered {
+        Some(false) => {
+            failing.insert(bridge);
+        }
+        Some(true) if failing.remove(&bridge) => {
+            let hastened = bridges
+                .store()
+                .replay_outbox(
+                    crate::store::Replay::Hasten {
+                        bridge_id: bridge.clone(),
+                    },
+                    crate::store::now_millis(),
+                )
+                .await;
+            match hastened {
+                Ok(count) if count > 0 => {
+                    tracing::info!(%bridge, count, "the receiver answers again: waiting retries are due now")
+                }
+                Ok(_) => {}
+                Err(error) => tracing::error!(%bridge, %error, "bringing retries forward failed"),
+            }
+        }
+        _ => {}
     }
 }
 
@@ -136,16 +173,13 @@ async fn next_wake(store: &dyn Store, idle: Duration) -> Duration {
 }
 
 /// One attempt of one event, recorded with its outcome, and what it means for the hand-off.
-async fn deliver(bridges: &Bridges, schedule: &Schedule, event: OutboxEvent) {
-    let Some(held) = bridges.get(&event.bridge_id) else {
-        return;
-    };
-    let Some(transport) = bridges.transport(held.config.kind) else {
-        return;
-    };
+/// Returns whether the receiver took it (`None` when no attempt was made).
+async fn deliver(bridges: &Bridges, schedule: &Schedule, event: OutboxEvent) -> Option<bool> {
+    let held = bridges.get(&event.bridge_id)?;
+    let transport = bridges.transport(held.config.kind)?;
     let Some(event_type) = OutboundType::parse(&event.event_type) else {
         tracing::error!(event = %event.id, kind = %event.event_type, "unknown outbox event type");
-        return;
+        return None;
     };
     let started_at = crate::store::now_millis();
     let attempt_number = event.attempts + 1;
@@ -233,18 +267,19 @@ async fn deliver(bridges: &Bridges, schedule: &Schedule, event: OutboxEvent) {
             )
         }
     };
+    let delivered = outcome == AttemptOutcome::Delivered;
     if let Err(error) = bridges.store().record_attempt(attempt, outcome).await {
         // The attempt is made again later: the receiver deduplicates by webhook-id.
         tracing::error!(event = %event.id, %error, "recording a delivery attempt failed");
-        return;
+        return Some(delivered);
     }
     if event_type != OutboundType::HandoffRequested {
-        return;
+        return Some(delivered);
     }
     let input = match outcome {
         AttemptOutcome::Delivered => BridgeInput::Initiated,
         AttemptOutcome::Dead => BridgeInput::Failed,
-        AttemptOutcome::Retry { .. } => return,
+        AttemptOutcome::Retry { .. } => return Some(delivered),
     };
     if let Err(error) = bridges
         .orchestrator()
@@ -253,6 +288,7 @@ async fn deliver(bridges: &Bridges, schedule: &Schedule, event: OutboxEvent) {
     {
         tracing::error!(conversation = %event.conversation_id, %error, "hand-off update failed");
     }
+    Some(delivered)
 }
 
 fn record(

@@ -206,7 +206,8 @@ pub trait Store: Send + Sync + 'static {
     async fn delivery_attempts(&self, event_id: &str) -> Result<Vec<DeliveryAttempt>, StoreError>;
 
     /// Puts dead or delivered events back to pending, due now, attempts reset; returns how
-    /// many. Pending events are left as they are.
+    /// many. Pending events are left as they are, but for [`Replay::Hasten`], which makes a
+    /// bridge's pending events waiting for a later retry due at `now` (attempts kept).
     async fn replay_outbox(&self, replay: Replay, now: i64) -> Result<u64, StoreError>;
 
     /// A bridge's delivery health.

@@ -187,7 +187,9 @@ pub struct OutboxFilter {
 }
 
 /// Which events to deliver again ([`Store::replay_outbox`]): dead or delivered ones go back
-/// to pending with their attempts reset, keeping their `webhook-id`.
+/// to pending with their attempts reset, keeping their `webhook-id`; or, for a bridge that
+/// answers again after failing, its pending events waiting for a later retry become due now
+/// (their attempts kept).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Replay {
     One {
@@ -197,6 +199,10 @@ pub enum Replay {
         bridge_id: String,
         since: i64,
         until: i64,
+    },
+    /// The bridge's pending events due after `now` become due at `now`.
+    Hasten {
+        bridge_id: String,
     },
 }
 

@@ -580,7 +580,9 @@ impl Store for SqliteStore {
     async fn replay_outbox(&self, replay: Replay, now: i64) -> Result<u64, StoreError> {
         match &replay {
             Replay::One { event_id } => check_id("outbox event id", event_id)?,
-            Replay::Range { bridge_id, .. } => check_id("bridge id", bridge_id)?,
+            Replay::Range { bridge_id, .. } | Replay::Hasten { bridge_id } => {
+                check_id("bridge id", bridge_id)?
+            }
         }
         self.bridge_write(|reply| BridgeCommand::ReplayOutbox { replay, now, reply })
             .await

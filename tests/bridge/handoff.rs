@@ -973,3 +973,48 @@ async fn inbound_events_are_refused_with_stable_codes_and_stored_once() {
     assert_eq!(listed["bridges"][0]["inbound_secrets"], 2);
     ponte.stop().await;
 }
+
+#[tokio::test]
+async fn a_receiver_that_answers_again_gets_the_waiting_retries_at_once() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let down = Arc::new(AtomicBool::new(true));
+    let flag = down.clone();
+    let desk = ExternalDesk::start(Arc::new(move |_, _| {
+        if flag.load(Ordering::SeqCst) {
+            Reply::Status(503)
+        } else {
+            Reply::Status(204)
+        }
+    }))
+    .await;
+    // After a failure the next retry is a minute away.
+    let ponte = Ponte::start(BridgeDelivery {
+        retry_delays_ms: Some(vec![0, 60_000, 60_000]),
+        timeout_ms: Some(2_000),
+    })
+    .await;
+    ponte.bridge(&desk.url, 120).await;
+    let (_, waiting) = ponte.handed_off("first", "en").await;
+    eventually(Duration::from_secs(10), "the first attempt", || async {
+        !desk.got().is_empty()
+    })
+    .await;
+    // The receiver is back; a new hand-off succeeds at its first attempt, and the waiting
+    // one follows at once instead of a minute later.
+    down.store(false, Ordering::SeqCst);
+    let (_, fresh) = ponte.handed_off("second", "en").await;
+    eventually(
+        Duration::from_secs(10),
+        "both hand-offs delivered",
+        || async {
+            let delivered = desk.delivered();
+            [&waiting, &fresh].iter().all(|id| {
+                delivered
+                    .iter()
+                    .any(|got| got.value["data"]["conversation_id"] == id.as_str())
+            })
+        },
+    )
+    .await;
+    ponte.stop().await;
+}

@@ -293,7 +293,8 @@ async fn record_attempt(
     outbox_from_row(&row)
 }
 
-/// Only dead or delivered events move; an unknown event of [`Replay::One`] is refused.
+/// Only dead or delivered events move (pending ones, for [`Replay::Hasten`]); an unknown
+/// event of [`Replay::One`] is refused.
 async fn replay_outbox(
     connection: &mut SqliteConnection,
     replay: &Replay,
@@ -334,6 +335,16 @@ async fn replay_outbox(
             .bind(bridge_id)
             .bind(since)
             .bind(until)
+            .execute(&mut *connection)
+            .await?
+        }
+        Replay::Hasten { bridge_id } => {
+            sqlx::query(
+                "UPDATE outbox SET next_attempt_at = ?1 \
+                 WHERE bridge_id = ?2 AND status = 'pending' AND next_attempt_at > ?1",
+            )
+            .bind(now)
+            .bind(bridge_id)
             .execute(&mut *connection)
             .await?
         }

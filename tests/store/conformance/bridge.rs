@@ -936,3 +936,55 @@ pub async fn bridge_invalid_input_rejected(store: &Arc<dyn Store>) {
         .await;
     expect_code(unknown, "not_found", "an attempt of an unknown event");
 }
+
+/// A bridge that answers again has its waiting retries brought forward, attempts kept; other
+/// bridges' retries keep their time.
+pub async fn outbox_hasten_brings_a_bridges_retries_forward(store: &Arc<dyn Store>) {
+    let bridge_id = enabled_bridge(store).await;
+    let other_bridge = enabled_bridge(store).await;
+    let conversation_id = conversation(store).await;
+    let waiting = event(&bridge_id, &conversation_id, None);
+    let elsewhere = event(&other_bridge, &conversation_id, None);
+    enqueue_with_step(
+        store,
+        &conversation_id,
+        vec![waiting.clone(), elsewhere.clone()],
+    )
+    .await;
+    let retry_at = now() + 300_000;
+    for id in [&waiting.id, &elsewhere.id] {
+        store
+            .record_attempt(
+                attempt(id, 1, Some(503), now()),
+                AttemptOutcome::Retry {
+                    next_attempt_at: retry_at,
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let at = now();
+    assert!(
+        due_of(store, at, &[&bridge_id, &other_bridge])
+            .await
+            .is_empty()
+    );
+    let hastened = store
+        .replay_outbox(
+            Replay::Hasten {
+                bridge_id: bridge_id.clone(),
+            },
+            at,
+        )
+        .await
+        .unwrap();
+    assert_eq!(hastened, 1, "one waiting retry of the bridge");
+    let due = due_of(store, at, &[&bridge_id, &other_bridge]).await;
+    assert_eq!(
+        ids(&due),
+        [waiting.id.as_str()],
+        "only that bridge's retry moved"
+    );
+    assert_eq!(due[0].attempts, 1, "its attempts are kept");
+    assert_eq!(due[0].next_attempt_at, at);
+}

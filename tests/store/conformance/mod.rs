@@ -50,6 +50,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     bridges_put_list_enable_delete(&store).await;
     outbox_written_with_step(&store).await;
     outbox_lane_order_and_retry(&store).await;
+    outbox_hasten_brings_a_bridges_retries_forward(&store).await;
     outbox_attempts_replay_and_health(&store).await;
     inbound_receipts_dedup_and_forget(&store).await;
     deadlines_due_and_cleared(&store).await;
@@ -85,6 +86,7 @@ macro_rules! store_conformance_tests {
             bridges_put_list_enable_delete,
             outbox_written_with_step,
             outbox_lane_order_and_retry,
+            outbox_hasten_brings_a_bridges_retries_forward,
             outbox_attempts_replay_and_health,
             inbound_receipts_dedup_and_forget,
             deadlines_due_and_cleared,
