@@ -94,6 +94,24 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The bridge's dispatcher against a loopback receiver: events delivered per second,
+    /// latency from commit to receipt, lost and duplicated events, and (with --outage-secs)
+    /// the drain time of a backlog queued while the receiver answered 503.
+    Bridge {
+        #[arg(long, default_value_t = 20_000)]
+        events: usize,
+        #[arg(long, default_value_t = 200)]
+        conversations: usize,
+        /// Events per second offered (0: as fast as they commit).
+        #[arg(long, default_value_t = 0)]
+        rate: u32,
+        #[arg(long, default_value_t = 0)]
+        outage_secs: u64,
+        #[arg(long, default_value_t = 1_000)]
+        outage_events: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Latency of one assistant decision (matcher + state machine, no I/O) over the bundled
     /// intents, activities, article titles and out-of-scope texts.
     Decide {
@@ -175,6 +193,24 @@ pub(super) fn run(config: &Config, command: BenchCommand) -> anyhow::Result<Exit
             json,
         ),
         BenchCommand::Decide { rounds, json } => decide(config, rounds, json),
+        BenchCommand::Bridge {
+            events,
+            conversations,
+            rate,
+            outage_secs,
+            outage_events,
+            json,
+        } => bridge(
+            config,
+            super::bench_bridge::Options {
+                events,
+                conversations,
+                rate,
+                outage_secs,
+                outage_events,
+            },
+            json,
+        ),
     }
 }
 
@@ -211,6 +247,42 @@ fn load(options: crate::loadgen::LoadOptions, json: bool) -> anyhow::Result<Exit
                 .map(|kib| format!("{:.1} MiB", kib as f64 / 1024.0))
                 .unwrap_or_else(|| "unknown".to_string())
         );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn bridge(
+    config: &Config,
+    options: super::bench_bridge::Options,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    let report = runtime.block_on(super::bench_bridge::run(config, options))?;
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!(
+            "{} events over {} conversations (offered {}/s): {:.0} delivered/s, commit to receipt p50 {} ms, p99 {} ms, max {} ms; lost {}, duplicated {}",
+            report.events,
+            report.conversations,
+            if report.offered_rate == 0 {
+                "max".to_string()
+            } else {
+                report.offered_rate.to_string()
+            },
+            report.events_per_second,
+            report.commit_to_receipt_p50_ms,
+            report.commit_to_receipt_p99_ms,
+            report.commit_to_receipt_max_ms,
+            report.lost,
+            report.duplicated
+        );
+        if let Some(outage) = &report.outage {
+            println!(
+                "outage {} s with {} events queued: drained {} ms after recovery; lost {}, duplicated {}",
+                outage.outage_secs, outage.queued, outage.drain_ms, outage.lost, outage.duplicated
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

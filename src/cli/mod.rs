@@ -7,6 +7,8 @@
 mod ask;
 #[cfg(feature = "devtools")]
 pub mod bench;
+#[cfg(feature = "devtools")]
+mod bench_bridge;
 mod eval;
 mod reindex;
 
