@@ -6,6 +6,7 @@
 //! message; the knowledge page edits an article and shows a reindex's per-file errors.
 //! Every page is saved as a screenshot among the test artifacts.
 
+mod bridges;
 mod harness;
 mod serving;
 
