@@ -64,6 +64,7 @@
       replay: "Replay",
       replay_label: "Replay event {id}",
       replayed: "{count} events sent back for delivery.",
+      replayed_single: "1 event sent back for delivery.",
       replayed_one: "Event {id} sent back for delivery.",
       attempts_heading: "Attempts of {id}",
       col_attempt: "#",
@@ -140,6 +141,7 @@
       replay: "Reenviar",
       replay_label: "Reenviar o evento {id}",
       replayed: "{count} eventos voltaram para entrega.",
+      replayed_single: "1 evento voltou para entrega.",
       replayed_one: "O evento {id} voltou para entrega.",
       attempts_heading: "Tentativas de {id}",
       col_attempt: "#",
@@ -216,6 +218,7 @@
       replay: "Reenviar",
       replay_label: "Reenviar el evento {id}",
       replayed: "{count} eventos volvieron a la entrega.",
+      replayed_single: "1 evento volvió a la entrega.",
       replayed_one: "El evento {id} volvió a la entrega.",
       attempts_heading: "Intentos de {id}",
       col_attempt: "#",
@@ -583,7 +586,8 @@
     $("replay-since").removeAttribute("aria-invalid");
     try {
       const answer = await api("POST", bridgePath(state.selected) + "/replay", { since, until });
-      say(t("replayed", { count: (answer && answer.replayed) || 0 }));
+      const count = (answer && answer.replayed) || 0;
+      say(count === 1 ? t("replayed_single") : t("replayed", { count }));
       await refresh();
     } catch (failure) {
       if (failure.status === 401) failed(failure);

@@ -427,6 +427,43 @@ async fn the_bridges_page_shows_health_disables_a_bridge_and_replays_a_dead_even
         "document.querySelector('#br-status').textContent.includes('sent back')",
     )
     .await;
+    let replays_before = failing.got().len();
+
+    // A range around now sends every delivered or dead event of the bridge back.
+    eval(
+        &admin,
+        "(() => { const local = (ms) => new Date(ms - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 19); \
+           document.querySelector('#replay-since').value = local(Date.now() - 3600000); \
+           document.querySelector('#replay-until').value = local(Date.now() + 3600000); return true; })()",
+    )
+    .await;
+    click(&admin, "#replay-range").await;
+    until(
+        &admin,
+        "the range replayed",
+        "document.querySelector('#br-status').textContent.includes('1 event sent back')",
+    )
+    .await;
+    eventually("the range's event delivered again", || async {
+        failing.got().len() > replays_before
+    })
+    .await;
+    admin.close().await.unwrap();
+
+    // The page speaks the browser's language.
+    let spanish = driver.browser(1000, 700, "es-ES").await;
+    spanish.goto(&server.url("/admin/bridges")).await.unwrap();
+    let heading = shown(&spanish, "#signin-heading")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(heading, "Iniciar sesión");
+    assert_eq!(
+        eval(&spanish, "document.documentElement.lang").await,
+        json!("es")
+    );
+    spanish.close().await.unwrap();
     assert!(
         failing
             .got()
@@ -437,5 +474,4 @@ async fn the_bridges_page_shows_health_disables_a_bridge_and_replays_a_dead_even
         "{:?}",
         failing.got()
     );
-    admin.close().await.unwrap();
 }
