@@ -1,7 +1,7 @@
 //! The web pages `ponte serve` serves itself, with nothing fetched from elsewhere: the demo
 //! portal with the requester's widget (`/`, the widget alone at `/widget.js` for any portal
-//! to embed with one script tag), the attendants' console (`/console`) and the knowledge
-//! page (`/knowledge`). Their files live in `src/web/` and are embedded in the binary
+//! to embed with one script tag), the attendants' console (`/console`), the knowledge page
+//! (`/knowledge`) and the administrators' bridges page (`/admin/bridges`). Their files live in `src/web/` and are embedded in the binary
 //! (read from disk in debug builds, so a page edit shows on reload); any of them is also at
 //! `/assets/<file>`.
 //!
@@ -42,6 +42,7 @@ const PAGES: &[(&str, &str)] = &[
     ("/", "portal.html"),
     ("/console", "console.html"),
     ("/knowledge", "knowledge.html"),
+    ("/admin/bridges", "bridges.html"),
     ("/widget.js", "widget.js"),
 ];
 

@@ -160,6 +160,8 @@
           if (current.status === "finished") {
             // The last conversation ended: its transcript stays readable, a new one starts on demand.
             markFinished();
+          } else {
+            showPerson(current.machine_view);
           }
         } catch (error) {
           if (error.status === 401 && !config.token) {
@@ -247,6 +249,7 @@
       switch (frame.type) {
         case "message":
           render(frame.message);
+          heard(frame.message);
           break;
         case "queue_position":
           showQueue(frame.position, frame.eta_ms);
@@ -270,6 +273,31 @@
           break;
         default:
           break;
+      }
+    }
+
+    // A person of an external desk (a bridge) is announced by the "joined" message, not by
+    // the desk's presence frame: the conversation's own view then names who the requester
+    // talks to, and the filled dot shows they are there.
+    function heard(message) {
+      const key = message && message.payload && message.payload.text_key;
+      if (key === "attendant_joined") refreshPerson();
+    }
+
+    async function refreshPerson() {
+      if (!state.conversation) return;
+      try {
+        const current = await api("GET", "/api/conversations/" + encodeURIComponent(state.conversation));
+        showPerson(current.machine_view);
+      } catch (_) {
+        /* the header is informative; the conversation goes on without it */
+      }
+    }
+
+    function showPerson(view) {
+      if (view && view.status === "online" && typeof view.attendant === "string" && view.attendant) {
+        setOnline(true, view.attendant);
+        queue.hidden = true;
       }
     }
 
@@ -384,7 +412,7 @@
 
     Object.assign(W, {
       api, ensureToken, openPanel, begin, closePanel, start, restartConversation,
-      connect, disconnect, onFrame, refreshQueue, newId, sendText, deliver,
+      connect, disconnect, onFrame, heard, refreshPerson, showPerson, refreshQueue, newId, sendText, deliver,
       choose, ApiError,
     });
     window.Ponte = { loaded: true, open: openPanel, close: closePanel };

@@ -61,6 +61,8 @@ pub struct Server {
     pub port: u16,
     pub data: tempfile::TempDir,
     knowledge: PathBuf,
+    /// A config file passed as `PONTE_CONFIG`, when the test needs one.
+    config: Option<PathBuf>,
     child: Option<Child>,
 }
 
@@ -68,6 +70,11 @@ impl Server {
     /// Starts a server on a copy of the bundled knowledge base (so the knowledge page may
     /// edit it) with the staff tokens in a tokens file.
     pub async fn start() -> Server {
+        Server::start_with_config(None).await
+    }
+
+    /// [`Server::start`] with a config file of this TOML (e.g. a faster `[bridge_delivery]`).
+    pub async fn start_with_config(config: Option<&str>) -> Server {
         let data = tempfile::tempdir().unwrap();
         let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
         let knowledge = data.path().join("knowledge-src");
@@ -80,10 +87,16 @@ impl Server {
             ),
         )
         .unwrap();
+        let config = config.map(|text| {
+            let path = data.path().join("ponte.toml");
+            std::fs::write(&path, text).unwrap();
+            path
+        });
         let mut server = Server {
             port: free_port(),
             data,
             knowledge,
+            config,
             child: None,
         };
         server.spawn().await;
@@ -92,7 +105,11 @@ impl Server {
 
     async fn spawn(&mut self) {
         let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let child = Command::new(env!("CARGO_BIN_EXE_ponte"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ponte"));
+        if let Some(config) = &self.config {
+            command.env("PONTE_CONFIG", config);
+        }
+        let child = command
             .arg("serve")
             .env("PONTE_DATA_DIR", self.data.path())
             .env("PONTE_KNOWLEDGE_DIR", &self.knowledge)

@@ -3,9 +3,11 @@
 //! to an attendant, who signs in on the console, captures the chat and replies; the reply and
 //! the filled status dot reach the requester; markup in a message shows as text on both
 //! sides; the widget reconnects across a server restart without losing or repeating a
-//! message; the knowledge page edits an article and shows a reindex's per-file errors.
-//! Every page is saved as a screenshot among the test artifacts.
+//! message; the knowledge page edits an article and shows a reindex's per-file errors; an
+//! external desk's agent reaches the widget through a bridge, and the bridges page
+//! (`bridges.rs`) watches, disables and replays. Every page is saved as a screenshot among the test artifacts.
 
+mod bridges;
 mod harness;
 mod serving;
 
