@@ -122,7 +122,29 @@ impl Orchestrator {
         let outcome = {
             let lock = self.lock_for(conversation_id);
             let _guard = lock.lock().await;
-            self.bridge_step(bridge_id, conversation_id, input).await?
+            let before = self
+                .conversation_by_id(conversation_id)
+                .await
+                .ok()
+                .and_then(|record| accepted_agent(&record));
+            let outcome = self.bridge_step(bridge_id, conversation_id, input).await?;
+            // The agent who took the chat, as the desk announces its attendants: the
+            // requester's client shows the name with the online status.
+            if let Some(agent) = outcome
+                .as_ref()
+                .and_then(|outcome| accepted_agent(&outcome.conversation))
+                .filter(|agent| before.as_ref() != Some(agent))
+            {
+                self.bus.publish(
+                    conversation_id,
+                    crate::live::FeedEvent::Attendant {
+                        id: format!("{bridge_id}:{agent}"),
+                        name: agent,
+                        status: crate::live::AttendantStatus::Online,
+                    },
+                );
+            }
+            outcome
         };
         if let Some(outcome) = &outcome {
             if !matches!(outcome.conversation.status, ConversationStatus::Bridged)
@@ -284,15 +306,18 @@ impl Orchestrator {
 }
 
 fn bridged_accepted(conversation: &store::Conversation) -> bool {
-    envelope_of(conversation).is_ok_and(|envelope| {
-        matches!(
-            envelope.machine.state(),
-            State::Bridged {
-                phase: HandoffPhase::Accepted { .. },
-                ..
-            }
-        )
-    })
+    accepted_agent(conversation).is_some()
+}
+
+/// The external agent who accepted the chat, if any.
+fn accepted_agent(conversation: &store::Conversation) -> Option<String> {
+    match envelope_of(conversation).ok()?.machine.state() {
+        State::Bridged {
+            phase: HandoffPhase::Accepted { agent },
+            ..
+        } => Some(agent.clone()),
+        _ => None,
+    }
 }
 
 /// The outbox events and the deadline one step causes, gathered while its effects are

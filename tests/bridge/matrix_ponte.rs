@@ -282,17 +282,25 @@ async fn a_requester_is_served_from_a_matrix_room_through_ponte() {
         .say(&room, &format!("r1-{run}"), "Olá Maria, já estou vendo.")
         .await;
     let started = Instant::now();
+    let mut announced = None;
     let reply = loop {
         let frame = tokio::time::timeout(Duration::from_secs(30), frames.recv())
             .await
             .expect("a live frame")
             .expect("the feed is open");
+        if frame["type"] == "attendant" {
+            announced = Some(frame.clone());
+        }
         if frame["message"]["sender_kind"] == "attendant" {
             break frame["message"].clone();
         }
         assert!(started.elapsed() < Duration::from_secs(30));
     };
     assert_eq!(reply["body"], "Olá Maria, já estou vendo.");
+    // The feed announced the agent as the desk announces its attendants.
+    let announced = announced.expect("an attendant frame before the reply");
+    assert_eq!(announced["name"], "Bruna Suporte");
+    assert_eq!(announced["status"], "online");
 
     // The requester answers: it reaches the room once.
     api.ok(
