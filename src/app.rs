@@ -294,8 +294,8 @@ pub async fn bridges(
 }
 
 /// The dispatcher's settings from the config.
-pub fn dispatch_settings(config: &Config) -> crate::bridge::dispatch::DispatchSettings {
-    let mut settings = crate::bridge::dispatch::DispatchSettings::default();
+pub fn dispatch_settings(config: &Config) -> crate::bridge::schedule::DispatchSettings {
+    let mut settings = crate::bridge::schedule::DispatchSettings::default();
     if let Some(delays) = &config.bridge_delivery.retry_delays_ms {
         settings.schedule = crate::bridge::schedule::Schedule::from_delays(
             delays

@@ -4,15 +4,14 @@
 //! sees it as a link in the agent's message.
 
 use super::config::BridgeConfig;
-use super::service::Bridges;
 use super::{AttachmentLink, BridgeError};
 use serde_json::json;
 
 /// The links of an agent message as the message's payload, each checked; `None` without any.
-pub async fn fetch_all(
+/// (The files are not fetched: the requester's client opens the link.)
+pub fn check_all(
     config: &BridgeConfig,
     links: &[AttachmentLink],
-    _bridges: &Bridges,
 ) -> Result<Option<serde_json::Value>, BridgeError> {
     if links.is_empty() {
         return Ok(None);

@@ -15,33 +15,12 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::task::JoinSet;
 
-use super::schedule::Schedule;
+use super::schedule::{DispatchSettings, Schedule};
 use super::service::Bridges;
 use super::wire::{OutboundType, outbound_body};
 use super::{AttemptResult, OutgoingEvent};
 use crate::orchestrator::BridgeInput;
 use crate::store::{AttemptOutcome, DeliveryAttempt, OutboxEvent, Store};
-
-/// How the dispatcher runs.
-#[derive(Debug, Clone)]
-pub struct DispatchSettings {
-    /// Deliveries in flight at once (one per lane at most).
-    pub concurrency: usize,
-    /// When to retry a failed delivery.
-    pub schedule: Schedule,
-    /// How long the dispatcher sleeps at most between looks at the store.
-    pub idle: Duration,
-}
-
-impl Default for DispatchSettings {
-    fn default() -> Self {
-        DispatchSettings {
-            concurrency: 64,
-            schedule: Schedule::standard(),
-            idle: Duration::from_secs(1),
-        }
-    }
-}
 
 /// The most transcript messages a `handoff.requested` carries.
 pub const TRANSCRIPT_LIMIT: u32 = 200;
@@ -95,7 +74,7 @@ async fn deliver_while_held(bridges: &Arc<Bridges>, settings: &DispatchSettings)
                         let bridges = bridges.clone();
                         let schedule = settings.schedule.clone();
                         tasks.spawn(async move {
-                            let delivered = deliver(&bridges, &schedule, event).await;
+                            let delivered = deliver_lane(&bridges, &schedule, event).await;
                             (lane, delivered)
                         });
                     }
@@ -103,14 +82,7 @@ async fn deliver_while_held(bridges: &Arc<Bridges>, settings: &DispatchSettings)
                 Err(error) => tracing::error!(%error, "reading the outbox failed"),
             }
         }
-        if started > 0 && in_flight.len() < settings.concurrency {
-            // More may be due right away (a lane's next event, other lanes).
-            tokio::task::yield_now().await;
-            while let Some(Ok((lane, delivered))) = tasks.try_join_next() {
-                finished(bridges, &mut in_flight, &mut failing, lane, delivered).await;
-            }
-            continue;
-        }
+        let _ = started;
         let sleep = next_wake(bridges.store().as_ref(), settings.idle).await;
         tokio::select! {
             done = tasks.join_next(), if !tasks.is_empty() => {
@@ -120,6 +92,35 @@ async fn deliver_while_held(bridges: &Arc<Bridges>, settings: &DispatchSettings)
             }
             _ = bridges.wake.notified() => {}
             _ = tokio::time::sleep(sleep) => {}
+        }
+    }
+}
+
+/// Delivers a lane from `event` on, one event after the other, while each is taken and the
+/// next is due (its next event is read by lane, not by looking at every lane again). Returns
+/// whether the last attempt was taken (`None` when none was made).
+async fn deliver_lane(bridges: &Bridges, schedule: &Schedule, event: OutboxEvent) -> Option<bool> {
+    let (bridge_id, conversation_id) = (event.bridge_id.clone(), event.conversation_id.clone());
+    let mut event = event;
+    loop {
+        let delivered = deliver(bridges, schedule, event).await;
+        if delivered != Some(true) {
+            return delivered;
+        }
+        let enabled = bridges.get(&bridge_id).is_some_and(|held| held.enabled);
+        match bridges
+            .store()
+            .lane_head(&bridge_id, &conversation_id)
+            .await
+        {
+            Ok(Some(next)) if enabled && next.next_attempt_at <= crate::store::now_millis() => {
+                event = next;
+            }
+            Ok(_) => return delivered,
+            Err(error) => {
+                tracing::error!(%error, "reading a lane's next event failed");
+                return delivered;
+            }
         }
     }
 }

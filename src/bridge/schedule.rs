@@ -1,4 +1,4 @@
-//! The retry schedule of outbound bridge events: when the next attempt of an event is due
+//! The retry schedule of outbound bridge events (and the dispatcher's settings that carry it): when the next attempt of an event is due
 //! after a failure, or that there is none (dead-letter). The standard schedule makes 8
 //! attempts, at about 0 s, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h after the previous
 //! failure, each delay with ±20% jitter, and honours the receiver's `Retry-After` (the larger
@@ -275,5 +275,26 @@ mod tests {
         assert_eq!(parse_retry_after("-5", now), None);
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("", now), None);
+    }
+}
+
+/// How the dispatcher runs.
+#[derive(Debug, Clone)]
+pub struct DispatchSettings {
+    /// Deliveries in flight at once (one per lane at most).
+    pub concurrency: usize,
+    /// When to retry a failed delivery.
+    pub schedule: Schedule,
+    /// How long the dispatcher sleeps at most between looks at the store.
+    pub idle: Duration,
+}
+
+impl Default for DispatchSettings {
+    fn default() -> Self {
+        DispatchSettings {
+            concurrency: 64,
+            schedule: Schedule::standard(),
+            idle: Duration::from_secs(1),
+        }
     }
 }

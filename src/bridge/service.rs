@@ -40,7 +40,7 @@ pub struct Bridges {
     /// Wakes the dispatcher when new events may be due.
     pub(super) wake: tokio::sync::Notify,
     /// How the dispatcher runs.
-    settings: super::dispatch::DispatchSettings,
+    settings: super::schedule::DispatchSettings,
     /// The Matrix kind's transport, whose clients also serve the homeserver's transactions.
     matrix: OnceLock<Arc<super::matrix::MatrixTransport>>,
 }
@@ -51,7 +51,7 @@ impl Bridges {
         store: Arc<dyn Store>,
         chat: Arc<Orchestrator>,
         transports: HashMap<BridgeKind, Arc<dyn Transport>>,
-        settings: super::dispatch::DispatchSettings,
+        settings: super::schedule::DispatchSettings,
     ) -> Result<Arc<Self>, BridgeError> {
         let bridges = Arc::new(Bridges {
             store,
@@ -111,7 +111,7 @@ impl Bridges {
     }
 
     /// How the dispatcher runs.
-    pub fn settings(&self) -> &super::dispatch::DispatchSettings {
+    pub fn settings(&self) -> &super::schedule::DispatchSettings {
         &self.settings
     }
 
@@ -255,7 +255,7 @@ impl Bridges {
                 ..
             } => {
                 let config = self.inbound_config(bridge_id)?;
-                let payload = super::attachments::fetch_all(&config, &attachments, self).await?;
+                let payload = super::attachments::check_all(&config, &attachments)?;
                 let text = if text.trim().is_empty() {
                     payload
                         .as_ref()
@@ -355,6 +355,10 @@ impl BridgeRouter for Bridges {
                     .any(|project| held.config.routes.takes(group, Some(project)))
             })
             .map(route_of)
+    }
+
+    fn outbox_written(&self) {
+        self.wake.notify_one();
     }
 }
 

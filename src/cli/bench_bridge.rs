@@ -171,7 +171,14 @@ pub async fn run(config: &Config, options: Options) -> anyhow::Result<Report> {
 
     let conversations = open_conversations(&store, options.conversations.max(1), "c").await?;
     let started = Instant::now();
-    let committed = produce(&store, &conversations, options.events, options.rate).await?;
+    let committed = produce(
+        &bridges,
+        &store,
+        &conversations,
+        options.events,
+        options.rate,
+    )
+    .await?;
     wait_for(&receiver, &committed, Duration::from_secs(600)).await;
     let seconds = started.elapsed().as_secs_f64();
     let receipts = receiver.receipts.lock().unwrap().clone();
@@ -187,6 +194,7 @@ pub async fn run(config: &Config, options: Options) -> anyhow::Result<Report> {
             open_conversations(&store, options.conversations.max(1), "o").await?;
         let rate = (options.outage_events as f64 / options.outage_secs as f64).ceil() as u32;
         let queued = produce(
+            &bridges,
             &store,
             &outage_conversations,
             options.outage_events,
@@ -197,10 +205,11 @@ pub async fn run(config: &Config, options: Options) -> anyhow::Result<Report> {
         let recovered = Instant::now();
         // Live traffic goes on after the recovery: a new conversation's message a second.
         let live_store = store.clone();
+        let live_bridges = bridges.clone();
         let live = tokio::spawn(async move {
             for n in 0.. {
                 if let Ok(fresh) = open_conversations(&live_store, 1, &format!("l{n}")).await {
-                    let _ = produce(&live_store, &fresh, 1, 0).await;
+                    let _ = produce(&live_bridges, &live_store, &fresh, 1, 0).await;
                 }
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
@@ -269,6 +278,7 @@ async fn open_conversations(
 /// conversations, one producer per conversation, at `rate` per second overall (0: no pacing).
 /// Returns the ids of the events committed.
 async fn produce(
+    bridges: &Arc<crate::bridge::service::Bridges>,
     store: &Arc<dyn Store>,
     conversations: &[String],
     events: usize,
@@ -279,6 +289,7 @@ async fn produce(
     let mut tasks = tokio::task::JoinSet::new();
     for (index, conversation) in conversations.iter().take(producers).enumerate() {
         let store = store.clone();
+        let bridges = bridges.clone();
         let conversation = conversation.clone();
         let mine: Vec<usize> = (index..events).step_by(producers).collect();
         tasks.spawn(async move {
@@ -315,6 +326,7 @@ async fn produce(
                         deadline: None,
                     })
                     .await?;
+                bridges.wake_dispatcher();
                 ids.push(id);
             }
             anyhow::Ok(ids)

@@ -27,6 +27,9 @@ pub struct BridgeRoute {
 pub trait BridgeRouter: Send + Sync {
     /// The enabled bridge that takes a hand-off to `group`, if any.
     async fn route(&self, group: &str) -> Option<BridgeRoute>;
+
+    /// Events were just put in the outbox: deliver them now rather than at the next look.
+    fn outbox_written(&self);
 }
 
 /// What a bridge reports about a conversation handed to it.
@@ -56,6 +59,13 @@ impl Orchestrator {
     /// Connects the bridges (once; later calls are ignored).
     pub fn set_bridges(&self, router: Weak<dyn BridgeRouter>) {
         let _ = self.bridges.set(router);
+    }
+
+    /// Tells the bridges that a step put events in the outbox.
+    pub(super) fn outbox_written(&self) {
+        if let Some(router) = self.router() {
+            router.outbox_written();
+        }
     }
 
     fn router(&self) -> Option<Arc<dyn BridgeRouter>> {

@@ -131,6 +131,7 @@ impl Orchestrator {
                     }
                 }
             }
+            let wakes_dispatcher = !bridge_writes.outbox.is_empty();
             // A chat handed to an external service is neither bot nor Ponte's desk queue.
             if let State::Bridged { group, .. } = envelope.machine.state() {
                 status = ConversationStatus::Bridged;
@@ -159,8 +160,7 @@ impl Orchestrator {
                     let unchanged = status == stored.status
                         && queue_group == stored.queue_group
                         && machine_state == stored.machine_state;
-                    let writes_bridge =
-                        !bridge_writes.outbox.is_empty() || bridge_writes.deadline.is_some();
+                    let writes_bridge = wakes_dispatcher || bridge_writes.deadline.is_some();
                     match (unchanged, step_messages.is_empty() && !writes_bridge) {
                         (true, true) => None,
                         (true, false) => Some(StepTarget::Keep { id: id.clone() }),
@@ -183,6 +183,9 @@ impl Orchestrator {
                         deadline: bridge_writes.deadline,
                     })
                     .await?;
+                if wakes_dispatcher {
+                    self.outbox_written();
+                }
                 if let Some(stored) = committed.duplicate {
                     // Another node stored the same client id between our check and now.
                     return Ok(Outcome {

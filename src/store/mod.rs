@@ -13,6 +13,7 @@
 mod error;
 mod outbox;
 mod records;
+mod settle;
 pub mod sqlite;
 mod writer;
 
@@ -184,6 +185,15 @@ pub trait Store: Send + Sync + 'static {
     /// oldest first, at most `limit`. A later event of a lane never comes before an earlier
     /// one is delivered or dead.
     async fn due_outbox(&self, now: i64, limit: u32) -> Result<Vec<OutboxEvent>, StoreError>;
+
+    /// The oldest pending event of one lane (bridge, conversation), due or not: how a
+    /// dispatcher goes on with a lane whose head it just delivered, without looking at every
+    /// lane again.
+    async fn lane_head(
+        &self,
+        bridge_id: &str,
+        conversation_id: &str,
+    ) -> Result<Option<OutboxEvent>, StoreError>;
 
     /// The earliest `next_attempt_at` of a lane head of an enabled bridge, if any: when the
     /// dispatcher should look again.

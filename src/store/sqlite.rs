@@ -542,6 +542,16 @@ impl Store for SqliteStore {
         bridge_reads::due_outbox(&self.read_pool, now, limit).await
     }
 
+    async fn lane_head(
+        &self,
+        bridge_id: &str,
+        conversation_id: &str,
+    ) -> Result<Option<OutboxEvent>, StoreError> {
+        check_id("bridge id", bridge_id)?;
+        check_id("conversation id", conversation_id)?;
+        bridge_reads::lane_head(&self.read_pool, bridge_id, conversation_id).await
+    }
+
     async fn next_outbox_due(&self) -> Result<Option<i64>, StoreError> {
         bridge_reads::next_outbox_due(&self.read_pool).await
     }

@@ -26,6 +26,7 @@ use sqlx::{Connection, Executor};
 use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio::time::{Instant, timeout_at};
 
+pub(in crate::store) use super::settle::{Outcome, Reply, Settle, settle_later};
 use super::sqlite::bridge_writes::BridgeCommand;
 use super::sqlite::prepared::{
     PreparedConversation, PreparedMessage, PreparedStep, PreparedTicket, PreparedToken,
@@ -33,8 +34,6 @@ use super::sqlite::prepared::{
 };
 use super::sqlite::writes;
 use super::{Appended, Conversation, StepCommitted, StoreError, Ticket, TicketStatus};
-
-pub(in crate::store) type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
 /// One write, with the channel its result goes back on.
 pub(super) enum Command {
@@ -309,9 +308,6 @@ async fn collect(
     shutdown
 }
 
-/// Deferred answer of a command that ran; called with the commit's error, if any.
-pub(in crate::store) type Settle = Box<dyn FnOnce(Option<StoreError>) + Send>;
-
 /// Runs and commits `batch` (leaving it empty) and answers every command.
 /// Returns `false` when the connection should be replaced.
 async fn write_batch(connection: &mut SqliteConnection, batch: &mut Vec<Command>) -> bool {
@@ -400,15 +396,6 @@ async fn write_batch(connection: &mut SqliteConnection, batch: &mut Vec<Command>
     }
 }
 
-/// How a command went, as far as the transaction is concerned.
-pub(in crate::store) enum Outcome {
-    Done,
-    /// Refused before writing anything (not found, conflict, ...): the transaction is intact.
-    Refused,
-    /// A database error: the command may have written part of its work.
-    Failed(StoreError),
-}
-
 /// Runs one command; its answer is held back until the batch's fate is known.
 async fn apply(connection: &mut SqliteConnection, command: Command) -> (Settle, Outcome) {
     match command {
@@ -479,33 +466,4 @@ async fn apply(connection: &mut SqliteConnection, command: Command) -> (Settle, 
         }
         Command::Bridge(command) => command.apply(connection).await,
     }
-}
-
-pub(in crate::store) fn settle_later<T: Send + 'static>(
-    reply: Reply<T>,
-    result: Result<T, StoreError>,
-) -> (Settle, Outcome) {
-    let outcome = match &result {
-        Ok(_) => Outcome::Done,
-        // Decided before any write (see the contract in `sqlite::writes`), or while reading.
-        Err(
-            StoreError::NotFound { .. }
-            | StoreError::AlreadyExists { .. }
-            | StoreError::Conflict { .. }
-            | StoreError::DeskLogConflict { .. }
-            | StoreError::InvalidInput(_)
-            | StoreError::Corrupt(_),
-        ) => Outcome::Refused,
-        Err(error) => Outcome::Failed(error.clone()),
-    };
-    let settle: Settle = Box::new(move |commit_error: Option<StoreError>| {
-        let outcome = match (commit_error, result) {
-            // Written but not committed: the caller must not believe it is stored.
-            (Some(error), Ok(_)) => Err(error),
-            // Failed on its own (and was rolled back), or committed: report as is.
-            (_, result) => result,
-        };
-        let _ = reply.send(outcome);
-    });
-    (settle, outcome)
 }

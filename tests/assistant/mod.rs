@@ -295,6 +295,13 @@ impl Store for Stalling {
     async fn due_outbox(&self, now: i64, limit: u32) -> Result<Vec<store::OutboxEvent>, E> {
         self.inner.due_outbox(now, limit).await
     }
+    async fn lane_head(
+        &self,
+        bridge_id: &str,
+        conversation_id: &str,
+    ) -> Result<Option<store::OutboxEvent>, E> {
+        self.inner.lane_head(bridge_id, conversation_id).await
+    }
     async fn next_outbox_due(&self) -> Result<Option<i64>, E> {
         self.inner.next_outbox_due().await
     }

@@ -15,14 +15,15 @@ use super::bridge_rows::{
 };
 
 /// The lane heads of enabled bridges: of every (bridge, conversation) with a pending event,
-/// its lowest pending position. The partial index `outbox_pending_by_lane` answers the
-/// correlated minimum with one seek per lane.
+/// its lowest pending position. The minimum per lane is one ordered pass over the partial
+/// index `outbox_pending_by_lane` (index only), then one seek per head.
 macro_rules! lane_heads {
     () => {
-        " FROM outbox o JOIN bridges b ON b.id = o.bridge_id AND b.enabled = 1 \
-         WHERE o.status = 'pending' AND o.position = ( \
-           SELECT MIN(h.position) FROM outbox h WHERE h.status = 'pending' \
-           AND h.bridge_id = o.bridge_id AND h.conversation_id = o.conversation_id)"
+        " FROM (SELECT MIN(position) AS head FROM outbox WHERE status = 'pending' \
+           GROUP BY bridge_id, conversation_id) h \
+         JOIN outbox o ON o.position = h.head \
+         JOIN bridges b ON b.id = o.bridge_id AND b.enabled = 1 \
+         WHERE o.status = 'pending'"
     };
 }
 
@@ -53,6 +54,25 @@ pub(super) async fn due_outbox(
     .fetch_all(pool)
     .await?;
     rows.iter().map(outbox_from_row).collect()
+}
+
+/// The oldest pending event of one lane, due or not.
+pub(super) async fn lane_head(
+    pool: &SqlitePool,
+    bridge_id: &str,
+    conversation_id: &str,
+) -> Result<Option<OutboxEvent>, StoreError> {
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        outbox_columns!(),
+        " FROM outbox WHERE status = 'pending' AND bridge_id = ?1 AND conversation_id = ?2 \
+         ORDER BY position LIMIT 1"
+    ))
+    .bind(bridge_id)
+    .bind(conversation_id)
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(outbox_from_row).transpose()
 }
 
 pub(super) async fn next_outbox_due(pool: &SqlitePool) -> Result<Option<i64>, StoreError> {

@@ -5,7 +5,7 @@
 
 use sqlx::sqlite::SqliteConnection;
 
-use super::super::writer::{Outcome, Reply, Settle, settle_later};
+use super::super::settle::{Outcome, Reply, Settle, settle_later};
 use super::super::{
     AttemptOutcome, BridgeDeadline, BridgeRecord, DeliveryAttempt, InboundReceipt, OutboxEvent,
     Replay, StoreError, now_millis,

@@ -987,4 +987,19 @@ pub async fn outbox_hasten_brings_a_bridges_retries_forward(store: &Arc<dyn Stor
     );
     assert_eq!(due[0].attempts, 1, "its attempts are kept");
     assert_eq!(due[0].next_attempt_at, at);
+    // A lane's head is read by lane, due or not.
+    let head = store
+        .lane_head(&other_bridge, &conversation_id)
+        .await
+        .unwrap()
+        .expect("the other bridge's lane has a pending head");
+    assert_eq!(head.id, elsewhere.id);
+    assert_eq!(head.next_attempt_at, retry_at);
+    assert!(
+        store
+            .lane_head(&other_bridge, "no-such-lane")
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
