@@ -222,7 +222,7 @@ impl App {
 
     /// The HTTP routes over this app, for in-process requests.
     pub fn router(&self) -> axum::Router {
-        crate::http::router(self.state.clone())
+        crate::http::router_with(self.state.clone(), crate::pages::router())
     }
 
     /// Serves the app on `listener` until `shutdown` resolves, then closes the store.

@@ -149,8 +149,14 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     documented().1
 }
 
-/// The whole application router.
+/// The API's router (no web pages).
 pub fn router(state: AppState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// The API's router with `pages` (the web pages, which live above this layer) served beside
+/// it, under the same layers and fallback.
+pub fn router_with(state: AppState, pages: Router<AppState>) -> Router {
     let (routes, api) = documented();
     let spec = std::sync::Arc::new(api.to_json().unwrap_or_default());
     routes
@@ -166,7 +172,7 @@ pub fn router(state: AppState) -> Router {
                 }
             }),
         )
-        .merge(crate::pages::router())
+        .merge(pages)
         .fallback(|| async { ApiError::UnknownRoute })
         .with_state(state)
         .layer(axum::middleware::from_fn(read_small_bodies_first))
