@@ -23,7 +23,7 @@ use crate::store::{
 };
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use utoipa::ToSchema;
@@ -134,14 +134,20 @@ async fn get_bridge(
 /// Removes a bridge; its events and attempts stay on record.
 #[utoipa::path(delete, path = "/api/admin/bridges/{id}", tag = "bridges",
     params(("id" = String, Path, description = "bridge id")),
-    responses((status = 204), (status = 404, description = "`unknown_bridge`")))]
+    responses((status = 200, body = Deleted), (status = 404, description = "`unknown_bridge`")))]
 async fn delete_bridge(
     State(state): State<AppState>,
     _admin: Authorized<Admins>,
     Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<axum::Json<Deleted>, ApiError> {
     bridges(&state)?.delete(&id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(axum::Json(Deleted { deleted: id }))
+}
+
+/// The bridge removed.
+#[derive(Debug, Serialize, ToSchema)]
+struct Deleted {
+    deleted: String,
 }
 
 /// Turns a bridge's deliveries on (after a 410 or an admin's stop).

@@ -1,9 +1,9 @@
 //! The homeserver's side of a Matrix bridge: Ponte registered as an application service
 //! whose URL is `/api/bridges/{id}/matrix`. The homeserver pushes room events in
-//! transactions (idempotent by transaction id; every event is applied once by its event id),
-//! pings, and asks about users and aliases (Ponte creates its rooms itself: 404). Answers
-//! follow the Matrix error format (`{errcode, error}`), and the `hs_token` is checked on
-//! every call.
+//! transactions (idempotent by transaction id; every event is applied once by its event id)
+//! and pings; its questions about users and aliases get the API's 404 (Ponte creates its
+//! rooms itself). Answers follow the Matrix error format (`{errcode, error}`), and the
+//! `hs_token` is checked on every call.
 
 use super::Path;
 use crate::bridge::BridgeKind;
@@ -23,9 +23,11 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(transaction))
         .routes(routes!(ping))
-        .routes(routes!(user_query))
-        .routes(routes!(room_query))
 }
+
+/// The homeserver's success answer: an empty object.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+struct Applied {}
 
 fn matrix_error(error: MatrixError) -> Response {
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -62,9 +64,7 @@ fn bridge_of(state: &AppState, id: &str) -> Option<crate::bridge::BridgeConfig> 
     params(("id" = String, Path, description = "bridge id"),
            ("txn_id" = String, Path, description = "the homeserver's transaction id")),
     request_body(content = Object, description = "`{events: [...]}`"),
-    responses((status = 200, description = "`{}`"),
-              (status = 401, description = "`M_UNAUTHORIZED`"),
-              (status = 403, description = "`M_FORBIDDEN`")))]
+    responses((status = 200, description = "`{}`; errors in the Matrix format `{errcode, error}`: 401 `M_UNAUTHORIZED`, 403 `M_FORBIDDEN`, 500 (the homeserver retries)", body = Applied)))]
 async fn transaction(
     State(state): State<AppState>,
     Path((id, txn_id)): Path<(String, String)>,
@@ -93,7 +93,7 @@ async fn transaction(
     )
     .await
     {
-        Ok(()) => Json(json!({})).into_response(),
+        Ok(()) => Json(Applied {}).into_response(),
         Err(error) => matrix_error(error),
     }
 }
@@ -102,7 +102,7 @@ async fn transaction(
 #[utoipa::path(post, path = "/api/bridges/{id}/matrix/_matrix/app/v1/ping", tag = "bridges",
     security(()),
     params(("id" = String, Path, description = "bridge id")),
-    responses((status = 200, description = "`{}`"), (status = 403, description = "`M_FORBIDDEN`")))]
+    responses((status = 200, description = "`{}`; 403 `M_FORBIDDEN` in the Matrix format for a wrong token", body = Applied)))]
 async fn ping(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -113,29 +113,7 @@ async fn ping(
         return not_found("no such matrix bridge");
     };
     match matrix::check_token(&config, token(&headers, query.as_deref()).as_deref()) {
-        Ok(()) => Json(json!({})).into_response(),
+        Ok(()) => Json(Applied {}).into_response(),
         Err(error) => matrix_error(error),
     }
-}
-
-/// The homeserver asks whether a user of the service's namespace exists: Ponte makes none
-/// on demand.
-#[utoipa::path(get, path = "/api/bridges/{id}/matrix/_matrix/app/v1/users/{user_id}",
-    tag = "bridges", security(()),
-    params(("id" = String, Path, description = "bridge id"),
-           ("user_id" = String, Path, description = "a Matrix user id")),
-    responses((status = 404, description = "`M_NOT_FOUND`")))]
-async fn user_query(Path((_id, _user)): Path<(String, String)>) -> Response {
-    not_found("Ponte creates no users on demand")
-}
-
-/// The homeserver asks whether an alias of the service's namespace exists: Ponte creates
-/// its rooms itself.
-#[utoipa::path(get, path = "/api/bridges/{id}/matrix/_matrix/app/v1/rooms/{alias}",
-    tag = "bridges", security(()),
-    params(("id" = String, Path, description = "bridge id"),
-           ("alias" = String, Path, description = "a room alias")),
-    responses((status = 404, description = "`M_NOT_FOUND`")))]
-async fn room_query(Path((_id, _alias)): Path<(String, String)>) -> Response {
-    not_found("Ponte creates its rooms itself")
 }
