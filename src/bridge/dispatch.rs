@@ -29,18 +29,34 @@ pub const TRANSCRIPT_LIMIT: u32 = 200;
 pub async fn run(
     bridges: Arc<Bridges>,
     settings: DispatchSettings,
-    mut stop: tokio::sync::watch::Receiver<bool>,
+    stop: tokio::sync::watch::Receiver<bool>,
 ) {
+    under_lease(&bridges, "bridge-dispatcher", stop, || {
+        deliver_while_held(&bridges, &settings)
+    })
+    .await;
+}
+
+/// Runs `work` while this node holds lease `name`, starting it again whenever the lease is
+/// taken back after a loss, until `stop` turns true.
+async fn under_lease<F, Fut>(
+    bridges: &Bridges,
+    name: &str,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+    work: F,
+) where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
     let lease = bridges.orchestrator().lease().clone();
     loop {
-        let held = tokio::select! {
-            held = lease.acquire("bridge-dispatcher") => held,
+        let mut held = tokio::select! {
+            held = lease.acquire(name) => held,
             _ = stop.changed() => return,
         };
-        let mut held = held;
         tokio::select! {
-            _ = deliver_while_held(&bridges, &settings) => {}
-            _ = held.lost() => tracing::warn!("bridge dispatcher lease lost"),
+            _ = work() => {}
+            _ = held.lost() => tracing::warn!(lease = name, "lease lost"),
             _ = stop.changed() => return,
         }
     }
@@ -393,21 +409,12 @@ pub async fn render(
 pub async fn run_deadlines(
     bridges: Arc<Bridges>,
     idle: Duration,
-    mut stop: tokio::sync::watch::Receiver<bool>,
+    stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    let lease = bridges.orchestrator().lease().clone();
-    loop {
-        let held = tokio::select! {
-            held = lease.acquire("bridge-deadlines") => held,
-            _ = stop.changed() => return,
-        };
-        let mut held = held;
-        tokio::select! {
-            _ = deadlines_while_held(&bridges, idle) => {}
-            _ = held.lost() => tracing::warn!("bridge deadline lease lost"),
-            _ = stop.changed() => return,
-        }
-    }
+    under_lease(&bridges, "bridge-deadlines", stop, || {
+        deadlines_while_held(&bridges, idle)
+    })
+    .await;
 }
 
 async fn deadlines_while_held(bridges: &Arc<Bridges>, idle: Duration) {
