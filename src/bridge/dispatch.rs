@@ -70,7 +70,6 @@ async fn deliver_while_held(bridges: &Arc<Bridges>, settings: &DispatchSettings)
     let mut failing: HashSet<String> = HashSet::new();
     loop {
         let now = crate::store::now_millis();
-        let mut started = 0usize;
         if in_flight.len() < settings.concurrency {
             match bridges
                 .store()
@@ -86,7 +85,6 @@ async fn deliver_while_held(bridges: &Arc<Bridges>, settings: &DispatchSettings)
                         if !in_flight.insert(lane.clone()) {
                             continue;
                         }
-                        started += 1;
                         let bridges = bridges.clone();
                         let schedule = settings.schedule.clone();
                         tasks.spawn(async move {
@@ -98,7 +96,6 @@ async fn deliver_while_held(bridges: &Arc<Bridges>, settings: &DispatchSettings)
                 Err(error) => tracing::error!(%error, "reading the outbox failed"),
             }
         }
-        let _ = started;
         let sleep = next_wake(bridges.store().as_ref(), settings.idle).await;
         tokio::select! {
             done = tasks.join_next(), if !tasks.is_empty() => {

@@ -159,9 +159,7 @@ async fn enable_bridge(
     _admin: Authorized<Admins>,
     Path(id): Path<String>,
 ) -> Result<axum::Json<BridgeState>, ApiError> {
-    let bridges = bridges(&state)?;
-    bridges.set_enabled(&id, true, None).await?;
-    Ok(axum::Json(state_of(bridges, &id).await?))
+    switch(&state, &id, true, None).await
 }
 
 /// Stops a bridge's deliveries; its events wait, and its new hand-offs go to Ponte's desk.
@@ -173,9 +171,19 @@ async fn disable_bridge(
     _admin: Authorized<Admins>,
     Path(id): Path<String>,
 ) -> Result<axum::Json<BridgeState>, ApiError> {
-    let bridges = bridges(&state)?;
-    bridges.set_enabled(&id, false, Some("admin")).await?;
-    Ok(axum::Json(state_of(bridges, &id).await?))
+    switch(&state, &id, false, Some("admin")).await
+}
+
+/// Turns a bridge's deliveries on or off and answers its state.
+async fn switch(
+    state: &AppState,
+    id: &str,
+    enabled: bool,
+    reason: Option<&str>,
+) -> Result<axum::Json<BridgeState>, ApiError> {
+    let bridges = bridges(state)?;
+    bridges.set_enabled(id, enabled, reason).await?;
+    Ok(axum::Json(state_of(bridges, id).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]

@@ -129,15 +129,14 @@ impl Orchestrator {
         conversation_id: &str,
         input: BridgeInput,
     ) -> Result<Option<Outcome>, ChatError> {
-        let outcome = {
+        let (outcome, awaited_accept) = {
             let lock = self.lock_for(conversation_id);
             let _guard = lock.lock().await;
-            let before = self
-                .conversation_by_id(conversation_id)
-                .await
-                .ok()
-                .and_then(|record| accepted_agent(&record));
-            let outcome = self.bridge_step(bridge_id, conversation_id, input).await?;
+            let record = self.conversation_by_id(conversation_id).await?;
+            let before = accepted_agent(&record);
+            // Whether an accept deadline may still be set for the chat.
+            let awaited_accept = record.status == ConversationStatus::Bridged && before.is_none();
+            let outcome = self.bridge_step(bridge_id, record, input).await?;
             // The agent who took the chat, as the desk announces its attendants: the
             // requester's client shows the name with the online status.
             if let Some(agent) = outcome
@@ -154,12 +153,12 @@ impl Orchestrator {
                     },
                 );
             }
-            outcome
+            (outcome, awaited_accept)
         };
         if let Some(outcome) = &outcome {
-            if !matches!(outcome.conversation.status, ConversationStatus::Bridged)
-                || bridged_accepted(&outcome.conversation)
-            {
+            let still_awaited = outcome.conversation.status == ConversationStatus::Bridged
+                && accepted_agent(&outcome.conversation).is_none();
+            if awaited_accept && !still_awaited {
                 // Accepted, fallen back or ended: the deadline has nothing left to do.
                 self.store.clear_deadline(conversation_id).await?;
             }
@@ -210,10 +209,11 @@ impl Orchestrator {
     async fn bridge_step(
         &self,
         bridge_id: &str,
-        conversation_id: &str,
+        record: store::Conversation,
         input: BridgeInput,
     ) -> Result<Option<Outcome>, ChatError> {
-        let record = self.conversation_by_id(conversation_id).await?;
+        let conversation_id = record.id.clone();
+        let conversation_id = conversation_id.as_str();
         let envelope = envelope_of(&record)?;
         let state = envelope.machine.state().clone();
         let handed_here = state.bridge() == Some(bridge_id);
@@ -315,10 +315,6 @@ impl Orchestrator {
     }
 }
 
-fn bridged_accepted(conversation: &store::Conversation) -> bool {
-    accepted_agent(conversation).is_some()
-}
-
 /// The external agent who accepted the chat, if any.
 fn accepted_agent(conversation: &store::Conversation) -> Option<String> {
     match envelope_of(conversation).ok()?.machine.state() {
@@ -348,7 +344,7 @@ impl BridgeWrites {
         bridge: &str,
         group: &str,
         ticket: Option<&str>,
-        route: Option<&BridgeRoute>,
+        route: &BridgeRoute,
     ) {
         let conversation_id = record.id().to_string();
         let machine = &envelope.machine;
@@ -366,9 +362,7 @@ impl BridgeWrites {
             }),
             message_index: None,
         });
-        let accept_deadline = route
-            .map(|route| route.accept_deadline)
-            .unwrap_or(Duration::from_secs(120));
+        let accept_deadline = route.accept_deadline;
         self.deadline = Some(BridgeDeadline {
             conversation_id,
             bridge_id: bridge.to_string(),

@@ -114,13 +114,19 @@ impl Orchestrator {
                         group,
                         ticket,
                     } => {
+                        // Only routing, in this same step, asks for a bridge hand-off.
+                        let Some(route) = route.as_ref() else {
+                            return Err(ChatError::Corrupt(format!(
+                                "hand-off to bridge {bridge:?} without its route"
+                            )));
+                        };
                         bridge_writes.handoff(
                             &record,
                             &envelope,
                             &bridge,
                             &group,
                             ticket.as_deref(),
-                            route.as_ref(),
+                            route,
                         );
                         shown.push(json!({
                             "event": "handoff", "group": group, "ticket": ticket,

@@ -249,7 +249,6 @@
       switch (frame.type) {
         case "message":
           render(frame.message);
-          heard(frame.message);
           break;
         case "queue_position":
           showQueue(frame.position, frame.eta_ms);
@@ -276,24 +275,7 @@
       }
     }
 
-    // A person of an external desk (a bridge) is announced by the "joined" message, not by
-    // the desk's presence frame: the conversation's own view then names who the requester
-    // talks to, and the filled dot shows they are there.
-    function heard(message) {
-      const key = message && message.payload && message.payload.text_key;
-      if (key === "attendant_joined") refreshPerson();
-    }
-
-    async function refreshPerson() {
-      if (!state.conversation) return;
-      try {
-        const current = await api("GET", "/api/conversations/" + encodeURIComponent(state.conversation));
-        showPerson(current.machine_view);
-      } catch (_) {
-        /* the header is informative; the conversation goes on without it */
-      }
-    }
-
+    // Who the requester talks to, from the conversation's own view (on resuming a chat).
     function showPerson(view) {
       if (view && view.status === "online" && typeof view.attendant === "string" && view.attendant) {
         setOnline(true, view.attendant);
@@ -412,7 +394,7 @@
 
     Object.assign(W, {
       api, ensureToken, openPanel, begin, closePanel, start, restartConversation,
-      connect, disconnect, onFrame, heard, refreshPerson, showPerson, refreshQueue, newId, sendText, deliver,
+      connect, disconnect, onFrame, showPerson, refreshQueue, newId, sendText, deliver,
       choose, ApiError,
     });
     window.Ponte = { loaded: true, open: openPanel, close: closePanel };
