@@ -236,6 +236,9 @@ impl App {
             .orchestrator
             .as_ref()
             .map(|chat| chat.store().clone());
+        if let Some(bridges) = &self.state.bridges {
+            bridges.set_bound_address(listener.local_addr()?);
+        }
         let served = crate::server::run(listener, self.state, shutdown).await;
         if let Some(store) = store {
             store.close().await;
@@ -281,6 +284,13 @@ pub async fn bridges(
     .await
     .context("loading the bridges")?;
     bridges.set_matrix(matrix);
+    bridges
+        .set_files(crate::bridge::files::FileSettings {
+            dir: config.data_dir.join("attachments"),
+            public_url: config.public_url.clone(),
+            timeout,
+        })
+        .context("the attachment fetcher")?;
     if let Some(desk) = desk {
         bridges.set_desk(Arc::downgrade(desk));
     }

@@ -53,6 +53,10 @@ pub struct GlobalArgs {
     /// Database URL (sqlite://path or postgres://...); default: a SQLite file in the data dir.
     #[arg(long, env = "PONTE_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
+    /// The address external chat services reach this server at (for the file links a bridge
+    /// sends); default: http:// and the listen address.
+    #[arg(long, env = "PONTE_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
     /// Log filter, in tracing's EnvFilter syntax (e.g. `info,ponte=debug`).
     #[arg(long, env = "PONTE_LOG", default_value = "info", global = true)]
     pub log: String,
@@ -200,6 +204,7 @@ struct FileConfig {
     intents_dir: Option<PathBuf>,
     listen: Option<SocketAddr>,
     database_url: Option<String>,
+    public_url: Option<String>,
     log: Option<String>,
     tokens_file: Option<PathBuf>,
     rate_limit: Option<u32>,
@@ -235,6 +240,9 @@ pub struct Config {
     pub intents_dir: PathBuf,
     pub listen: SocketAddr,
     pub database_url: String,
+    /// Where external chat services reach this server (no trailing slash); `None`: http://
+    /// and the address the server is bound to.
+    pub public_url: Option<String>,
     pub log: String,
     /// Tokens from the config file's `[[tokens]]` and from the tokens file.
     pub tokens: Vec<ConfiguredToken>,
@@ -289,8 +297,19 @@ impl Config {
         if let Some(path) = tokens_file {
             tokens.extend(read_tokens(&path)?);
         }
+        let listen = match file.listen {
+            Some(listen) if defaulted("listen") => listen,
+            _ => args.listen,
+        };
+        let public_url = args
+            .public_url
+            .clone()
+            .or(file.public_url)
+            .filter(|url| !url.trim().is_empty())
+            .map(|url| url.trim_end_matches('/').to_string());
         Ok(Config {
             tokens,
+            public_url,
             rate_limit: match file.rate_limit {
                 Some(limit) if defaulted("rate_limit") => limit,
                 _ => args.rate_limit,
@@ -305,10 +324,7 @@ impl Config {
                 file.knowledge_dir,
             ),
             intents_dir: pick("intents_dir", args.intents_dir.clone(), file.intents_dir),
-            listen: match file.listen {
-                Some(listen) if defaulted("listen") => listen,
-                _ => args.listen,
-            },
+            listen,
             log: match file.log {
                 Some(log) if defaulted("log") => log,
                 _ => args.log.clone(),
@@ -380,6 +396,7 @@ impl fmt::Debug for Config {
             .field("intents_dir", &self.intents_dir)
             .field("listen", &self.listen)
             .field("database_url", &redact_url(&self.database_url))
+            .field("public_url", &self.public_url)
             .field("log", &self.log)
             .field(
                 "tokens",

@@ -136,6 +136,28 @@ impl BridgeConfig {
         Ok(())
     }
 
+    /// The keys that sign requester files' download links, newest first: the outbound
+    /// secrets, or for a Matrix bridge (which has none) its `as_token`.
+    pub fn link_secrets(&self) -> Vec<super::signature::Secret> {
+        match (&self.kind, &self.matrix) {
+            (BridgeKind::Matrix, Some(matrix)) if self.outbound_secrets.is_empty() => {
+                vec![super::signature::Secret::from_key(
+                    matrix.as_token.as_bytes().to_vec(),
+                )]
+            }
+            _ => self.outbound_secrets.clone(),
+        }
+    }
+
+    /// The bearer token an attachment link at `url` is fetched with: a Matrix bridge's own
+    /// homeserver serves media only to a signed-in user (its application service).
+    pub fn media_token(&self, url: &reqwest::Url) -> Option<&str> {
+        let matrix = self.matrix.as_ref()?;
+        let homeserver = reqwest::Url::parse(&self.endpoint).ok()?;
+        (self.kind == BridgeKind::Matrix && url.origin() == homeserver.origin())
+            .then_some(matrix.as_token.as_str())
+    }
+
     /// What the API shows: everything but the secrets, which are counted.
     pub fn view(&self) -> BridgeView {
         BridgeView {

@@ -197,7 +197,23 @@ async fn deliver(bridges: &Bridges, schedule: &Schedule, event: OutboxEvent) -> 
     };
     let started_at = crate::store::now_millis();
     let attempt_number = event.attempts + 1;
-    let (attempt, outcome) = match render(bridges.store().as_ref(), &event, event_type).await {
+    let links = held
+        .config
+        .link_secrets()
+        .into_iter()
+        .next()
+        .map(|secret| FileLinks {
+            public_url: bridges.public_url(),
+            secret,
+        });
+    let (attempt, outcome) = match render(
+        bridges.store().as_ref(),
+        &event,
+        event_type,
+        links.as_ref(),
+    )
+    .await
+    {
         Ok(body) => {
             let outgoing = OutgoingEvent {
                 id: event.id.clone(),
@@ -323,15 +339,46 @@ fn record(
     }
 }
 
+/// How a requester file's download link is made: Ponte's public address and the bridge's
+/// first link secret ([`BridgeConfig::link_secrets`](super::BridgeConfig::link_secrets)).
+pub struct FileLinks {
+    pub public_url: String,
+    pub secret: super::signature::Secret,
+}
+
 /// The event's body, the same bytes on every attempt: its stored data, and for a
 /// `handoff.requested` the transcript up to the event's sequence number and what the
-/// assistant understood and showed (both read from the stored, immutable messages).
+/// assistant understood and showed (both read from the stored, immutable messages); for a
+/// `message.created` with requester files, each file's signed download link (its expiry is
+/// counted from the event's creation, so the bytes stay the same).
 pub async fn render(
     store: &dyn Store,
     event: &OutboxEvent,
     event_type: OutboundType,
+    links: Option<&FileLinks>,
 ) -> Result<Vec<u8>, String> {
     let mut data = event.data.clone();
+    if let (Some(links), Some(files)) = (
+        links,
+        data.pointer_mut("/message/attachments")
+            .and_then(|files| files.as_array_mut()),
+    ) {
+        let expires = event.created_at + super::files::LINK_LIFETIME_MS;
+        for file in files.iter_mut() {
+            let Some(id) = file["id"].as_str().map(str::to_string) else {
+                continue;
+            };
+            file["url"] = super::files::signed_link(
+                &links.public_url,
+                &event.bridge_id,
+                &links.secret,
+                &id,
+                expires,
+            )
+            .into();
+            file["expires_at"] = super::wire::rfc3339(expires).into();
+        }
+    }
     if event_type == OutboundType::HandoffRequested {
         let messages = store
             .messages_after(&event.conversation_id, 0, TRANSCRIPT_LIMIT)

@@ -4,14 +4,15 @@
 //! definition ([`config`]), the wire contract ([`wire`]: event types and bodies, both
 //! directions), the signatures ([`signature`]), the delivery of one event over HTTP
 //! ([`transport`], with the address guard of [`guard`] and the retry schedule of
-//! [`schedule`]), and the native Matrix adapter ([`matrix`]).
+//! [`schedule`]), files in both directions ([`files`]), and the native Matrix adapter
+//! ([`matrix`]).
 //!
 //! What a kind needs to plug in is small: a [`Transport`] that delivers one outbox event and
 //! never retries by itself, and an [`InboundSink`] it hands the external desk's events to.
 
-pub mod attachments;
 pub mod config;
 pub mod dispatch;
+pub mod files;
 pub mod guard;
 pub mod matrix;
 pub mod schedule;
@@ -92,6 +93,9 @@ pub enum BridgeError {
     ConversationClosed(String),
     #[error("attachment refused: {0}")]
     Attachment(String),
+    /// An allowed attachment link could not be fetched now (the desk may send it again).
+    #[error("attachment not fetched: {0}")]
+    AttachmentUnavailable(String),
     #[error("invalid bridge definition: {0}")]
     InvalidConfig(String),
     /// A repeated event refused the first time: the same refusal again.
@@ -120,6 +124,7 @@ impl crate::fault::Coded for BridgeError {
             BridgeError::InvalidEvent(_)
             | BridgeError::Attachment(_)
             | BridgeError::InvalidConfig(_) => K::Unprocessable,
+            BridgeError::AttachmentUnavailable(_) => K::Unavailable,
             BridgeError::Repeated { kind, .. } => *kind,
             BridgeError::Chat(error) => error.kind(),
             BridgeError::Store(error) => error.kind(),
@@ -138,6 +143,7 @@ impl crate::fault::Coded for BridgeError {
             BridgeError::NotBridged(_) => "not_bridged",
             BridgeError::ConversationClosed(_) => "conversation_closed",
             BridgeError::Attachment(_) => "attachment_refused",
+            BridgeError::AttachmentUnavailable(_) => "attachment_unavailable",
             BridgeError::InvalidConfig(_) => "invalid_bridge",
             BridgeError::Repeated { code, .. } => code,
             BridgeError::Chat(error) => crate::fault::Coded::code(error),

@@ -43,6 +43,10 @@ pub struct Bridges {
     settings: super::schedule::DispatchSettings,
     /// The Matrix kind's transport, whose clients also serve the homeserver's transactions.
     matrix: OnceLock<Arc<super::matrix::MatrixTransport>>,
+    /// Where files across the bridge are kept, and the fetcher of agents' links.
+    files: OnceLock<(super::files::FileSettings, super::files::Fetcher)>,
+    /// `http://` and the address the server is bound to, once it is.
+    bound_url: OnceLock<String>,
 }
 
 impl Bridges {
@@ -63,6 +67,8 @@ impl Bridges {
             wake: tokio::sync::Notify::new(),
             settings,
             matrix: OnceLock::new(),
+            files: OnceLock::new(),
+            bound_url: OnceLock::new(),
         });
         bridges.reload().await?;
         let router: Arc<dyn BridgeRouter> = bridges.clone();
@@ -86,6 +92,34 @@ impl Bridges {
         transport
             .client(config)
             .map_err(|error| BridgeError::InvalidConfig(error.to_string()))
+    }
+
+    /// Turns files across the bridge on: agents' links are fetched into `settings.dir`,
+    /// requesters' uploads leave as links to `settings.public_url`.
+    pub fn set_files(&self, settings: super::files::FileSettings) -> Result<(), reqwest::Error> {
+        let fetcher = super::files::Fetcher::new(settings.timeout)?;
+        let _ = self.files.set((settings, fetcher));
+        Ok(())
+    }
+
+    /// Tells the bridges where the server is bound (the file links' address unless one is
+    /// configured).
+    pub fn set_bound_address(&self, address: std::net::SocketAddr) {
+        let _ = self.bound_url.set(format!("http://{address}"));
+    }
+
+    /// The address the external desk reaches this server at.
+    pub fn public_url(&self) -> String {
+        self.files
+            .get()
+            .and_then(|(settings, _)| settings.public_url.clone())
+            .or_else(|| self.bound_url.get().cloned())
+            .unwrap_or_else(|| "http://127.0.0.1".to_string())
+    }
+
+    /// Where files across the bridge are kept, when they are on.
+    pub fn file_settings(&self) -> Option<&super::files::FileSettings> {
+        self.files.get().map(|(settings, _)| settings)
     }
 
     /// Lets routes by desk project resolve the project's service group.
@@ -239,6 +273,44 @@ impl Bridges {
         &self.stripes[(hasher.finish() % self.stripes.len() as u64) as usize]
     }
 
+    /// Fetches and records an agent message's files (none without links). The conversation
+    /// must be handed to this bridge: nothing is fetched for a stranger's conversation.
+    async fn fetch_files(
+        &self,
+        config: &BridgeConfig,
+        conversation_id: &str,
+        links: &[super::AttachmentLink],
+    ) -> Result<Vec<crate::store::BridgeFile>, BridgeError> {
+        if links.is_empty() {
+            return Ok(Vec::new());
+        }
+        for link in links {
+            super::files::check_link(config, link)?;
+        }
+        let record = self
+            .store
+            .get_conversation(conversation_id)
+            .await?
+            .ok_or_else(|| BridgeError::UnknownConversation(conversation_id.to_string()))?;
+        match record.status {
+            crate::store::ConversationStatus::Bridged => {}
+            crate::store::ConversationStatus::Finished => {
+                return Err(BridgeError::ConversationClosed(conversation_id.to_string()));
+            }
+            _ => return Err(BridgeError::NotBridged(conversation_id.to_string())),
+        }
+        let (settings, fetcher) = self.files.get().ok_or_else(|| {
+            BridgeError::AttachmentUnavailable("this server keeps no files".to_string())
+        })?;
+        let files = fetcher
+            .fetch_all(config, settings, conversation_id, links)
+            .await?;
+        for file in &files {
+            self.store.put_bridge_file(file.clone()).await?;
+        }
+        Ok(files)
+    }
+
     async fn apply(
         &self,
         bridge_id: &str,
@@ -255,12 +327,14 @@ impl Bridges {
                 ..
             } => {
                 let config = self.inbound_config(bridge_id)?;
-                let payload = super::attachments::check_all(&config, &attachments)?;
+                let files = self
+                    .fetch_files(&config, &conversation_id, &attachments)
+                    .await?;
+                let payload = super::files::agent_payload(&files);
                 let text = if text.trim().is_empty() {
-                    payload
-                        .as_ref()
-                        .and_then(|payload| payload["attachment"]["file_name"].as_str())
-                        .map(|name| format!("📎 {name}"))
+                    files
+                        .first()
+                        .map(|file| format!("📎 {}", file.file_name))
                         .unwrap_or_default()
                 } else {
                     text

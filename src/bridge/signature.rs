@@ -58,6 +58,20 @@ impl Secret {
         format!("v1,{}", BASE64.encode(tag))
     }
 
+    /// The HMAC-SHA256 of any other message under this secret (the file download links).
+    pub fn tag(&self, message: &[u8]) -> Vec<u8> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key");
+        mac.update(message);
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    /// Whether `tag` is [`Secret::tag`] of `message` (constant time).
+    pub fn tag_matches(&self, message: &[u8], tag: &[u8]) -> bool {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key");
+        mac.update(message);
+        mac.verify_slice(tag).is_ok()
+    }
+
     fn verifies(&self, id: &str, timestamp: i64, body: &[u8], signature: &str) -> bool {
         let Some(encoded) = signature.strip_prefix("v1,") else {
             return false;

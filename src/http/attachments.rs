@@ -4,6 +4,11 @@
 //! in the desk and announced in the conversation as a message carrying the attachment. Only
 //! the conversation's participants may download it: anyone else gets 403, whether or not the
 //! attachment exists.
+//!
+//! In a conversation handed to an external desk through a bridge, a requester's file is not
+//! the desk's: it is recorded as a bridge file and leaves in a `message.created` event with a
+//! signed download link; the external agent's files, fetched by the bridge, are downloaded
+//! here by the requester like any other.
 
 use super::{Path, Query};
 use crate::attendance::files;
@@ -90,6 +95,12 @@ async fn upload(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, axum::Json<Uploaded>), ApiError> {
+    if identity.role == Role::Requester
+        && let Some(uploaded) =
+            bridged_upload(&state, &identity, &id, &query, &headers, &body).await?
+    {
+        return Ok((StatusCode::CREATED, axum::Json(uploaded)));
+    }
     let desk = state.desk()?;
     let who = who(&state, &identity, &id).await?;
     let may = match &who {
@@ -107,11 +118,7 @@ async fn upload(
     if body.is_empty() {
         return Err(ApiError::EmptyText("the file is empty".to_string()));
     }
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("application/octet-stream")
-        .to_string();
+    let content_type = media_type(&headers);
     let kind = check_media(&content_type, body.len() as u64)?;
     let attachment_id = crate::orchestrator::new_id().replace('-', "");
     files::write(desk.attachments_dir(), &attachment_id, &body).await?;
@@ -123,12 +130,7 @@ async fn upload(
         conversation_id: id.clone(),
         uploader: uploader.clone(),
         file_name: clean_name(query.name),
-        content_type: content_type
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase(),
+        content_type,
         size: body.len() as u64,
         kind,
         now_ms: desk.now_ms(),
@@ -160,6 +162,78 @@ async fn upload(
     ))
 }
 
+/// A requester's file in a conversation handed to a bridge (`None` when it is not): stored,
+/// recorded as the bridge's, and announced with the event that links it.
+async fn bridged_upload(
+    state: &AppState,
+    identity: &Identity,
+    id: &str,
+    query: &UploadQuery,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Option<Uploaded>, ApiError> {
+    let (Some(chat), Some(bridges)) = (state.orchestrator.as_ref(), state.bridges.as_ref()) else {
+        return Ok(None);
+    };
+    let requester = Requester {
+        id: identity.subject.clone(),
+        groups: identity.groups.clone(),
+    };
+    let Some(bridge_id) = chat.bridge_of(&requester, id).await? else {
+        return Ok(None);
+    };
+    let settings = bridges.file_settings().ok_or(ApiError::Unavailable)?;
+    if body.is_empty() {
+        return Err(ApiError::EmptyText("the file is empty".to_string()));
+    }
+    let content_type = media_type(headers);
+    let kind = check_media(&content_type, body.len() as u64)?;
+    let file = crate::store::BridgeFile {
+        id: crate::orchestrator::new_id().replace('-', ""),
+        conversation_id: id.to_string(),
+        bridge_id,
+        origin: crate::store::FileOrigin::Requester,
+        file_name: clean_name(query.name.clone()),
+        content_type,
+        kind: crate::bridge::files::kind_name(kind).to_string(),
+        size: body.len() as u64,
+        source_url: None,
+        created_at: crate::store::now_millis(),
+    };
+    files::write(&settings.dir, &file.id, body).await?;
+    let file = chat.store().put_bridge_file(file).await?;
+    let attachment = Attachment {
+        id: file.id.clone(),
+        conversation_id: file.conversation_id.clone(),
+        uploader: identity.subject.clone(),
+        file_name: file.file_name.clone(),
+        content_type: file.content_type.clone(),
+        size: file.size,
+        kind,
+        now_ms: file.created_at.max(0) as u64,
+    };
+    let payload = json!({ "attachment": attachment });
+    let message = chat.requester_file(&requester, &file, payload).await?;
+    Ok(Some(Uploaded {
+        attachment,
+        message: Some(super::conversations::MessageView::from(message)),
+    }))
+}
+
+/// The body's type as sent (`application/octet-stream` without one), lower case, without
+/// parameters.
+fn media_type(headers: &HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("application/octet-stream")
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
+
 /// A file sent: the desk's record of it and the message announcing it.
 #[derive(Debug, Serialize, ToSchema)]
 struct Uploaded {
@@ -177,7 +251,6 @@ async fn download(
     Authenticated(identity): Authenticated,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let desk = state.desk()?;
     // `None`: an admin supervising the desk, who may read what any chat of it holds.
     let who = match identity.role {
         Role::Requester => Some(Who::Requester(identity.subject.clone())),
@@ -189,26 +262,88 @@ async fn download(
             ));
         }
     };
-    let attachment = desk
-        .book(|book| {
-            let attachment = book.attachment(&id)?;
-            let may = match &who {
-                Some(who) => book.may_read_attachment(who, &id),
-                None => book.record(&attachment.conversation_id).is_some(),
+    if let Some(desk) = state.attendance.as_ref() {
+        let attachment = desk
+            .book(|book| {
+                let attachment = book.attachment(&id)?;
+                let may = match &who {
+                    Some(who) => book.may_read_attachment(who, &id),
+                    None => book.record(&attachment.conversation_id).is_some(),
+                };
+                may.then(|| attachment.clone())
+            })
+            .await;
+        if let Some(attachment) = attachment {
+            let bytes = files::read(desk.attachments_dir(), &attachment.id).await?;
+            return Ok(file_response(
+                bytes,
+                &attachment.content_type,
+                &attachment.file_name,
+            ));
+        }
+    }
+    if let Some(response) = bridged_download(&state, &identity, who.as_ref(), &id).await? {
+        return Ok(response);
+    }
+    Err(ApiError::Forbidden(
+        "this attachment is not yours to read".to_string(),
+    ))
+}
+
+/// A file that crossed a bridge, for its conversation's requester (or an admin); `None`
+/// when there is no such file or it is not the caller's.
+async fn bridged_download(
+    state: &AppState,
+    identity: &Identity,
+    who: Option<&Who>,
+    id: &str,
+) -> Result<Option<Response>, ApiError> {
+    let (Some(chat), Some(bridges)) = (state.orchestrator.as_ref(), state.bridges.as_ref()) else {
+        return Ok(None);
+    };
+    let Some(settings) = bridges.file_settings() else {
+        return Ok(None);
+    };
+    if crate::store::check_id("attachment id", id).is_err() {
+        return Ok(None);
+    }
+    let Some(file) = chat.store().bridge_file(id).await? else {
+        return Ok(None);
+    };
+    let may = match who {
+        None => true,
+        Some(Who::Requester(_)) => {
+            let requester = Requester {
+                id: identity.subject.clone(),
+                groups: identity.groups.clone(),
             };
-            may.then(|| attachment.clone())
-        })
-        .await
-        .ok_or_else(|| ApiError::Forbidden("this attachment is not yours to read".to_string()))?;
-    let bytes = files::read(desk.attachments_dir(), &attachment.id).await?;
-    let disposition = format!("attachment; filename=\"{}\"", attachment.file_name);
-    Ok((
+            chat.conversation(&requester, &file.conversation_id)
+                .await
+                .is_ok()
+        }
+        Some(Who::Person(_)) => false,
+    };
+    if !may {
+        return Ok(None);
+    }
+    let bytes = files::read(&settings.dir, &file.id).await?;
+    Ok(Some(file_response(
+        bytes,
+        &file.content_type,
+        &file.file_name,
+    )))
+}
+
+/// A file's bytes as a download: its own type, its name, never sniffed.
+pub(super) fn file_response(bytes: Vec<u8>, content_type: &str, file_name: &str) -> Response {
+    let disposition = format!("attachment; filename=\"{file_name}\"");
+    (
         [
-            (header::CONTENT_TYPE, attachment.content_type.clone()),
+            (header::CONTENT_TYPE, content_type.to_string()),
             (header::CONTENT_DISPOSITION, disposition),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
         ],
         bytes,
     )
-        .into_response())
+        .into_response()
 }

@@ -9,6 +9,8 @@
 //! - `POST /api/admin/bridges/{id}/replay` `{event_id}` or `{since, until}` → delivered or
 //!   dead events back to pending, keeping their `webhook-id`
 //! - `POST /api/bridges/{id}/events` → an external desk's event, Standard Webhooks signed
+//! - `GET /api/bridges/{id}/files/{file_id}?expires=&signature=` → a requester's file, by
+//!   the signed link its `message.created` carried
 
 use super::{Json, Path, Query};
 use crate::bridge::config::{BridgeConfig, BridgeView};
@@ -40,6 +42,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_delivery))
         .routes(routes!(replay))
         .routes(routes!(receive_event))
+        .routes(routes!(download_file))
 }
 
 fn bridges(state: &AppState) -> Result<&Arc<Bridges>, ApiError> {
@@ -390,4 +393,58 @@ async fn receive_event(
     let event = InboundEvent::parse(&body).map_err(BridgeError::InvalidEvent)?;
     let result = bridges.receive(&id, webhook_id, event).await?;
     Ok(axum::Json(Received { result }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+struct FileLink {
+    /// Unix milliseconds after which the link no longer works.
+    expires: i64,
+    /// URL-safe base64 HMAC-SHA256 under the bridge's outbound secret.
+    signature: String,
+}
+
+/// A requester's file in a conversation handed to the bridge, for its external desk: the
+/// link comes signed in the `message.created` event and works until it expires.
+#[utoipa::path(get, path = "/api/bridges/{id}/files/{file_id}", tag = "bridges",
+    security(()),
+    params(("id" = String, Path, description = "bridge id"),
+           ("file_id" = String, Path, description = "file id"),
+           FileLink),
+    responses((status = 200, description = "the file, with its own Content-Type", body = Vec<u8>, content_type = "application/octet-stream"),
+              (status = 401, description = "`bad_signature` (a wrong or expired link)"),
+              (status = 404, description = "`unknown_bridge`")))]
+async fn download_file(
+    State(state): State<AppState>,
+    Path((id, file_id)): Path<(String, String)>,
+    Query(link): Query<FileLink>,
+) -> Result<axum::response::Response, ApiError> {
+    let bridges = bridges(&state)?;
+    let held = bridges
+        .get(&id)
+        .ok_or_else(|| BridgeError::UnknownBridge(id.clone()))?;
+    crate::http::error::check_id("file id", &file_id)?;
+    if !crate::bridge::files::link_verifies(
+        &held.config.link_secrets(),
+        &id,
+        &file_id,
+        link.expires,
+        &link.signature,
+        crate::store::now_millis(),
+    ) {
+        return Err(BridgeError::BadSignature.into());
+    }
+    // A signed link names a file the bridge was sent; anything else reads as a bad link.
+    let file = bridges
+        .store()
+        .bridge_file(&file_id)
+        .await?
+        .filter(|file| file.bridge_id == id && file.origin == crate::store::FileOrigin::Requester)
+        .ok_or(BridgeError::BadSignature)?;
+    let settings = bridges.file_settings().ok_or(ApiError::Unavailable)?;
+    let bytes = crate::attendance::files::read(&settings.dir, &file.id).await?;
+    Ok(super::attachments::file_response(
+        bytes,
+        &file.content_type,
+        &file.file_name,
+    ))
 }

@@ -206,6 +206,77 @@ impl Orchestrator {
         Ok(outcome)
     }
 
+    /// The bridge a requester's conversation is handed to, if any (what an upload checks
+    /// before it stores a file for the external desk).
+    pub async fn bridge_of(
+        &self,
+        requester: &super::Requester,
+        conversation_id: &str,
+    ) -> Result<Option<String>, ChatError> {
+        let (_, envelope) = self.load(requester, conversation_id).await?;
+        Ok(envelope.machine.state().bridge().map(str::to_string))
+    }
+
+    /// A requester's file in a conversation handed to a bridge: the message that shows it
+    /// and the `message.created` that links it to the external desk, in one step. The file
+    /// is already stored and recorded; `file.bridge_id` must still be where the
+    /// conversation is handed (else `not_bridged`: it fell back meanwhile).
+    pub async fn requester_file(
+        &self,
+        requester: &super::Requester,
+        file: &store::BridgeFile,
+        payload: serde_json::Value,
+    ) -> Result<store::Message, ChatError> {
+        self.refuse_blocked(&requester.id).await?;
+        let conversation_id = file.conversation_id.as_str();
+        let lock = self.lock_for(conversation_id);
+        let _guard = lock.lock().await;
+        let (record, envelope) = self.load(requester, conversation_id).await?;
+        if envelope.machine.state().bridge() != Some(file.bridge_id.as_str()) {
+            return Err(ChatError::NotBridged(conversation_id.to_string()));
+        }
+        let text = format!("📎 {}", file.file_name);
+        let committed = self
+            .commit(store::Step {
+                target: store::StepTarget::Keep {
+                    id: record.id.clone(),
+                },
+                messages: vec![NewMessage {
+                    conversation_id: record.id.clone(),
+                    sender_kind: store::SenderKind::Requester,
+                    sender_id: Some(requester.id.clone()),
+                    body: text.clone(),
+                    payload: Some(payload),
+                    client_message_id: None,
+                }],
+                outbox: vec![NewOutboxEvent {
+                    id: webhook_id(),
+                    bridge_id: file.bridge_id.clone(),
+                    conversation_id: record.id.clone(),
+                    event_type: store::OutboundType::MessageCreated.as_str().to_string(),
+                    data: json!({ "message": {
+                        "sender": "requester",
+                        "text": text,
+                        "attachments": [{
+                            "id": file.id,
+                            "name": file.file_name,
+                            "content_type": file.content_type,
+                            "size": file.size,
+                        }],
+                    } }),
+                    message_index: Some(0),
+                }],
+                deadline: None,
+            })
+            .await?;
+        self.outbox_written();
+        committed
+            .messages
+            .into_iter()
+            .next()
+            .ok_or_else(|| ChatError::Corrupt("a file's step stored no message".to_string()))
+    }
+
     async fn bridge_step(
         &self,
         bridge_id: &str,

@@ -246,6 +246,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Removes a conversation's deadline (accepted, failed or fired). Removing none is fine.
     async fn clear_deadline(&self, conversation_id: &str) -> Result<(), StoreError>;
+
+    /// Records a file that crossed a bridge; [`StoreError::AlreadyExists`] when its id is taken.
+    async fn put_bridge_file(&self, file: BridgeFile) -> Result<BridgeFile, StoreError>;
+
+    /// A file that crossed a bridge, by id.
+    async fn bridge_file(&self, id: &str) -> Result<Option<BridgeFile>, StoreError>;
 }
 
 /// Opens the backend named by the URL scheme and applies its pending migrations.

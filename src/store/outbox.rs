@@ -145,6 +145,58 @@ pub struct OutboxEvent {
     pub delivered_at: Option<i64>,
 }
 
+/// Who sent a file across a bridge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FileOrigin {
+    /// The requester uploaded it in a chat handed to the bridge.
+    Requester,
+    /// The external desk's agent linked it; Ponte fetched it.
+    Agent,
+}
+
+impl FileOrigin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileOrigin::Requester => "requester",
+            FileOrigin::Agent => "agent",
+        }
+    }
+}
+
+impl std::str::FromStr for FileOrigin {
+    type Err = super::StoreError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "requester" => Ok(FileOrigin::Requester),
+            "agent" => Ok(FileOrigin::Agent),
+            other => Err(super::StoreError::InvalidInput(format!(
+                "unknown file origin {other:?}"
+            ))),
+        }
+    }
+}
+
+/// A file that crossed a bridge (its bytes are stored apart, under the same id).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BridgeFile {
+    /// Server-made, hex.
+    pub id: String,
+    pub conversation_id: String,
+    pub bridge_id: String,
+    pub origin: FileOrigin,
+    pub file_name: String,
+    pub content_type: String,
+    /// `image`, `video`, `audio` or `file`.
+    pub kind: String,
+    pub size: u64,
+    /// Where an agent's file was fetched from.
+    pub source_url: Option<String>,
+    /// Unix milliseconds.
+    pub created_at: i64,
+}
+
 /// One delivery attempt, as recorded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DeliveryAttempt {

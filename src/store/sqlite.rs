@@ -29,8 +29,8 @@ use super::{
     Ticket, TicketStatus, check_id, check_optional_id, clamp_limit, clean_tags,
 };
 use super::{
-    AttemptOutcome, BridgeDeadline, BridgeHealth, BridgeRecord, DeliveryAttempt, InboundReceipt,
-    NewOutboxEvent, NewToken, OutboxEvent, OutboxFilter, Replay, StoredToken,
+    AttemptOutcome, BridgeDeadline, BridgeFile, BridgeHealth, BridgeRecord, DeliveryAttempt,
+    InboundReceipt, NewOutboxEvent, NewToken, OutboxEvent, OutboxFilter, Replay, StoredToken,
 };
 use bridge_writes::BridgeCommand;
 use prepared::{
@@ -642,5 +642,23 @@ impl Store for SqliteStore {
             reply,
         })
         .await
+    }
+
+    async fn put_bridge_file(&self, file: BridgeFile) -> Result<BridgeFile, StoreError> {
+        check_id("file id", &file.id)?;
+        check_id("conversation id", &file.conversation_id)?;
+        check_id("bridge id", &file.bridge_id)?;
+        if file.size == 0 {
+            return Err(StoreError::InvalidInput(
+                "a file is never empty".to_string(),
+            ));
+        }
+        self.bridge_write(|reply| BridgeCommand::PutFile { file, reply })
+            .await
+    }
+
+    async fn bridge_file(&self, id: &str) -> Result<Option<BridgeFile>, StoreError> {
+        check_id("file id", id)?;
+        bridge_reads::bridge_file(&self.read_pool, id).await
     }
 }

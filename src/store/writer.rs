@@ -107,6 +107,7 @@ impl Command {
         match self {
             Self::Append { .. } | Self::DeskAppend { .. } => false,
             Self::CommitStep { step, .. } => !step.is_single_write(),
+            Self::Bridge(command) => command.needs_savepoint(),
             _ => true,
         }
     }

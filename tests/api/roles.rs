@@ -36,6 +36,7 @@ const REQUESTER_ROUTES: &[(&str, &str)] = &[
 /// checked by the bridge tests (`bridge::handoff`, `bridge::matrix`).
 const SIGNED_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/bridges/{id}/events"),
+    ("GET", "/api/bridges/{id}/files/{file_id}"),
     ("POST", "/api/bridges/{id}/matrix/_matrix/app/v1/ping"),
     (
         "PUT",

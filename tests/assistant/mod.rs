@@ -353,6 +353,12 @@ impl Store for Stalling {
     async fn clear_deadline(&self, conversation_id: &str) -> Result<(), E> {
         self.inner.clear_deadline(conversation_id).await
     }
+    async fn put_bridge_file(&self, file: store::BridgeFile) -> Result<store::BridgeFile, E> {
+        self.inner.put_bridge_file(file).await
+    }
+    async fn bridge_file(&self, id: &str) -> Result<Option<store::BridgeFile>, E> {
+        self.inner.bridge_file(id).await
+    }
 }
 
 type E = store::StoreError;

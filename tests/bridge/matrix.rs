@@ -317,6 +317,26 @@ impl Agent {
         answer["event_id"].as_str().unwrap().to_string()
     }
 
+    /// Uploads a file to the homeserver's media repository: its `mxc://` URI.
+    pub(super) async fn upload(&self, name: &str, content_type: &str, bytes: Vec<u8>) -> String {
+        let response = self
+            .http
+            .post(format!(
+                "{}/_matrix/media/v3/upload?filename={name}",
+                self.base
+            ))
+            .bearer_auth(&self.token)
+            .header("content-type", content_type)
+            .body(bytes)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let value: Value = response.json().await.unwrap_or(Value::Null);
+        assert!(status.is_success(), "upload: {status} {value}");
+        value["content_uri"].as_str().unwrap().to_string()
+    }
+
     pub(super) async fn leave(&self, room_id: &str) {
         self.call(
             reqwest::Method::POST,

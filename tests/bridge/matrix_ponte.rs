@@ -2,7 +2,9 @@
 //! talks to the assistant, asks for a person, the chat is handed to a Matrix room; an agent
 //! (through Synapse's client API) joins and replies, and the requester's live feed shows the
 //! reply and the agent's name; while Ponte is down the agent writes again, Synapse keeps the
-//! transaction and retries it once Ponte is back, and the message is stored once; `!close`
+//! transaction and retries it once Ponte is back, and the message is stored once; files go
+//! both ways (the agent's picture from the homeserver's media, the requester's document as a
+//! link in the room); `!close`
 //! ends the chat and the requester is told. Skipped when `PONTE_SYNAPSE_URL` is not set.
 
 use super::matrix::{AS_ADDR, AS_PORT, Agent, BRIDGE_ID, Synapse};
@@ -319,6 +321,79 @@ async fn a_requester_is_served_from_a_matrix_room_through_ponte() {
     })
     .await;
 
+    // Files both ways. The agent posts a picture: Ponte fetches it from the homeserver's
+    // media (as the application service) and the requester downloads the same bytes.
+    let picture = b"\x89PNG\r\n\x1a\n not really a picture, but typed as one".to_vec();
+    let mxc = agent.upload("tela.png", "image/png", picture.clone()).await;
+    agent
+        .send(
+            &room,
+            &format!("p1-{run}"),
+            json!({"msgtype": "m.image", "body": "tela.png", "url": mxc,
+                   "info": {"mimetype": "image/png", "size": picture.len()}}),
+        )
+        .await;
+    until("the agent's picture", || async {
+        api.messages(&token, &id)
+            .await
+            .iter()
+            .any(|m| m["body"] == "📎 tela.png")
+    })
+    .await;
+    let shown = api
+        .messages(&token, &id)
+        .await
+        .into_iter()
+        .find(|m| m["body"] == "📎 tela.png")
+        .unwrap();
+    let file_id = shown["payload"]["attachment"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let downloaded = http
+        .get(format!("{}/api/attachments/{file_id}", api.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert!(downloaded.status().is_success());
+    assert_eq!(downloaded.bytes().await.unwrap().to_vec(), picture);
+    // The requester sends a document: the room gets a link the agent can open.
+    let document = b"%PDF-1.4 comprovante".to_vec();
+    let uploaded = http
+        .post(format!(
+            "{}/api/conversations/{id}/attachments?name=comprovante.pdf",
+            api.base
+        ))
+        .bearer_auth(&token)
+        .header("content-type", "application/pdf")
+        .body(document.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status().as_u16(), 201);
+    until("the requester's document in the room", || async {
+        agent
+            .bodies_from(&room, "@ponte:localhost")
+            .await
+            .iter()
+            .any(|body| body.contains("comprovante.pdf"))
+    })
+    .await;
+    let posted = agent
+        .bodies_from(&room, "@ponte:localhost")
+        .await
+        .into_iter()
+        .find(|body| body.contains("comprovante.pdf"))
+        .unwrap();
+    let link = posted
+        .split_whitespace()
+        .find(|word| word.starts_with("http://"))
+        .unwrap_or_else(|| panic!("a link in {posted:?}"));
+    let fetched = http.get(link).send().await.unwrap();
+    assert!(fetched.status().is_success(), "{link}");
+    assert_eq!(fetched.bytes().await.unwrap().to_vec(), document);
+
     // Ponte goes down; the agent writes; Synapse holds the transaction and retries it once
     // Ponte is back on the same data.
     let _ = stop.send(());
@@ -357,7 +432,11 @@ async fn a_requester_is_served_from_a_matrix_room_through_ponte() {
         .collect();
     assert_eq!(
         from_agent,
-        ["Olá Maria, já estou vendo.", "Conseguiu testar de novo?"]
+        [
+            "Olá Maria, já estou vendo.",
+            "📎 tela.png",
+            "Conseguiu testar de novo?"
+        ]
     );
 
     // The agent closes; the requester is told.

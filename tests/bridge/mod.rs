@@ -2,9 +2,11 @@
 //! and how it classifies what a receiver does ([`transport`]), and the Standard Webhooks
 //! reference implementation (Python `standardwebhooks`) checking our signatures both ways
 //! ([`standardwebhooks`]). [`Receiver`] is the loopback receiver both use. The hand-off end
-//! to end against a scriptable loopback desk ([`handoff`]); the Matrix application service
-//! against a real Synapse ([`matrix`]).
+//! to end against a scriptable loopback desk ([`handoff`]), and files both ways with a
+//! loopback file host ([`files`]); the Matrix application service against a real Synapse
+//! ([`matrix`]).
 
+mod files;
 mod handoff;
 mod matrix;
 mod matrix_ponte;

@@ -50,6 +50,7 @@ pub fn test_config(data_dir: &Path) -> Config {
         intents_dir: super::repo().join("intents"),
         listen: "127.0.0.1:0".parse().unwrap(),
         database_url: format!("sqlite://{}", data_dir.join("ponte.db").display()),
+        public_url: None,
         log: "warn".to_string(),
         tokens: Vec::new(),
         rate_limit: 0,

@@ -1,17 +1,17 @@
 //! The bridge's SQLite reads, on the read pool: bridge definitions, the lane heads the
 //! dispatcher may attempt, outbox listings, attempts, health figures, inbound receipts and
-//! accept deadlines.
+//! accept deadlines and the files that crossed a bridge.
 
 use sqlx::sqlite::SqlitePool;
 use sqlx::{QueryBuilder, Row, Sqlite};
 
 use super::super::{
-    BridgeDeadline, BridgeHealth, BridgeRecord, DeliveryAttempt, InboundReceipt, OutboxEvent,
-    OutboxFilter, StoreError,
+    BridgeDeadline, BridgeFile, BridgeHealth, BridgeRecord, DeliveryAttempt, InboundReceipt,
+    OutboxEvent, OutboxFilter, StoreError,
 };
 use super::bridge_rows::{
-    attempt_from_row, bridge_columns, bridge_from_row, deadline_from_row, outbox_columns,
-    outbox_from_row, receipt_from_row,
+    attempt_from_row, bridge_columns, bridge_from_row, deadline_from_row, file_from_row,
+    outbox_columns, outbox_from_row, receipt_from_row,
 };
 
 /// The lane heads of enabled bridges: of every (bridge, conversation) with a pending event,
@@ -215,4 +215,18 @@ pub(super) async fn next_deadline(pool: &SqlitePool) -> Result<Option<i64>, Stor
         .fetch_one(pool)
         .await?;
     Ok(due)
+}
+
+pub(super) async fn bridge_file(
+    pool: &SqlitePool,
+    id: &str,
+) -> Result<Option<BridgeFile>, StoreError> {
+    let row = sqlx::query(
+        "SELECT id, conversation_id, bridge_id, origin, file_name, content_type, kind, size, \
+         source_url, created_at FROM bridge_files WHERE id = ?1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(file_from_row).transpose()
 }

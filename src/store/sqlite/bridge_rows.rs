@@ -1,13 +1,13 @@
 //! Reading the bridge's rows back: the column list of a whole outbox event and the decoding
-//! of bridge, outbox, attempt, receipt and deadline rows into their records. Shared by the
+//! of bridge, outbox, attempt, receipt, deadline and file rows into their records. Shared by the
 //! bridge reads and the bridge writes, which answer with the row they wrote.
 
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
 use super::super::{
-    BridgeDeadline, BridgeRecord, DeliveryAttempt, InboundReceipt, OutboxEvent, OutboxStatus,
-    StoreError,
+    BridgeDeadline, BridgeFile, BridgeRecord, DeliveryAttempt, InboundReceipt, OutboxEvent,
+    OutboxStatus, StoreError,
 };
 use super::rows::decode_json;
 
@@ -93,6 +93,25 @@ pub(super) fn deadline_from_row(row: &SqliteRow) -> Result<BridgeDeadline, Store
         conversation_id: row.try_get("conversation_id")?,
         bridge_id: row.try_get("bridge_id")?,
         due_at: row.try_get("due_at")?,
+    })
+}
+
+pub(super) fn file_from_row(row: &SqliteRow) -> Result<BridgeFile, StoreError> {
+    let origin: String = row.try_get("origin")?;
+    let size: i64 = row.try_get("size")?;
+    Ok(BridgeFile {
+        id: row.try_get("id")?,
+        conversation_id: row.try_get("conversation_id")?,
+        bridge_id: row.try_get("bridge_id")?,
+        origin: origin
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("unknown file origin {origin:?}")))?,
+        file_name: row.try_get("file_name")?,
+        content_type: row.try_get("content_type")?,
+        kind: row.try_get("kind")?,
+        size: narrow(size, "bridge_files.size")?,
+        source_url: row.try_get("source_url")?,
+        created_at: row.try_get("created_at")?,
     })
 }
 

@@ -1,21 +1,23 @@
 //! The bridge's SQLite writes, and the writer commands that carry them: bridge definitions,
 //! outbox events (also written by `writes::commit_step`), delivery attempts, replays, inbound
-//! receipts and accept deadlines. Like `writes`, each runs inside the writer's transaction and
+//! receipts, accept deadlines and the files that crossed a bridge. Like `writes`, each runs inside the writer's transaction and
 //! decides a refusal before writing, or runs in the writer's savepoint.
 
 use sqlx::sqlite::SqliteConnection;
 
 use super::super::settle::{Outcome, Reply, Settle, settle_later};
 use super::super::{
-    AttemptOutcome, BridgeDeadline, BridgeRecord, DeliveryAttempt, InboundReceipt, OutboxEvent,
-    Replay, StoreError, now_millis,
+    AttemptOutcome, BridgeDeadline, BridgeFile, BridgeRecord, DeliveryAttempt, InboundReceipt,
+    OutboxEvent, Replay, StoreError, now_millis,
 };
 use super::bridge_rows::{
     bridge_columns, bridge_from_row, outbox_columns, outbox_from_row, receipt_from_row,
 };
 use super::prepared::{PreparedBridge, PreparedOutboxEvent, PreparedReceipt};
 
-/// One bridge write, with the channel its result goes back on. Every one runs in a savepoint.
+/// One bridge write, with the channel its result goes back on. Each runs in a savepoint but
+/// [`BridgeCommand::RecordAttempt`], the dispatcher's hot path, whose refusal comes before it
+/// writes anything and whose writes cannot be refused ([`BridgeCommand::needs_savepoint`]).
 pub(in crate::store) enum BridgeCommand {
     PutBridge {
         bridge: PreparedBridge,
@@ -54,9 +56,18 @@ pub(in crate::store) enum BridgeCommand {
         conversation_id: String,
         reply: Reply<()>,
     },
+    PutFile {
+        file: BridgeFile,
+        reply: Reply<BridgeFile>,
+    },
 }
 
 impl BridgeCommand {
+    /// Whether the command needs a savepoint to be undone alone.
+    pub(in crate::store) fn needs_savepoint(&self) -> bool {
+        !matches!(self, Self::RecordAttempt { .. })
+    }
+
     /// Answers without running: the command will not be written.
     pub(in crate::store) fn fail(self, error: StoreError) {
         // A caller that stopped waiting has nothing to be told.
@@ -69,6 +80,7 @@ impl BridgeCommand {
             Self::ReplayOutbox { reply, .. } => reply.send(Err(error)).is_ok(),
             Self::RecordInbound { reply, .. } => reply.send(Err(error)).is_ok(),
             Self::ClearDeadline { reply, .. } => reply.send(Err(error)).is_ok(),
+            Self::PutFile { reply, .. } => reply.send(Err(error)).is_ok(),
         };
     }
 
@@ -116,6 +128,7 @@ impl BridgeCommand {
                 conversation_id,
                 reply,
             } => settle_later(reply, clear_deadline(connection, &conversation_id).await),
+            Self::PutFile { file, reply } => settle_later(reply, put_file(connection, file).await),
         }
     }
 }
@@ -249,14 +262,39 @@ async fn record_attempt(
     attempt: DeliveryAttempt,
     outcome: AttemptOutcome,
 ) -> Result<OutboxEvent, StoreError> {
-    let known = sqlx::query("SELECT 1 FROM outbox WHERE id = ?1")
-        .bind(&attempt.event_id)
-        .fetch_optional(&mut *connection)
-        .await?
-        .is_some();
-    if !known {
+    // The update comes first: an unknown event is refused before anything is written, and
+    // the insert after it cannot be refused (its number is one past the event's last), so
+    // the command needs no savepoint.
+    let (status, next_attempt_at, delivered_at, last_error) = match outcome {
+        AttemptOutcome::Delivered => ("delivered", None, Some(now_millis()), None),
+        AttemptOutcome::Retry { next_attempt_at } => (
+            "pending",
+            Some(next_attempt_at),
+            None,
+            attempt.error.as_deref(),
+        ),
+        AttemptOutcome::Dead => ("dead", None, None, attempt.error.as_deref()),
+    };
+    let row = sqlx::query(concat!(
+        "UPDATE outbox SET attempts = attempts + 1, status = ?2, \
+         next_attempt_at = COALESCE(?3, next_attempt_at), last_error = ?4, delivered_at = ?5 \
+         WHERE id = ?1 RETURNING ",
+        outbox_columns!()
+    ))
+    .bind(&attempt.event_id)
+    .bind(status)
+    .bind(next_attempt_at)
+    .bind(last_error)
+    .bind(delivered_at)
+    .fetch_optional(&mut *connection)
+    .await?;
+    let Some(row) = row else {
         return Err(StoreError::not_found("outbox event", &attempt.event_id));
-    }
+    };
+    // Written already: a row that cannot be read back fails the batch instead of being a
+    // refusal that would leave the update in place.
+    let event = outbox_from_row(&row)
+        .map_err(|error| StoreError::Internal(format!("outbox row after an attempt: {error}")))?;
     sqlx::query(
         "INSERT INTO delivery_attempts (event_id, attempt, at, status_code, latency_ms, error) \
          SELECT ?1, max(?2, COALESCE(MAX(attempt), 0) + 1), ?3, ?4, ?5, ?6 \
@@ -270,27 +308,7 @@ async fn record_attempt(
     .bind(&attempt.error)
     .execute(&mut *connection)
     .await?;
-    let (status, next_attempt_at, delivered_at, last_error) = match outcome {
-        AttemptOutcome::Delivered => ("delivered", None, Some(now_millis()), None),
-        AttemptOutcome::Retry { next_attempt_at } => {
-            ("pending", Some(next_attempt_at), None, attempt.error)
-        }
-        AttemptOutcome::Dead => ("dead", None, None, attempt.error),
-    };
-    let row = sqlx::query(concat!(
-        "UPDATE outbox SET attempts = attempts + 1, status = ?2, \
-         next_attempt_at = COALESCE(?3, next_attempt_at), last_error = ?4, delivered_at = ?5 \
-         WHERE id = ?1 RETURNING ",
-        outbox_columns!()
-    ))
-    .bind(&attempt.event_id)
-    .bind(status)
-    .bind(next_attempt_at)
-    .bind(&last_error)
-    .bind(delivered_at)
-    .fetch_one(&mut *connection)
-    .await?;
-    outbox_from_row(&row)
+    Ok(event)
 }
 
 /// Only dead or delivered events move (pending ones, for [`Replay::Hasten`]); an unknown
@@ -388,4 +406,36 @@ async fn clear_deadline(
         .execute(&mut *connection)
         .await?;
     Ok(())
+}
+
+async fn put_file(
+    connection: &mut SqliteConnection,
+    file: BridgeFile,
+) -> Result<BridgeFile, StoreError> {
+    let size = i64::try_from(file.size)
+        .map_err(|_| StoreError::InvalidInput(format!("file size {} too large", file.size)))?;
+    let inserted = sqlx::query(
+        "INSERT INTO bridge_files (id, conversation_id, bridge_id, origin, file_name, \
+         content_type, kind, size, source_url, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(&file.id)
+    .bind(&file.conversation_id)
+    .bind(&file.bridge_id)
+    .bind(file.origin.as_str())
+    .bind(&file.file_name)
+    .bind(&file.content_type)
+    .bind(&file.kind)
+    .bind(size)
+    .bind(&file.source_url)
+    .bind(file.created_at)
+    .execute(&mut *connection)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Err(StoreError::AlreadyExists {
+            entity: "bridge file",
+            id: file.id,
+        });
+    }
+    Ok(file)
 }

@@ -1,14 +1,15 @@
 //! Conformance checks on the bridge's records: bridge definitions, the outbox written with a
 //! step (atomically, with the right `seq`), lane order and retry times, attempts and their
-//! outcomes, replays, health figures, inbound receipts and accept deadlines. Every check
+//! outcomes, replays, health figures, inbound receipts, accept deadlines and the files that crossed a bridge. Every check
 //! works on its own bridges and conversations, so the global listings (`due_outbox`,
 //! `due_deadlines`) are filtered down to what the check wrote.
 
 use std::sync::Arc;
 
 use ponte::store::{
-    AttemptOutcome, BridgeDeadline, BridgeRecord, DeliveryAttempt, InboundReceipt, NewOutboxEvent,
-    OutboxEvent, OutboxFilter, OutboxStatus, Replay, Step, StepTarget, Store, StoreError,
+    AttemptOutcome, BridgeDeadline, BridgeFile, BridgeRecord, DeliveryAttempt, FileOrigin,
+    InboundReceipt, NewOutboxEvent, OutboxEvent, OutboxFilter, OutboxStatus, Replay, Step,
+    StepTarget, Store, StoreError,
 };
 use serde_json::json;
 
@@ -799,6 +800,55 @@ pub async fn deadlines_due_and_cleared(store: &Arc<dyn Store>) {
     );
     store.clear_deadline(&first).await.unwrap();
     assert!(ours(store.due_deadlines(i64::MAX).await.unwrap()).is_empty());
+}
+
+/// A file that crossed a bridge is kept as given, once: a second file under the same id is
+/// refused and leaves the first; an empty file or a bad id is refused.
+pub async fn bridge_files_kept_once(store: &Arc<dyn Store>) {
+    let id = unique_id("file").replace('-', "");
+    let file = BridgeFile {
+        id: id.clone(),
+        conversation_id: conversation(store).await,
+        bridge_id: unique_id("bridge"),
+        origin: FileOrigin::Agent,
+        file_name: "relatório março.pdf".into(),
+        content_type: "application/pdf".into(),
+        kind: "file".into(),
+        size: 123_456,
+        source_url: Some("https://files.example/a/relatório.pdf".into()),
+        created_at: now(),
+    };
+    assert_eq!(store.put_bridge_file(file.clone()).await.unwrap(), file);
+    assert_eq!(store.bridge_file(&id).await.unwrap(), Some(file.clone()));
+    let other = BridgeFile {
+        origin: FileOrigin::Requester,
+        file_name: "other.png".into(),
+        source_url: None,
+        ..file.clone()
+    };
+    assert!(matches!(
+        store.put_bridge_file(other).await,
+        Err(StoreError::AlreadyExists { .. })
+    ));
+    assert_eq!(store.bridge_file(&id).await.unwrap(), Some(file.clone()));
+    assert_eq!(store.bridge_file("absent").await.unwrap(), None);
+    let empty = BridgeFile {
+        id: unique_id("file"),
+        size: 0,
+        ..file.clone()
+    };
+    assert!(matches!(
+        store.put_bridge_file(empty).await,
+        Err(StoreError::InvalidInput(_))
+    ));
+    let unnamed = BridgeFile {
+        id: String::new(),
+        ..file
+    };
+    assert!(matches!(
+        store.put_bridge_file(unnamed).await,
+        Err(StoreError::InvalidInput(_))
+    ));
 }
 
 /// Malformed bridge input is refused before anything is written.

@@ -54,6 +54,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     outbox_attempts_replay_and_health(&store).await;
     inbound_receipts_dedup_and_forget(&store).await;
     deadlines_due_and_cleared(&store).await;
+    bridge_files_kept_once(&store).await;
     bridge_invalid_input_rejected(&store).await;
     invalid_input_rejected(&store).await;
     closed_store_rejects_calls(&store).await;
@@ -90,6 +91,7 @@ macro_rules! store_conformance_tests {
             outbox_attempts_replay_and_health,
             inbound_receipts_dedup_and_forget,
             deadlines_due_and_cleared,
+            bridge_files_kept_once,
             bridge_invalid_input_rejected,
             invalid_input_rejected,
             closed_store_rejects_calls,
