@@ -1,7 +1,7 @@
 //! The outbox's dispatcher and the accept deadlines. The dispatcher delivers every bridge's
 //! events in order per lane (bridge, conversation): it only ever takes a lane's oldest
-//! pending event (the store's [`Store::due_outbox`]), never two of one lane at once, and
-//! different lanes in parallel. Every attempt is recorded with its outcome in one write:
+//! pending event (the store's [`Store::due_outbox`] and [`Store::lane_head`]), never two of
+//! one lane at once, and different lanes in parallel. Every attempt is recorded with its outcome in one write:
 //! delivered, retried later by the schedule, or dead-lettered. A delivered
 //! `handoff.requested` initiates the hand-off; an exhausted one fails it (the chat falls back
 //! to Ponte's desk); a 410 disables the bridge. The deadlines task fails hand-offs nobody
@@ -62,91 +62,168 @@ async fn under_lease<F, Fut>(
     }
 }
 
+/// How long the dispatcher waits before it tries an event whose attempt could not be recorded.
+const RECORD_PAUSE_MS: i64 = 1_000;
+
+/// A (bridge, conversation) pair: the unit of ordering.
+type Lane = (String, String);
+
+/// The dispatcher's loop. A lane is started from a hint (a step just wrote to it: its head
+/// is read by lane, one index seek) or from a full look at the outbox ([`Store::due_outbox`],
+/// at start, when a retry falls due, when asked after a replay or a bridge change, and at
+/// least every `idle` for what other nodes wrote). A hint for a lane in flight is kept and
+/// the lane looked at again once it finishes, so no event written meanwhile waits for the
+/// next full look.
 async fn deliver_while_held(bridges: &Arc<Bridges>, settings: &DispatchSettings) {
-    let mut in_flight: HashSet<(String, String)> = HashSet::new();
-    let mut tasks: JoinSet<((String, String), Option<bool>)> = JoinSet::new();
+    let mut in_flight: HashSet<Lane> = HashSet::new();
+    let mut again: HashSet<Lane> = HashSet::new();
+    let mut tasks: JoinSet<(Lane, Option<AttemptOutcome>)> = JoinSet::new();
     // Bridges whose latest attempt failed: their first success again brings every waiting
     // retry forward (the receiver is back; nothing should wait out a 5-minute step).
     let mut failing: HashSet<String> = HashSet::new();
+    let mut look = true;
+    let mut overflow = false;
+    // Hinted lanes that found no room, in order.
+    let mut waiting: std::collections::VecDeque<Lane> = std::collections::VecDeque::new();
+    let mut queued: HashSet<Lane> = HashSet::new();
+    let mut next_look = tokio::time::Instant::now();
+    let spawn = |tasks: &mut JoinSet<(Lane, Option<AttemptOutcome>)>,
+                 lane: Lane,
+                 head: Option<OutboxEvent>| {
+        let bridges = bridges.clone();
+        let schedule = settings.schedule.clone();
+        tasks.spawn(async move {
+            let outcome = deliver_lane(&bridges, &schedule, &lane, head).await;
+            (lane, outcome)
+        });
+    };
     loop {
-        let now = crate::store::now_millis();
-        if in_flight.len() < settings.concurrency {
-            match bridges
-                .store()
-                .due_outbox(now, (settings.concurrency * 2) as u32)
-                .await
-            {
-                Ok(due) => {
-                    for event in due {
-                        if in_flight.len() >= settings.concurrency {
-                            break;
+        look |= bridges.take_look_request();
+        if look {
+            look = false;
+            let now = crate::store::now_millis();
+            let room = settings.concurrency.saturating_sub(in_flight.len());
+            if room > 0 {
+                // In-flight lanes' heads come back too (they are the oldest): ask past them.
+                let limit = in_flight.len() + room * 2;
+                match bridges.store().due_outbox(now, limit as u32).await {
+                    Ok(due) => {
+                        // A full page may have left due lanes out: look again once a lane
+                        // finishes.
+                        overflow |= due.len() >= limit;
+                        for event in due {
+                            if in_flight.len() >= settings.concurrency {
+                                overflow = true;
+                                break;
+                            }
+                            let lane = (event.bridge_id.clone(), event.conversation_id.clone());
+                            if in_flight.insert(lane.clone()) {
+                                spawn(&mut tasks, lane, Some(event));
+                            }
                         }
-                        let lane = (event.bridge_id.clone(), event.conversation_id.clone());
-                        if !in_flight.insert(lane.clone()) {
-                            continue;
-                        }
-                        let bridges = bridges.clone();
-                        let schedule = settings.schedule.clone();
-                        tasks.spawn(async move {
-                            let delivered = deliver_lane(&bridges, &schedule, event).await;
-                            (lane, delivered)
-                        });
                     }
+                    Err(error) => tracing::error!(%error, "reading the outbox failed"),
                 }
-                Err(error) => tracing::error!(%error, "reading the outbox failed"),
+            }
+            next_look = tokio::time::Instant::now()
+                + next_wake(bridges.store().as_ref(), settings.idle).await;
+        }
+        for lane in bridges.take_hints() {
+            if in_flight.contains(&lane) {
+                again.insert(lane);
+            } else if in_flight.len() >= settings.concurrency {
+                // No room now: started as soon as a lane finishes.
+                if queued.insert(lane.clone()) {
+                    waiting.push_back(lane);
+                }
+            } else {
+                in_flight.insert(lane.clone());
+                spawn(&mut tasks, lane, None);
             }
         }
-        let sleep = next_wake(bridges.store().as_ref(), settings.idle).await;
         tokio::select! {
             done = tasks.join_next(), if !tasks.is_empty() => {
-                if let Some(Ok((lane, delivered))) = done {
-                    finished(bridges, &mut in_flight, &mut failing, lane, delivered).await;
+                if let Some(Ok((lane, outcome))) = done {
+                    let delivered = outcome.map(|outcome| outcome == AttemptOutcome::Delivered);
+                    look |= finished(bridges, &mut in_flight, &mut failing, lane.clone(), delivered).await;
+                    if let Some(AttemptOutcome::Retry { next_attempt_at }) = outcome {
+                        // The next look comes by the retry's time.
+                        let wait = (next_attempt_at - crate::store::now_millis()).max(0) as u64;
+                        next_look = next_look
+                            .min(tokio::time::Instant::now() + Duration::from_millis(wait));
+                    }
+                    if again.remove(&lane) {
+                        in_flight.insert(lane.clone());
+                        spawn(&mut tasks, lane, None);
+                    }
+                    while in_flight.len() < settings.concurrency {
+                        let Some(lane) = waiting.pop_front() else { break };
+                        queued.remove(&lane);
+                        if in_flight.contains(&lane) {
+                            again.insert(lane);
+                        } else {
+                            in_flight.insert(lane.clone());
+                            spawn(&mut tasks, lane, None);
+                        }
+                    }
+                    if overflow {
+                        overflow = false;
+                        look = true;
+                    }
                 }
             }
             _ = bridges.wake.notified() => {}
-            _ = tokio::time::sleep(sleep) => {}
+            _ = tokio::time::sleep_until(next_look) => look = true,
         }
     }
 }
 
-/// Delivers a lane from `event` on, one event after the other, while each is taken and the
-/// next is due (its next event is read by lane, not by looking at every lane again). Returns
-/// whether the last attempt was taken (`None` when none was made).
-async fn deliver_lane(bridges: &Bridges, schedule: &Schedule, event: OutboxEvent) -> Option<bool> {
-    let (bridge_id, conversation_id) = (event.bridge_id.clone(), event.conversation_id.clone());
-    let mut event = event;
+/// Delivers a lane from `head` (or its head as stored) on, one event after the other, while
+/// each is taken and the next is due (its next event is read by lane, not by looking at
+/// every lane again). Returns the last attempt's outcome (`None` when none was made).
+async fn deliver_lane(
+    bridges: &Bridges,
+    schedule: &Schedule,
+    lane: &Lane,
+    head: Option<OutboxEvent>,
+) -> Option<AttemptOutcome> {
+    let (bridge_id, conversation_id) = lane;
+    let mut next = head;
+    let mut delivered = None;
     loop {
-        let delivered = deliver(bridges, schedule, event).await;
-        if delivered != Some(true) {
+        let event = match next.take() {
+            Some(event) => event,
+            None => {
+                let enabled = bridges.get(bridge_id).is_some_and(|held| held.enabled);
+                if !enabled {
+                    return delivered;
+                }
+                match bridges.store().lane_head(bridge_id, conversation_id).await {
+                    Ok(Some(head)) if head.next_attempt_at <= crate::store::now_millis() => head,
+                    Ok(_) => return delivered,
+                    Err(error) => {
+                        tracing::error!(%error, "reading a lane's next event failed");
+                        return delivered;
+                    }
+                }
+            }
+        };
+        delivered = deliver(bridges, schedule, event).await;
+        if delivered != Some(AttemptOutcome::Delivered) {
             return delivered;
-        }
-        let enabled = bridges.get(&bridge_id).is_some_and(|held| held.enabled);
-        match bridges
-            .store()
-            .lane_head(&bridge_id, &conversation_id)
-            .await
-        {
-            Ok(Some(next)) if enabled && next.next_attempt_at <= crate::store::now_millis() => {
-                event = next;
-            }
-            Ok(_) => return delivered,
-            Err(error) => {
-                tracing::error!(%error, "reading a lane's next event failed");
-                return delivered;
-            }
         }
     }
 }
 
 /// Frees a finished delivery's lane; a bridge that answers again after failing has every
-/// waiting retry brought forward.
+/// waiting retry brought forward. Returns whether any was (the outbox wants a full look).
 async fn finished(
     bridges: &Bridges,
-    in_flight: &mut HashSet<(String, String)>,
+    in_flight: &mut HashSet<Lane>,
     failing: &mut HashSet<String>,
-    lane: (String, String),
+    lane: Lane,
     delivered: Option<bool>,
-) {
+) -> bool {
     in_flight.remove(&lane);
     let bridge = lane.0;
     match delivered {
@@ -165,7 +242,8 @@ async fn finished(
                 .await;
             match hastened {
                 Ok(count) if count > 0 => {
-                    tracing::info!(%bridge, count, "the receiver answers again: waiting retries are due now")
+                    tracing::info!(%bridge, count, "the receiver answers again: waiting retries are due now");
+                    return true;
                 }
                 Ok(_) => {}
                 Err(error) => tracing::error!(%bridge, %error, "bringing retries forward failed"),
@@ -173,12 +251,15 @@ async fn finished(
         }
         _ => {}
     }
+    false
 }
 
-/// How long to sleep before the next event may be due, at most `idle`.
+/// How long after a full look the next one comes: when the earliest waiting retry falls
+/// due, at most `idle`. A head due already is in flight or was left for lack of room (the
+/// loop looks again as soon as a lane finishes), so it does not bring the look forward.
 async fn next_wake(store: &dyn Store, idle: Duration) -> Duration {
     match store.next_outbox_due().await {
-        Ok(Some(due)) => {
+        Ok(Some(due)) if due > crate::store::now_millis() => {
             let wait = (due - crate::store::now_millis()).max(0) as u64;
             Duration::from_millis(wait).min(idle)
         }
@@ -188,7 +269,11 @@ async fn next_wake(store: &dyn Store, idle: Duration) -> Duration {
 
 /// One attempt of one event, recorded with its outcome, and what it means for the hand-off.
 /// Returns whether the receiver took it (`None` when no attempt was made).
-async fn deliver(bridges: &Bridges, schedule: &Schedule, event: OutboxEvent) -> Option<bool> {
+async fn deliver(
+    bridges: &Bridges,
+    schedule: &Schedule,
+    event: OutboxEvent,
+) -> Option<AttemptOutcome> {
     let held = bridges.get(&event.bridge_id)?;
     let transport = bridges.transport(held.config.kind)?;
     let Some(event_type) = OutboundType::parse(&event.event_type) else {
@@ -297,19 +382,21 @@ async fn deliver(bridges: &Bridges, schedule: &Schedule, event: OutboxEvent) -> 
             )
         }
     };
-    let delivered = outcome == AttemptOutcome::Delivered;
     if let Err(error) = bridges.store().record_attempt(attempt, outcome).await {
-        // The attempt is made again later: the receiver deduplicates by webhook-id.
+        // The attempt is made again (the receiver deduplicates by webhook-id), after a pause:
+        // the event is still due as stored.
         tracing::error!(event = %event.id, %error, "recording a delivery attempt failed");
-        return Some(delivered);
+        return Some(AttemptOutcome::Retry {
+            next_attempt_at: crate::store::now_millis() + RECORD_PAUSE_MS,
+        });
     }
     if event_type != OutboundType::HandoffRequested {
-        return Some(delivered);
+        return Some(outcome);
     }
     let input = match outcome {
         AttemptOutcome::Delivered => BridgeInput::Initiated,
         AttemptOutcome::Dead => BridgeInput::Failed,
-        AttemptOutcome::Retry { .. } => return Some(delivered),
+        AttemptOutcome::Retry { .. } => return Some(outcome),
     };
     if let Err(error) = bridges
         .orchestrator()
@@ -318,7 +405,7 @@ async fn deliver(bridges: &Bridges, schedule: &Schedule, event: OutboxEvent) -> 
     {
         tracing::error!(conversation = %event.conversation_id, %error, "hand-off update failed");
     }
-    Some(delivered)
+    Some(outcome)
 }
 
 fn record(

@@ -3,7 +3,7 @@
 //! the inbound side ([`InboundSink`]): an external desk's event applied to its conversation
 //! once, its answer kept so a repeat of the same `webhook-id` gets the same answer.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock, RwLock, Weak};
 use std::time::Duration;
 
@@ -39,6 +39,11 @@ pub struct Bridges {
     stripes: Vec<tokio::sync::Mutex<()>>,
     /// Wakes the dispatcher when new events may be due.
     pub(super) wake: tokio::sync::Notify,
+    /// Lanes (bridge, conversation) a step just wrote events to.
+    hints: std::sync::Mutex<HashSet<(String, String)>>,
+    /// Whether the dispatcher should look at the whole outbox (after a replay, a bridge
+    /// defined or turned on).
+    look: std::sync::atomic::AtomicBool,
     /// How the dispatcher runs.
     settings: super::schedule::DispatchSettings,
     /// The Matrix kind's transport, whose clients also serve the homeserver's transactions.
@@ -65,6 +70,8 @@ impl Bridges {
             transports,
             stripes: (0..64).map(|_| tokio::sync::Mutex::new(())).collect(),
             wake: tokio::sync::Notify::new(),
+            hints: std::sync::Mutex::new(HashSet::new()),
+            look: std::sync::atomic::AtomicBool::new(true),
             settings,
             matrix: OnceLock::new(),
             files: OnceLock::new(),
@@ -151,7 +158,20 @@ impl Bridges {
 
     /// Tells the dispatcher to look at the outbox now (events were replayed or enabled).
     pub fn wake_dispatcher(&self) {
+        self.look.store(true, std::sync::atomic::Ordering::Release);
         self.wake.notify_one();
+    }
+
+    /// Whether a full look at the outbox was asked for since the last call.
+    pub(super) fn take_look_request(&self) -> bool {
+        self.look.swap(false, std::sync::atomic::Ordering::AcqRel)
+    }
+
+    /// The lanes steps wrote to since the last call.
+    pub(super) fn take_hints(&self) -> Vec<(String, String)> {
+        std::mem::take(&mut *self.hints.lock().unwrap_or_else(|p| p.into_inner()))
+            .into_iter()
+            .collect()
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -214,7 +234,7 @@ impl Bridges {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .insert(id.to_string(), held.clone());
-        self.wake.notify_one();
+        self.wake_dispatcher();
         Ok(held)
     }
 
@@ -238,7 +258,7 @@ impl Bridges {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .insert(id.to_string(), held.clone());
-        self.wake.notify_one();
+        self.wake_dispatcher();
         Ok(held)
     }
 
@@ -431,7 +451,11 @@ impl BridgeRouter for Bridges {
             .map(route_of)
     }
 
-    fn outbox_written(&self) {
+    fn outbox_written(&self, lanes: Vec<(String, String)>) {
+        self.hints
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(lanes);
         self.wake.notify_one();
     }
 }

@@ -326,7 +326,11 @@ async fn produce(
                         deadline: None,
                     })
                     .await?;
-                bridges.wake_dispatcher();
+                // What a step does once it wrote events: hints the lane to the dispatcher.
+                crate::orchestrator::BridgeRouter::outbox_written(
+                    bridges.as_ref(),
+                    vec![("bench".to_string(), conversation.clone())],
+                );
                 ids.push(id);
             }
             anyhow::Ok(ids)

@@ -28,8 +28,9 @@ pub trait BridgeRouter: Send + Sync {
     /// The enabled bridge that takes a hand-off to `group`, if any.
     async fn route(&self, group: &str) -> Option<BridgeRoute>;
 
-    /// Events were just put in the outbox: deliver them now rather than at the next look.
-    fn outbox_written(&self);
+    /// Events were just put in the outbox of these lanes (bridge, conversation): deliver
+    /// them now rather than at the next look.
+    fn outbox_written(&self, lanes: Vec<(String, String)>);
 }
 
 /// What a bridge reports about a conversation handed to it.
@@ -61,10 +62,10 @@ impl Orchestrator {
         let _ = self.bridges.set(router);
     }
 
-    /// Tells the bridges that a step put events in the outbox.
-    pub(super) fn outbox_written(&self) {
+    /// Tells the bridges that a step put events in the outbox of these lanes.
+    pub(super) fn outbox_written(&self, lanes: Vec<(String, String)>) {
         if let Some(router) = self.router() {
-            router.outbox_written();
+            router.outbox_written(lanes);
         }
     }
 
@@ -269,7 +270,7 @@ impl Orchestrator {
                 deadline: None,
             })
             .await?;
-        self.outbox_written();
+        self.outbox_written(vec![(file.bridge_id.clone(), record.id.clone())]);
         committed
             .messages
             .into_iter()

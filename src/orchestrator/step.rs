@@ -138,6 +138,11 @@ impl Orchestrator {
                 }
             }
             let wakes_dispatcher = !bridge_writes.outbox.is_empty();
+            let lanes: Vec<(String, String)> = bridge_writes
+                .outbox
+                .iter()
+                .map(|event| (event.bridge_id.clone(), event.conversation_id.clone()))
+                .collect();
             // A chat handed to an external service is neither bot nor Ponte's desk queue.
             if let State::Bridged { group, .. } = envelope.machine.state() {
                 status = ConversationStatus::Bridged;
@@ -190,7 +195,7 @@ impl Orchestrator {
                     })
                     .await?;
                 if wakes_dispatcher {
-                    self.outbox_written();
+                    self.outbox_written(lanes);
                 }
                 if let Some(stored) = committed.duplicate {
                     // Another node stored the same client id between our check and now.
