@@ -246,16 +246,7 @@ fn file_name(link: &AttachmentLink, url: &Url) -> String {
                 .and_then(|mut segments| segments.next_back().map(str::to_string))
         })
         .unwrap_or_default();
-    let base = given.rsplit(['/', '\\']).next().unwrap_or_default();
-    let cleaned: String = base
-        .chars()
-        .filter(|c| !c.is_control() && *c != '"')
-        .take(120)
-        .collect();
-    match cleaned.trim() {
-        "" => "attachment".to_string(),
-        name => name.to_string(),
-    }
+    crate::desk::ops::clean_file_name(&given)
 }
 
 /// The message payload that shows agent files to the requester: the first as `attachment`

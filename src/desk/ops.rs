@@ -163,6 +163,21 @@ pub fn check_media(content_type: &str, size: u64) -> Result<AttachmentKind, Desk
     Ok(kind)
 }
 
+/// A file name safe to show and to put in a header: its last path segment, without control
+/// characters or quotes, at most 120 characters; `attachment` when nothing is left.
+pub fn clean_file_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = base
+        .chars()
+        .filter(|c| !c.is_control() && *c != '"')
+        .take(120)
+        .collect();
+    match cleaned.trim() {
+        "" => "attachment".to_string(),
+        name => name.to_string(),
+    }
+}
+
 /// Metadata of a file sent in a conversation (the bytes live elsewhere).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Attachment {

@@ -65,18 +65,7 @@ async fn who(state: &AppState, identity: &Identity, id: &str) -> Result<Who, Api
 
 /// A name safe to show and to put in a header: no path, no control characters.
 fn clean_name(name: Option<String>) -> String {
-    let name = name.unwrap_or_default();
-    let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
-    let cleaned: String = base
-        .chars()
-        .filter(|c| !c.is_control() && *c != '"')
-        .take(120)
-        .collect();
-    if cleaned.trim().is_empty() {
-        "attachment".to_string()
-    } else {
-        cleaned.trim().to_string()
-    }
+    crate::desk::ops::clean_file_name(&name.unwrap_or_default())
 }
 
 /// Sends a file in the conversation (its participants only).
