@@ -296,6 +296,11 @@
         } else if (status.state === "closed" || status.state === "lost") {
           setOnline(false, null);
           queue.hidden = true;
+        } else if (status.state === "bot") {
+          // Not in Ponte's desk: a chat handed to an external desk names its agent in the
+          // conversation's own view (the replayed history's hand-off line cleared the header).
+          const current = await api("GET", "/api/conversations/" + encodeURIComponent(state.conversation));
+          showPerson(current.machine_view);
         }
       } catch (_) {
         /* the queue is informative; the conversation goes on without it */
