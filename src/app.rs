@@ -151,12 +151,18 @@ impl AppBuilder {
         };
         let llm = language_model(&self.config);
         let hybrid = self.hybrid(&knowledge, llm.clone());
-        let orchestrator = Arc::new(
-            Orchestrator::new(store, knowledge, matcher)
-                .with_llm(llm)
-                .with_grounded_answers(self.grounded_answers)
-                .with_hybrid(hybrid),
-        );
+        let mut orchestrator = Orchestrator::new(store, knowledge, matcher)
+            .with_llm(llm)
+            .with_grounded_answers(self.grounded_answers)
+            .with_hybrid(hybrid);
+        if let Some(url) = &self.config.nats_url {
+            let bus = crate::live::nats::NatsBus::connect(url, "ponte")
+                .await
+                .map_err(|error| anyhow::anyhow!("connecting to NATS: {error}"))?;
+            tracing::info!("live events cross nodes over NATS");
+            orchestrator = orchestrator.with_bus(bus);
+        }
+        let orchestrator = Arc::new(orchestrator);
         let resumed = orchestrator.resume_pending().await?;
         if resumed > 0 {
             tracing::info!(resumed, "conversations resumed after restart");

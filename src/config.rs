@@ -53,6 +53,10 @@ pub struct GlobalArgs {
     /// Database URL (sqlite://path or postgres://...); default: a SQLite file in the data dir.
     #[arg(long, env = "PONTE_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
+    /// NATS server that carries live events between nodes (`nats://host:4222`); none: one
+    /// node, events stay in the process.
+    #[arg(long, env = "PONTE_NATS_URL", global = true)]
+    pub nats_url: Option<String>,
     /// The address external chat services reach this server at (for the file links a bridge
     /// sends); default: http:// and the listen address.
     #[arg(long, env = "PONTE_PUBLIC_URL", global = true)]
@@ -205,6 +209,7 @@ struct FileConfig {
     listen: Option<SocketAddr>,
     database_url: Option<String>,
     public_url: Option<String>,
+    nats_url: Option<String>,
     log: Option<String>,
     tokens_file: Option<PathBuf>,
     rate_limit: Option<u32>,
@@ -243,6 +248,8 @@ pub struct Config {
     /// Where external chat services reach this server (no trailing slash); `None`: http://
     /// and the address the server is bound to.
     pub public_url: Option<String>,
+    /// The NATS server live events cross between nodes on, when there are several.
+    pub nats_url: Option<String>,
     pub log: String,
     /// Tokens from the config file's `[[tokens]]` and from the tokens file.
     pub tokens: Vec<ConfiguredToken>,
@@ -307,9 +314,15 @@ impl Config {
             .or(file.public_url)
             .filter(|url| !url.trim().is_empty())
             .map(|url| url.trim_end_matches('/').to_string());
+        let nats_url = args
+            .nats_url
+            .clone()
+            .or(file.nats_url)
+            .filter(|url| !url.trim().is_empty());
         Ok(Config {
             tokens,
             public_url,
+            nats_url,
             rate_limit: match file.rate_limit {
                 Some(limit) if defaulted("rate_limit") => limit,
                 _ => args.rate_limit,
@@ -397,6 +410,7 @@ impl fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("database_url", &redact_url(&self.database_url))
             .field("public_url", &self.public_url)
+            .field("nats_url", &self.nats_url.as_deref().map(redact_url))
             .field("log", &self.log)
             .field(
                 "tokens",

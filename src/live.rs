@@ -1,5 +1,5 @@
-//! Live delivery: the event bus every live event crosses ([`bus`]) and the exactly-once feed
-//! of a conversation built on it.
+//! Live delivery: the event bus every live event crosses ([`bus`]; between nodes over NATS,
+//! [`nats`]) and the exactly-once feed of a conversation built on it.
 //!
 //! The orchestrator publishes every message ([`EventBus::publish_message`]) right after the
 //! store committed it, while it still holds the conversation's lock, so a conversation's
@@ -22,6 +22,7 @@
 //! never replayed; the state they describe can always be read again through the REST API.
 
 pub mod bus;
+pub mod nats;
 
 pub use bus::{
     AttendantStatus, CHANNEL_CAPACITY, Delivery, EventBus, FeedEvent, LocalBus, STAFF_CAPACITY,

@@ -39,6 +39,7 @@ pub struct TestAppBuilder {
     desk: bool,
     rate_limit: u32,
     bridge_delivery: Option<ponte::config::BridgeDelivery>,
+    nats_url: Option<String>,
 }
 
 /// The configuration a test app is built from: everything in `data_dir`, the bundled
@@ -51,6 +52,7 @@ pub fn test_config(data_dir: &Path) -> Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         database_url: format!("sqlite://{}", data_dir.join("ponte.db").display()),
         public_url: None,
+        nats_url: None,
         log: "warn".to_string(),
         tokens: Vec::new(),
         rate_limit: 0,
@@ -76,6 +78,7 @@ impl TestApp {
             desk: true,
             rate_limit: 0,
             bridge_delivery: None,
+            nats_url: None,
         }
     }
 
@@ -164,6 +167,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// Carries live events to and from other nodes through the NATS server at `url`.
+    pub fn nats_url(mut self, url: &str) -> Self {
+        self.nats_url = Some(url.to_string());
+        self
+    }
+
     pub fn without_conversations(mut self) -> Self {
         self.conversations = false;
         self.desk = false;
@@ -190,6 +199,7 @@ impl TestAppBuilder {
         if let Some(delivery) = self.bridge_delivery {
             config.bridge_delivery = delivery;
         }
+        config.nats_url = self.nats_url;
         let mut builder = AppBuilder::new(config).with_knowledge(self.knowledge);
         if let Some(store) = self.store {
             builder = builder.with_store(store);

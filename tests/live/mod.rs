@@ -1,7 +1,9 @@
 //! Live delivery against a real server on port 0 over a SQLite file: a WebSocket sees the
 //! messages posted over REST in order; a client that reconnects with the last `seq` it saw
 //! gets exactly what it missed, no gap and no duplicate, also after the server restarted on
-//! the same file; the SSE fallback carries the same ids; another requester is refused.
+//! the same file; the SSE fallback carries the same ids; another requester is refused; with
+//! two nodes over one file and NATS between them (`PONTE_TEST_NATS_URL`), a message posted
+//! through one reaches a WebSocket on the other, once and in order.
 
 use crate::assistant::{shared, sqlite};
 use crate::common::TestApp;
@@ -31,13 +33,20 @@ struct Server {
 
 impl Server {
     async fn start(dir: &Path) -> Server {
-        let app = TestApp::builder(shared().knowledge.clone())
+        Server::start_node(dir, None).await
+    }
+
+    /// One node of several over the same SQLite file, live events crossing over NATS.
+    async fn start_node(dir: &Path, nats_url: Option<&str>) -> Server {
+        let mut builder = TestApp::builder(shared().knowledge.clone())
             .matcher(shared().matcher.clone())
             .data_dir(dir)
             .store(sqlite(dir).await)
-            .without_desk()
-            .build()
-            .await;
+            .without_desk();
+        if let Some(url) = nats_url {
+            builder = builder.nats_url(url);
+        }
+        let app = builder.build().await;
         for (token, subject) in [(ANA, "ana"), (BRUNO, "bruno")] {
             app.register(token, Role::Requester, subject, &[]);
         }
@@ -189,6 +198,34 @@ async fn expect_exactly(socket: &mut Socket, from: i64, last: i64) {
     }
     assert_eq!(seen, (from..=last).collect::<Vec<_>>());
     assert_eq!(next_seq(socket, Duration::from_millis(300)).await, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_posted_through_one_node_reaches_a_websocket_on_another_once_and_in_order() {
+    let Ok(url) = std::env::var("PONTE_TEST_NATS_URL") else {
+        println!("skipped: PONTE_TEST_NATS_URL is not set");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let a = Server::start_node(dir.path(), Some(&url)).await;
+    let b = Server::start_node(dir.path(), Some(&url)).await;
+    let id = a.open().await;
+    let greeting = *a.stored(&id).await.last().unwrap();
+    // Watching through node B; writing through node A.
+    let mut socket = b.connect(&id, greeting).await;
+    // The feed on B is in place once it answers; then A writes.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    a.say(&id, "esqueci minha senha").await;
+    let after_first = *a.stored(&id).await.last().unwrap();
+    assert!(after_first > greeting);
+    expect_exactly(&mut socket, greeting + 1, after_first).await;
+    a.say(&id, "obrigado").await;
+    let last = *a.stored(&id).await.last().unwrap();
+    assert!(last > after_first);
+    expect_exactly(&mut socket, after_first + 1, last).await;
+    socket.close(None).await.unwrap();
+    a.stop().await;
+    b.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
