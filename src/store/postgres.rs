@@ -6,9 +6,9 @@
 //! takes `last_seq + 1` or looks for its client message id, ticket numbers and desk log
 //! positions come from locked counter rows, and the unique indexes back each of these up. Input
 //! is validated by the same `prepared` types the SQLite store uses, before any SQL. This file
-//! owns opening, closing and the trait; `writes` holds the writes of conversations, messages,
-//! steps, tickets, the desk log and tokens, `bridge_writes` and `bridge_reads` those of the
-//! bridge, and `rows` the decoding. Migrations live in `migrations/postgres` and are embedded
+//! owns opening, closing and the trait; `writes` holds the writes of conversations, messages
+//! and steps, `records` those of tickets, the desk log and tokens, `bridge_writes` and
+//! `bridge_reads` the bridge's, and `rows` the decoding. Migrations live in `migrations/postgres` and are embedded
 //! in the binary.
 
 use std::collections::BTreeMap;
@@ -39,6 +39,7 @@ use rows::{
 
 mod bridge_reads;
 mod bridge_writes;
+mod records;
 mod rows;
 mod writes;
 
@@ -94,7 +95,7 @@ impl PostgresStore {
 
     async fn desk_append_at(&self, op: &str, expected: Option<i64>) -> Result<i64, StoreError> {
         check_desk_json(op, "a desk operation")?;
-        in_transaction!(self, |connection| writes::desk_append(
+        in_transaction!(self, |connection| records::desk_append(
             connection, op, expected
         )
         .await)
@@ -232,8 +233,10 @@ impl Store for PostgresStore {
 
     async fn create_ticket(&self, new: NewTicket) -> Result<Ticket, StoreError> {
         let ticket = PreparedTicket::new(new)?;
-        in_transaction!(self, |connection| writes::create_ticket(connection, ticket)
-            .await)
+        in_transaction!(self, |connection| records::create_ticket(
+            connection, ticket
+        )
+        .await)
     }
 
     async fn get_ticket(&self, number: &str) -> Result<Option<Ticket>, StoreError> {
@@ -266,7 +269,7 @@ impl Store for PostgresStore {
         check_id("ticket number", number)?;
         check_id("conversation id", conversation)?;
         in_transaction!(self, |connection| {
-            writes::attach_ticket(connection, number, conversation).await
+            records::attach_ticket(connection, number, conversation).await
         })
     }
 
@@ -274,7 +277,7 @@ impl Store for PostgresStore {
         check_id("ticket number", number)?;
         let tags = clean_tags(tags)?;
         in_transaction!(self, |connection| {
-            writes::add_ticket_tags(connection, number, &tags).await
+            records::add_ticket_tags(connection, number, &tags).await
         })
     }
 
@@ -343,31 +346,12 @@ impl Store for PostgresStore {
     async fn desk_snapshot(&self, state: &str, through: i64) -> Result<(), StoreError> {
         check_desk_json(state, "a desk snapshot")?;
         in_transaction!(self, |connection| {
-            writes::desk_snapshot(connection, state, through).await
+            records::desk_snapshot(connection, state, through).await
         })
     }
 
     async fn desk_load(&self) -> Result<DeskLog, StoreError> {
-        // One snapshot of the database for both reads, so the snapshot and the ops agree.
-        in_transaction!(self, |connection| {
-            async {
-                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                    .execute(&mut *connection)
-                    .await?;
-                let snapshot: Option<(String, i64)> =
-                    sqlx::query_as("SELECT state, through FROM desk_snapshot WHERE id = 1")
-                        .fetch_optional(&mut *connection)
-                        .await?;
-                let after = snapshot.as_ref().map(|(_, through)| *through).unwrap_or(0);
-                let ops: Vec<(i64, String)> =
-                    sqlx::query_as("SELECT seq, op FROM desk_ops WHERE seq > $1 ORDER BY seq")
-                        .bind(after)
-                        .fetch_all(&mut *connection)
-                        .await?;
-                Ok::<_, StoreError>(DeskLog { snapshot, ops })
-            }
-            .await
-        })
+        in_transaction!(self, |connection| records::desk_load(connection).await)
     }
 
     async fn close(&self) {
@@ -377,7 +361,7 @@ impl Store for PostgresStore {
 
     async fn insert_token(&self, new: NewToken) -> Result<StoredToken, StoreError> {
         let token = PreparedToken::new(new)?;
-        in_transaction!(self, |connection| writes::insert_token(connection, token)
+        in_transaction!(self, |connection| records::insert_token(connection, token)
             .await)
     }
 
@@ -394,7 +378,7 @@ impl Store for PostgresStore {
 
     async fn delete_token(&self, id: &str) -> Result<StoredToken, StoreError> {
         check_id("token id", id)?;
-        in_transaction!(self, |connection| writes::delete_token(connection, id)
+        in_transaction!(self, |connection| records::delete_token(connection, id)
             .await)
     }
 
