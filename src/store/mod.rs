@@ -3,15 +3,19 @@
 //! Everything the rest of Ponte persists goes through the object-safe [`Store`] trait, so the
 //! application holds an `Arc<dyn Store>` and never sees SQL. [`open`] picks the backend from the
 //! URL scheme: `sqlite:` is the embedded default (WAL, one group-commit writer, a read pool);
-//! PostgreSQL will get its own module and migrations and must pass the same conformance suite
-//! (under `tests/store/conformance/`). This module owns the trait, the options and input
-//! validation; `records` owns the record types, `error` owns [`StoreError`] with its stable
-//! codes, `sqlite` owns the SQL, `writer` owns batching and group commit.
+//! `postgres:` is for several processes sharing one database (a pool, one transaction per
+//! write). Both pass the same conformance suite (under `tests/store/conformance/`). This module
+//! owns the trait, the options and input validation; `records` owns the record types, `error`
+//! owns [`StoreError`] with its stable codes, `prepared` the validated inputs both backends
+//! write, `sqlite` and `postgres` own their SQL, `writer` owns SQLite's batching and group
+//! commit.
 //!
 //! Timestamps are unix milliseconds (`i64`), assigned by the store when a row is written.
 
 mod error;
 mod outbox;
+pub mod postgres;
+mod prepared;
 mod records;
 mod settle;
 pub mod sqlite;
@@ -26,6 +30,7 @@ use async_trait::async_trait;
 
 pub use error::StoreError;
 pub use outbox::*;
+pub use postgres::PostgresStore;
 pub use records::*;
 pub use sqlite::SqliteStore;
 
@@ -259,6 +264,8 @@ pub trait Store: Send + Sync + 'static {
 /// * `sqlite://relative/path.db`, `sqlite:///absolute/path.db`: a file, created (with its
 ///   parent directory) when missing.
 /// * `sqlite::memory:`: a private in-memory database that lives until [`Store::close`]; for tests.
+/// * `postgres://user@host/database`, `postgresql://...`: a PostgreSQL database (any
+///   connection parameter sqlx understands, e.g. `options=-c search_path=...`).
 pub async fn open(url: &str, options: StoreOptions) -> Result<Arc<dyn Store>, StoreError> {
     let scheme = url.split_once(':').map(|(scheme, _)| scheme).unwrap_or("");
     match scheme {
@@ -266,14 +273,14 @@ pub async fn open(url: &str, options: StoreOptions) -> Result<Arc<dyn Store>, St
             let store = SqliteStore::open(url, options).await?;
             Ok(Arc::new(store))
         }
-        "postgres" | "postgresql" => Err(StoreError::UnsupportedUrl {
-            scheme: scheme.to_owned(),
-            reason: "the PostgreSQL backend is not built yet; use sqlite:",
-        }),
+        "postgres" | "postgresql" => {
+            let store = PostgresStore::open(url, options).await?;
+            Ok(Arc::new(store))
+        }
         _ => Err(StoreError::UnsupportedUrl {
             // Only the scheme is echoed: the rest of a URL may carry credentials.
             scheme: scheme.chars().take(32).collect(),
-            reason: "expected a sqlite: URL",
+            reason: "expected a sqlite: or postgres: URL",
         }),
     }
 }
@@ -407,6 +414,37 @@ pub(crate) fn check_new_token(new: &NewToken) -> Result<(), StoreError> {
     if !hex {
         return Err(StoreError::InvalidInput(
             "a token hash must be 64 lowercase hex digits".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Rejects a desk operation or snapshot that is not JSON; `what` names it in the message.
+pub(crate) fn check_desk_json(text: &str, what: &str) -> Result<(), StoreError> {
+    if serde_json::from_str::<serde_json::Value>(text).is_err() {
+        return Err(StoreError::InvalidInput(format!("{what} must be JSON")));
+    }
+    Ok(())
+}
+
+/// Checks the ids a replay names.
+pub(crate) fn check_replay(replay: &Replay) -> Result<(), StoreError> {
+    match replay {
+        Replay::One { event_id } => check_id("outbox event id", event_id),
+        Replay::Range { bridge_id, .. } | Replay::Hasten { bridge_id } => {
+            check_id("bridge id", bridge_id)
+        }
+    }
+}
+
+/// Checks a bridge file's ids and refuses an empty file.
+pub(crate) fn check_bridge_file(file: &BridgeFile) -> Result<(), StoreError> {
+    check_id("file id", &file.id)?;
+    check_id("conversation id", &file.conversation_id)?;
+    check_id("bridge id", &file.bridge_id)?;
+    if file.size == 0 {
+        return Err(StoreError::InvalidInput(
+            "a file is never empty".to_string(),
         ));
     }
     Ok(())

@@ -22,21 +22,22 @@ use sqlx::sqlite::{
 };
 use sqlx::{Connection, QueryBuilder, Row, Sqlite};
 
+use super::prepared::{
+    PreparedBridge, PreparedConversation, PreparedMessage, PreparedOutboxEvent, PreparedReceipt,
+    PreparedStep, PreparedTicket, PreparedToken, PreparedUpdate,
+};
 use super::writer::{Command, Reply, Writer, WriterConfig};
 use super::{
     Appended, Conversation, ConversationFilter, ConversationUpdate, Message, NewConversation,
     NewMessage, NewTicket, Step, StepCommitted, Store, StoreError, StoreOptions, Synchronous,
-    Ticket, TicketStatus, check_id, check_optional_id, clamp_limit, clean_tags,
+    Ticket, TicketStatus, check_bridge_file, check_desk_json, check_id, check_optional_id,
+    check_replay, clamp_limit, clean_tags,
 };
 use super::{
     AttemptOutcome, BridgeDeadline, BridgeFile, BridgeHealth, BridgeRecord, DeliveryAttempt,
     InboundReceipt, NewOutboxEvent, NewToken, OutboxEvent, OutboxFilter, Replay, StoredToken,
 };
 use bridge_writes::BridgeCommand;
-use prepared::{
-    PreparedBridge, PreparedConversation, PreparedMessage, PreparedOutboxEvent, PreparedReceipt,
-    PreparedStep, PreparedTicket, PreparedToken, PreparedUpdate,
-};
 use rows::{
     conversation_columns, conversation_from_row, message_columns, message_from_row, ticket_columns,
     ticket_from_row, token_from_row,
@@ -45,7 +46,6 @@ use rows::{
 mod bridge_reads;
 mod bridge_rows;
 pub(super) mod bridge_writes;
-pub(super) mod prepared;
 mod rows;
 pub(super) mod writes;
 
@@ -139,11 +139,7 @@ impl SqliteStore {
 
     /// A desk operation appended, at `expected` when given.
     async fn desk_append_at(&self, op: &str, expected: Option<i64>) -> Result<i64, StoreError> {
-        if serde_json::from_str::<serde_json::Value>(op).is_err() {
-            return Err(StoreError::InvalidInput(
-                "a desk operation must be JSON".to_string(),
-            ));
-        }
+        check_desk_json(op, "a desk operation")?;
         self.writer
             .submit(|reply| Command::DeskAppend {
                 op: op.to_owned(),
@@ -420,11 +416,7 @@ impl Store for SqliteStore {
     }
 
     async fn desk_snapshot(&self, state: &str, through: i64) -> Result<(), StoreError> {
-        if serde_json::from_str::<serde_json::Value>(state).is_err() {
-            return Err(StoreError::InvalidInput(
-                "a desk snapshot must be JSON".to_string(),
-            ));
-        }
+        check_desk_json(state, "a desk snapshot")?;
         self.writer
             .submit(|reply| Command::DeskSnapshot {
                 state: state.to_owned(),
@@ -588,12 +580,7 @@ impl Store for SqliteStore {
     }
 
     async fn replay_outbox(&self, replay: Replay, now: i64) -> Result<u64, StoreError> {
-        match &replay {
-            Replay::One { event_id } => check_id("outbox event id", event_id)?,
-            Replay::Range { bridge_id, .. } | Replay::Hasten { bridge_id } => {
-                check_id("bridge id", bridge_id)?
-            }
-        }
+        check_replay(&replay)?;
         self.bridge_write(|reply| BridgeCommand::ReplayOutbox { replay, now, reply })
             .await
     }
@@ -645,14 +632,7 @@ impl Store for SqliteStore {
     }
 
     async fn put_bridge_file(&self, file: BridgeFile) -> Result<BridgeFile, StoreError> {
-        check_id("file id", &file.id)?;
-        check_id("conversation id", &file.conversation_id)?;
-        check_id("bridge id", &file.bridge_id)?;
-        if file.size == 0 {
-            return Err(StoreError::InvalidInput(
-                "a file is never empty".to_string(),
-            ));
-        }
+        check_bridge_file(&file)?;
         self.bridge_write(|reply| BridgeCommand::PutFile { file, reply })
             .await
     }

@@ -26,12 +26,12 @@ use sqlx::{Connection, Executor};
 use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio::time::{Instant, timeout_at};
 
-pub(in crate::store) use super::settle::{Outcome, Reply, Settle, settle_later};
-use super::sqlite::bridge_writes::BridgeCommand;
-use super::sqlite::prepared::{
+use super::prepared::{
     PreparedConversation, PreparedMessage, PreparedStep, PreparedTicket, PreparedToken,
     PreparedUpdate,
 };
+pub(in crate::store) use super::settle::{Outcome, Reply, Settle, settle_later};
+use super::sqlite::bridge_writes::BridgeCommand;
 use super::sqlite::writes;
 use super::{Appended, Conversation, StepCommitted, StoreError, Ticket, TicketStatus};
 

@@ -3,4 +3,5 @@
 
 mod conformance;
 mod migration;
+mod postgres;
 mod sqlite;

@@ -5,11 +5,11 @@
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
+use super::super::prepared::decode_json;
 use super::super::{
     BridgeDeadline, BridgeFile, BridgeRecord, DeliveryAttempt, InboundReceipt, OutboxEvent,
     OutboxStatus, StoreError,
 };
-use super::rows::decode_json;
 
 /// Column list shared by every query that reads a whole outbox event.
 macro_rules! outbox_columns {

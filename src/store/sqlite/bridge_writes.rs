@@ -5,6 +5,7 @@
 
 use sqlx::sqlite::SqliteConnection;
 
+use super::super::prepared::{PreparedBridge, PreparedOutboxEvent, PreparedReceipt};
 use super::super::settle::{Outcome, Reply, Settle, settle_later};
 use super::super::{
     AttemptOutcome, BridgeDeadline, BridgeFile, BridgeRecord, DeliveryAttempt, InboundReceipt,
@@ -13,7 +14,6 @@ use super::super::{
 use super::bridge_rows::{
     bridge_columns, bridge_from_row, outbox_columns, outbox_from_row, receipt_from_row,
 };
-use super::prepared::{PreparedBridge, PreparedOutboxEvent, PreparedReceipt};
 
 /// One bridge write, with the channel its result goes back on. Each runs in a savepoint but
 /// [`BridgeCommand::RecordAttempt`], the dispatcher's hot path, whose refusal comes before it

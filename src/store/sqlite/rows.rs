@@ -8,6 +8,7 @@ use crate::lang::Language;
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
+use super::super::prepared::{decode_json, decode_tags};
 use super::super::{
     Channel, Conversation, ConversationStatus, Message, SenderKind, StoreError, StoredToken,
     Ticket, TicketStatus,
@@ -104,16 +105,6 @@ fn decode_text<T: FromStr>(row: &SqliteRow, column: &str) -> Result<T, StoreErro
     let text: String = row.try_get(column)?;
     text.parse()
         .map_err(|_| StoreError::Corrupt(format!("unknown value {text:?} in column {column}")))
-}
-
-pub(super) fn decode_json(text: &str, column: &str) -> Result<serde_json::Value, StoreError> {
-    serde_json::from_str(text)
-        .map_err(|error| StoreError::Corrupt(format!("invalid JSON in {column}: {error}")))
-}
-
-pub(super) fn decode_tags(text: &str) -> Result<Vec<String>, StoreError> {
-    serde_json::from_str(text)
-        .map_err(|error| StoreError::Corrupt(format!("invalid tags in tickets.tags: {error}")))
 }
 
 pub(super) fn token_from_row(row: &SqliteRow) -> Result<StoredToken, StoreError> {

@@ -5,18 +5,18 @@
 
 use sqlx::sqlite::SqliteConnection;
 
+use super::super::prepared::{
+    PreparedConversation, PreparedMessage, PreparedStep, PreparedTarget, PreparedTicket,
+    PreparedToken, PreparedUpdate, decode_tags, encode_json,
+};
 use super::super::{
     Appended, Conversation, Message, StepCommitted, StoreError, StoredToken, Ticket, TicketStatus,
     now_millis, ticket_number,
 };
 use super::bridge_writes;
-use super::prepared::{
-    PreparedConversation, PreparedMessage, PreparedStep, PreparedTarget, PreparedTicket,
-    PreparedToken, PreparedUpdate, encode_json,
-};
 use super::rows::{
-    conversation_columns, conversation_from_row, decode_tags, message_columns, message_from_row,
-    ticket_columns, ticket_from_row, token_from_row,
+    conversation_columns, conversation_from_row, message_columns, message_from_row, ticket_columns,
+    ticket_from_row, token_from_row,
 };
 
 pub(in crate::store) async fn create_conversation(

@@ -62,8 +62,10 @@ pub async fn run_all(store: Arc<dyn Store>) {
 
 /// One `#[tokio::test]` per conformance check, each on a fresh store.
 ///
-/// `$make_store` is an expression evaluating to a future of `(Arc<dyn Store>, guard)`; the guard
-/// (a temp dir, a schema name, ...) is kept alive until the test ends.
+/// `$make_store` is an expression evaluating to a future of `(Arc<dyn Store>, guard)`, or of
+/// `Option<(Arc<dyn Store>, guard)>` for a backend that may be unavailable (`None` ends the test
+/// at once: the store said why it skipped); the guard (a temp dir, a schema name, ...) is kept
+/// alive until the test ends.
 macro_rules! store_conformance_tests {
     ($make_store:expr) => {
         $crate::store::conformance::store_conformance_tests!(@each $make_store;
@@ -101,7 +103,11 @@ macro_rules! store_conformance_tests {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $check() {
-                let (store, _guard) = $make_store.await;
+                let Some((store, _guard)) =
+                    $crate::store::conformance::Fixture::into_fixture($make_store.await)
+                else {
+                    return;
+                };
                 $crate::store::conformance::$check(&store).await;
                 store.close().await;
             }
@@ -110,6 +116,27 @@ macro_rules! store_conformance_tests {
 }
 
 pub(crate) use store_conformance_tests;
+
+/// What a backend's `$make_store` gives `store_conformance_tests!`: a store and its guard, or
+/// maybe one (see the macro).
+pub trait Fixture {
+    type Guard;
+    fn into_fixture(self) -> Option<(Arc<dyn Store>, Self::Guard)>;
+}
+
+impl<G> Fixture for (Arc<dyn Store>, G) {
+    type Guard = G;
+    fn into_fixture(self) -> Option<(Arc<dyn Store>, G)> {
+        Some(self)
+    }
+}
+
+impl<G> Fixture for Option<(Arc<dyn Store>, G)> {
+    type Guard = G;
+    fn into_fixture(self) -> Option<(Arc<dyn Store>, G)> {
+        self
+    }
+}
 
 /// A fresh id: unique within the process and across runs on the same database.
 pub fn unique_id(prefix: &str) -> String {

@@ -1,20 +1,21 @@
-//! Validated inputs of the SQLite writes. Validation and JSON encoding happen on the caller's
-//! task, so the writer spends its time on SQL only: the store builds a `Prepared*` value, the
-//! writer carries it to the functions in `writes`.
+//! Validated inputs of the writes, shared by both backends. Validation and JSON encoding
+//! happen on the caller's task, before any SQL: the store builds a `Prepared*` value and its
+//! backend writes it (SQLite through its writer, PostgreSQL in a transaction). The JSON
+//! decoding of stored text columns lives here too, since both backends store JSON as text.
 
-use super::super::{
+use super::{
     BridgeDeadline, BridgeRecord, ConversationUpdate, InboundReceipt, NewConversation, NewMessage,
     NewOutboxEvent, NewTicket, NewToken, Step, StepTarget, StoreError, check_id, check_new_token,
     check_optional_id, clean_tags,
 };
 
 pub(in crate::store) struct PreparedConversation {
-    pub(super) new: NewConversation,
-    pub(super) machine_state_json: String,
+    pub(in crate::store) new: NewConversation,
+    pub(in crate::store) machine_state_json: String,
 }
 
 impl PreparedConversation {
-    pub(super) fn new(new: NewConversation) -> Result<Self, StoreError> {
+    pub(in crate::store) fn new(new: NewConversation) -> Result<Self, StoreError> {
         check_id("conversation id", &new.id)?;
         check_id("requester id", &new.requester_id)?;
         check_optional_id("queue group", new.queue_group.as_deref())?;
@@ -27,12 +28,12 @@ impl PreparedConversation {
 }
 
 pub(in crate::store) struct PreparedUpdate {
-    pub(super) update: ConversationUpdate,
-    pub(super) machine_state_json: String,
+    pub(in crate::store) update: ConversationUpdate,
+    pub(in crate::store) machine_state_json: String,
 }
 
 impl PreparedUpdate {
-    pub(super) fn new(update: ConversationUpdate) -> Result<Self, StoreError> {
+    pub(in crate::store) fn new(update: ConversationUpdate) -> Result<Self, StoreError> {
         check_id("conversation id", &update.id)?;
         check_optional_id("queue group", update.queue_group.as_deref())?;
         let machine_state_json = encode_json(&update.machine_state)?;
@@ -44,12 +45,12 @@ impl PreparedUpdate {
 }
 
 pub(in crate::store) struct PreparedMessage {
-    pub(super) new: NewMessage,
-    pub(super) payload_json: Option<String>,
+    pub(in crate::store) new: NewMessage,
+    pub(in crate::store) payload_json: Option<String>,
 }
 
 impl PreparedMessage {
-    pub(super) fn new(new: NewMessage) -> Result<Self, StoreError> {
+    pub(in crate::store) fn new(new: NewMessage) -> Result<Self, StoreError> {
         check_id("conversation id", &new.conversation_id)?;
         check_optional_id("sender id", new.sender_id.as_deref())?;
         check_optional_id("client message id", new.client_message_id.as_deref())?;
@@ -58,17 +59,17 @@ impl PreparedMessage {
     }
 }
 
-pub(super) enum PreparedTarget {
+pub(in crate::store) enum PreparedTarget {
     Create(PreparedConversation),
     Update(PreparedUpdate),
     Keep(String),
 }
 
 pub(in crate::store) struct PreparedStep {
-    pub(super) target: PreparedTarget,
-    pub(super) messages: Vec<PreparedMessage>,
-    pub(super) outbox: Vec<PreparedOutboxEvent>,
-    pub(super) deadline: Option<BridgeDeadline>,
+    pub(in crate::store) target: PreparedTarget,
+    pub(in crate::store) messages: Vec<PreparedMessage>,
+    pub(in crate::store) outbox: Vec<PreparedOutboxEvent>,
+    pub(in crate::store) deadline: Option<BridgeDeadline>,
 }
 
 impl PreparedStep {
@@ -82,7 +83,7 @@ impl PreparedStep {
             && self.deadline.is_none()
     }
 
-    pub(super) fn new(step: Step) -> Result<Self, StoreError> {
+    pub(in crate::store) fn new(step: Step) -> Result<Self, StoreError> {
         let id = step.target.id().to_owned();
         if let Some(stranger) = step
             .messages
@@ -149,12 +150,12 @@ impl PreparedStep {
 
 /// An outbox event with its ids checked and its data encoded.
 pub(in crate::store) struct PreparedOutboxEvent {
-    pub(super) event: NewOutboxEvent,
-    pub(super) data_json: String,
+    pub(in crate::store) event: NewOutboxEvent,
+    pub(in crate::store) data_json: String,
 }
 
 impl PreparedOutboxEvent {
-    pub(super) fn new(event: NewOutboxEvent) -> Result<Self, StoreError> {
+    pub(in crate::store) fn new(event: NewOutboxEvent) -> Result<Self, StoreError> {
         check_id("outbox event id", &event.id)?;
         check_id("bridge id", &event.bridge_id)?;
         check_id("conversation id", &event.conversation_id)?;
@@ -164,19 +165,19 @@ impl PreparedOutboxEvent {
     }
 }
 
-pub(super) fn check_deadline(deadline: &BridgeDeadline) -> Result<(), StoreError> {
+pub(in crate::store) fn check_deadline(deadline: &BridgeDeadline) -> Result<(), StoreError> {
     check_id("conversation id", &deadline.conversation_id)?;
     check_id("bridge id", &deadline.bridge_id)
 }
 
 /// A bridge definition with its id checked and its config encoded.
 pub(in crate::store) struct PreparedBridge {
-    pub(super) record: BridgeRecord,
-    pub(super) config_json: String,
+    pub(in crate::store) record: BridgeRecord,
+    pub(in crate::store) config_json: String,
 }
 
 impl PreparedBridge {
-    pub(super) fn new(record: BridgeRecord) -> Result<Self, StoreError> {
+    pub(in crate::store) fn new(record: BridgeRecord) -> Result<Self, StoreError> {
         check_id("bridge id", &record.id)?;
         check_optional_id("disabled reason", record.disabled_reason.as_deref())?;
         let config_json = encode_json(&record.config)?;
@@ -189,12 +190,12 @@ impl PreparedBridge {
 
 /// An inbound receipt with its ids checked and its body encoded.
 pub(in crate::store) struct PreparedReceipt {
-    pub(super) receipt: InboundReceipt,
-    pub(super) body_json: String,
+    pub(in crate::store) receipt: InboundReceipt,
+    pub(in crate::store) body_json: String,
 }
 
 impl PreparedReceipt {
-    pub(super) fn new(receipt: InboundReceipt) -> Result<Self, StoreError> {
+    pub(in crate::store) fn new(receipt: InboundReceipt) -> Result<Self, StoreError> {
         check_id("bridge id", &receipt.bridge_id)?;
         check_id("webhook id", &receipt.webhook_id)?;
         let body_json = encode_json(&receipt.body)?;
@@ -203,12 +204,12 @@ impl PreparedReceipt {
 }
 
 pub(in crate::store) struct PreparedTicket {
-    pub(super) new: NewTicket,
-    pub(super) tags_json: String,
+    pub(in crate::store) new: NewTicket,
+    pub(in crate::store) tags_json: String,
 }
 
 impl PreparedTicket {
-    pub(super) fn new(mut new: NewTicket) -> Result<Self, StoreError> {
+    pub(in crate::store) fn new(mut new: NewTicket) -> Result<Self, StoreError> {
         check_id("requester id", &new.requester_id)?;
         check_id("activity id", &new.activity_id)?;
         check_id("contract", &new.contract)?;
@@ -221,19 +222,34 @@ impl PreparedTicket {
 }
 
 pub(in crate::store) struct PreparedToken {
-    pub(super) new: NewToken,
-    pub(super) groups_json: String,
+    pub(in crate::store) new: NewToken,
+    pub(in crate::store) groups_json: String,
 }
 
 impl PreparedToken {
-    pub(super) fn new(new: NewToken) -> Result<Self, StoreError> {
+    pub(in crate::store) fn new(new: NewToken) -> Result<Self, StoreError> {
         check_new_token(&new)?;
         let groups_json = encode_json(&new.groups)?;
         Ok(Self { new, groups_json })
     }
 }
 
-pub(super) fn encode_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, StoreError> {
+pub(in crate::store) fn encode_json<T: serde::Serialize + ?Sized>(
+    value: &T,
+) -> Result<String, StoreError> {
     serde_json::to_string(value)
         .map_err(|error| StoreError::InvalidInput(format!("cannot encode JSON: {error}")))
+}
+
+pub(in crate::store) fn decode_json(
+    text: &str,
+    column: &str,
+) -> Result<serde_json::Value, StoreError> {
+    serde_json::from_str(text)
+        .map_err(|error| StoreError::Corrupt(format!("invalid JSON in {column}: {error}")))
+}
+
+pub(in crate::store) fn decode_tags(text: &str) -> Result<Vec<String>, StoreError> {
+    serde_json::from_str(text)
+        .map_err(|error| StoreError::Corrupt(format!("invalid tags in tickets.tags: {error}")))
 }
