@@ -81,8 +81,11 @@ impl PostgresStore {
         })?;
         let lock_timeout = format!("{}ms", options.busy_timeout.as_millis().max(1));
         let connect = connect.options([("lock_timeout", lock_timeout.as_str())]);
+        // A server that refuses or does not answer fails the open in seconds, not after the
+        // pool's default half minute of retries.
         let pool = PgPoolOptions::new()
             .max_connections(options.read_connections.max(1) + 4)
+            .acquire_timeout(std::time::Duration::from_secs(5))
             .connect_with(connect)
             .await?;
         MIGRATOR
