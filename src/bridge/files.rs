@@ -146,7 +146,7 @@ impl Fetcher {
                     link.url
                 )));
             }
-            Ok((essence(&content_type), kind, bytes))
+            Ok((crate::desk::ops::media_essence(&content_type), kind, bytes))
         };
         let (content_type, kind, bytes) = tokio::time::timeout(self.timeout, fetched)
             .await
@@ -205,7 +205,7 @@ fn media_kind(content_type: &str) -> Result<AttachmentKind, BridgeError> {
     kind_for(content_type).ok_or_else(|| {
         BridgeError::Attachment(format!(
             "{:?} is not a type attachments may have",
-            essence(content_type)
+            crate::desk::ops::media_essence(content_type)
         ))
     })
 }
@@ -214,16 +214,6 @@ fn too_large(size: u64, limit: u64) -> BridgeError {
     BridgeError::Attachment(format!(
         "the file is larger than {limit} bytes (at least {size})"
     ))
-}
-
-/// `type/subtype`, lower case, without parameters.
-fn essence(content_type: &str) -> String {
-    content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase()
 }
 
 pub fn kind_name(kind: AttachmentKind) -> &'static str {

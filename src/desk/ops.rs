@@ -138,13 +138,18 @@ pub const ALLOWED_MEDIA: &[(&str, AttachmentKind)] = &[
 
 /// Kind of an allow-listed content type (case-insensitive, parameters such
 /// as `; charset=utf-8` ignored); `None` when not allowed.
-pub fn kind_for(content_type: &str) -> Option<AttachmentKind> {
-    let essence = content_type
+/// `type/subtype` of a content type, lower case, without parameters.
+pub fn media_essence(content_type: &str) -> String {
+    content_type
         .split(';')
         .next()
-        .unwrap_or("")
+        .unwrap_or_default()
         .trim()
-        .to_ascii_lowercase();
+        .to_ascii_lowercase()
+}
+
+pub fn kind_for(content_type: &str) -> Option<AttachmentKind> {
+    let essence = media_essence(content_type);
     ALLOWED_MEDIA
         .iter()
         .find(|(ct, _)| *ct == essence)

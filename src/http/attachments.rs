@@ -212,15 +212,12 @@ async fn bridged_upload(
 /// The body's type as sent (`application/octet-stream` without one), lower case, without
 /// parameters.
 fn media_type(headers: &HeaderMap) -> String {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("application/octet-stream")
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase()
+    crate::desk::ops::media_essence(
+        headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or("application/octet-stream"),
+    )
 }
 
 /// A file sent: the desk's record of it and the message announcing it.
