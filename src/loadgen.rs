@@ -11,10 +11,14 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
+mod crossnode;
+pub use crossnode::{CrossNodeOptions, CrossNodeReport, cross_node};
+
 /// What the load run does.
 #[derive(Debug, Clone)]
 pub struct LoadOptions {
-    pub address: SocketAddr,
+    /// One node, or several serving one desk: requester `i` uses `addresses[i % n]`.
+    pub addresses: Vec<SocketAddr>,
     pub admin_token: String,
     pub requesters: usize,
     pub duration: Duration,
@@ -110,9 +114,15 @@ fn resident_kib(pid: u32) -> Option<u64> {
 
 /// Runs the load and returns its figures.
 pub async fn run(options: LoadOptions) -> anyhow::Result<LoadReport> {
-    let mut setup = Connection::open(options.address).await?;
+    anyhow::ensure!(!options.addresses.is_empty(), "no address to load");
+    let mut setups = Vec::new();
+    for address in &options.addresses {
+        setups.push(Connection::open(*address).await?);
+    }
     let mut requesters = Vec::new();
     for index in 0..options.requesters {
+        let address = options.addresses[index % options.addresses.len()];
+        let setup = &mut setups[index % options.addresses.len()];
         let (status, body) = setup
             .request(
                 "POST",
@@ -159,13 +169,12 @@ pub async fn run(options: LoadOptions) -> anyhow::Result<LoadReport> {
                 )
                 .await?;
         }
-        requesters.push((id, token));
+        requesters.push((id, token, address));
     }
     let started = Instant::now();
     let deadline = started + options.duration;
     let mut tasks = Vec::new();
-    for (id, token) in requesters {
-        let address = options.address;
+    for (id, token, address) in requesters {
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut errors = 0u64;

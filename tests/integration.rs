@@ -14,5 +14,6 @@ mod eval;
 mod knowledge;
 mod live;
 mod llm;
+mod nodes;
 mod store;
 mod web;

@@ -28,9 +28,10 @@ pub enum BenchCommand {
     },
     /// Drive a running server over HTTP with concurrent requesters posting messages.
     Load {
-        /// The server's address.
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        address: std::net::SocketAddr,
+        /// The server's address; repeat it (or separate with commas) for several nodes of one
+        /// desk: the requesters are spread over them.
+        #[arg(long, default_value = "127.0.0.1:8080", value_delimiter = ',')]
+        address: Vec<std::net::SocketAddr>,
         /// Concurrent requesters, one conversation and one connection each.
         #[arg(long, default_value_t = 64)]
         requesters: usize,
@@ -71,6 +72,21 @@ pub enum BenchCommand {
         /// How many captures (each fans out to every requester behind it).
         #[arg(long, default_value_t = 20)]
         captures: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Cross-node delivery: chats handed to a person through node `--post`, a WebSocket on
+    /// each through node `--listen`; each message posted on the first is timed from its
+    /// acknowledgement to its frame on the second.
+    Crossnode {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        post: std::net::SocketAddr,
+        #[arg(long, default_value = "127.0.0.1:8081")]
+        listen: std::net::SocketAddr,
+        #[arg(long, default_value_t = 20)]
+        conversations: usize,
+        #[arg(long, default_value_t = 2_000)]
+        messages: usize,
         #[arg(long)]
         json: bool,
     },
@@ -147,7 +163,7 @@ pub(super) fn run(config: &Config, command: BenchCommand) -> anyhow::Result<Exit
             json,
         } => load(
             crate::loadgen::LoadOptions {
-                address,
+                addresses: address,
                 admin_token: admin_token(config)?,
                 requesters: requesters.max(1),
                 duration: Duration::from_secs(seconds.max(1)),
@@ -173,6 +189,22 @@ pub(super) fn run(config: &Config, command: BenchCommand) -> anyhow::Result<Exit
                 admin_token: admin_token(config)?,
                 requesters: requesters.max(2),
                 captures: captures.max(1),
+            },
+            json,
+        ),
+        BenchCommand::Crossnode {
+            post,
+            listen,
+            conversations,
+            messages,
+            json,
+        } => crossnode(
+            crate::loadgen::CrossNodeOptions {
+                post,
+                listen,
+                admin_token: admin_token(config)?,
+                conversations,
+                messages: messages.max(1),
             },
             json,
         ),
@@ -378,6 +410,26 @@ fn fanout(options: crate::loadgen::FanoutOptions, json: bool) -> anyhow::Result<
             report.p99_us,
             report.max_us,
             report.missing
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn crossnode(options: crate::loadgen::CrossNodeOptions, json: bool) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    let report = runtime.block_on(crate::loadgen::cross_node(options))?;
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!(
+            "{} conversations: {} posted, {} delivered on the other node ({} duplicate frames), p50 {} us, p99 {} us, max {} us",
+            report.conversations,
+            report.posted,
+            report.delivered,
+            report.duplicates,
+            report.p50_us,
+            report.p99_us,
+            report.max_us
         );
     }
     Ok(ExitCode::SUCCESS)

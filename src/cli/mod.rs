@@ -1,4 +1,4 @@
-//! The command line: `serve`, `reindex`, `ask`, `chat`, `eval` and, in a build with the
+//! The command line: `serve`, `nodes`, `reindex`, `ask`, `chat`, `eval` and, in a build with the
 //! `devtools` feature, `bench`. This module holds the clap types and a dispatch calling one
 //! function per subcommand; each resolves the configuration, calls into the library (the
 //! app is composed in [`crate::app`]) and prints. The printing of the larger reports lives
@@ -10,6 +10,7 @@ pub mod bench;
 #[cfg(feature = "devtools")]
 mod bench_bridge;
 mod eval;
+mod nodes;
 mod reindex;
 
 use crate::app::{self, AppBuilder};
@@ -38,6 +39,14 @@ pub struct Cli {
 pub enum Command {
     /// Serve the HTTP API on the configured address.
     Serve,
+    /// Serve several local nodes (one `serve` process each) against one PostgreSQL database
+    /// (--database-url postgres://...) and one NATS server (--nats-url): node i listens on the
+    /// configured port + i and keeps its files in <data dir>/node-i.
+    Nodes {
+        /// How many nodes.
+        #[arg(long, default_value_t = 2)]
+        count: u16,
+    },
     /// Rebuild the knowledge index from the sources and swap it in atomically.
     Reindex {
         /// Print the report as JSON.
@@ -173,6 +182,7 @@ pub fn main() -> ExitCode {
 fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
     match command {
         Command::Serve => serve(config),
+        Command::Nodes { count } => nodes::run(&config, count),
         Command::Reindex { json } => reindex::run(&config, json),
         Command::Ask {
             text,

@@ -3,5 +3,5 @@
 
 mod conformance;
 mod migration;
-mod postgres;
+pub mod postgres;
 mod sqlite;

@@ -57,7 +57,7 @@ fn server_url() -> Option<String> {
 }
 
 /// A fresh schema on the server and the URL of a connection that works in it.
-async fn fresh_schema(url: &str) -> (String, Schema) {
+pub async fn fresh_schema(url: &str) -> (String, Schema) {
     let mut random = [0u8; 8];
     getrandom::fill(&mut random).expect("random bytes");
     let name = format!("t_{}", u64::from_le_bytes(random));
