@@ -1,10 +1,10 @@
 //! The composition root: the one place that builds the whole application from a [`Config`]
 //! (knowledge base, store, intents and matcher, language model and hybrid retrieval,
-//! orchestrator with its start-up resume, token registry, the attendance desk, the rate
-//! limit) and runs it on a bound listener until a shutdown future resolves. The binary and
-//! the integration tests both get their app through [`AppBuilder`]; a test only hands in
-//! ready-made parts (a knowledge base, a store, a trained matcher, a clock) or leaves a
-//! subsystem out.
+//! orchestrator with its start-up resume and the store-backed leases of the work that runs
+//! on one node, token registry, the attendance desk, the rate limit) and runs it on a bound
+//! listener until a shutdown future resolves. The binary and the integration tests both get
+//! their app through [`AppBuilder`]; a test only hands in ready-made parts (a knowledge
+//! base, a store, a trained matcher, a clock) or leaves a subsystem out.
 
 use crate::assistant::Matcher;
 use crate::attendance::{Attendance, Clock};
@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::http::state::AppState;
 use crate::knowledge::index::{Progress, ReindexReport};
 use crate::knowledge::{DocKind, KnowledgeBase, Sources};
+use crate::lease::StoreLease;
 use crate::llm::Llm;
 use crate::llm::hybrid::Hybrid;
 use crate::orchestrator::Orchestrator;
@@ -39,11 +40,17 @@ pub struct AppBuilder {
     conversations: bool,
     desk: bool,
     grounded_answers: bool,
+    /// This node's name in the leases it holds; `None`: the host name.
+    node_name: Option<String>,
+    /// The leases of the work that runs on one node, once the store is open.
+    lease: Option<StoreLease>,
 }
 
 /// The assembled application: the handles every request gets, ready to serve.
 pub struct App {
     state: AppState,
+    /// Released when the app stops, so another node takes the work over at once.
+    lease: Option<StoreLease>,
 }
 
 impl AppBuilder {
@@ -59,7 +66,16 @@ impl AppBuilder {
             conversations: true,
             desk: true,
             grounded_answers: true,
+            node_name: None,
+            lease: None,
         }
+    }
+
+    /// Names this node in the leases it holds (default: the host name). Two apps in one
+    /// process must have different names to compete for leases as two nodes would.
+    pub fn with_node_name(mut self, name: &str) -> Self {
+        self.node_name = Some(name.to_string());
+        self
     }
 
     /// The configuration the app is built from.
@@ -151,7 +167,18 @@ impl AppBuilder {
         };
         let llm = language_model(&self.config);
         let hybrid = self.hybrid(&knowledge, llm.clone());
+        // Every store gets its leases there: a single node just always wins them.
+        let lease = StoreLease::new(
+            store.clone(),
+            &self
+                .node_name
+                .clone()
+                .unwrap_or_else(crate::lease::store::host_name),
+            std::time::Duration::from_millis(self.config.lease_ttl_ms),
+        );
+        self.lease = Some(lease.clone());
         let mut orchestrator = Orchestrator::new(store, knowledge, matcher)
+            .with_lease(Arc::new(lease))
             .with_llm(llm)
             .with_grounded_answers(self.grounded_answers)
             .with_hybrid(hybrid);
@@ -216,7 +243,10 @@ impl AppBuilder {
         if let Some(bridges) = bridges {
             state = state.with_bridges(bridges);
         }
-        Ok(App { state })
+        Ok(App {
+            state,
+            lease: self.lease,
+        })
     }
 }
 
@@ -246,6 +276,10 @@ impl App {
             bridges.set_bound_address(listener.local_addr()?);
         }
         let served = crate::server::run(listener, self.state, shutdown).await;
+        // The work under leases has stopped: hand it over now rather than after a TTL.
+        if let Some(lease) = self.lease {
+            lease.close().await;
+        }
         if let Some(store) = store {
             store.close().await;
         }

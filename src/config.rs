@@ -12,6 +12,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// How long a node holds a lease between renewals unless told otherwise, in milliseconds.
+pub const DEFAULT_LEASE_TTL_MS: u64 = 10_000;
+
 /// Settings shared by every subcommand.
 #[derive(Args, Clone)]
 pub struct GlobalArgs {
@@ -57,6 +60,12 @@ pub struct GlobalArgs {
     /// node, events stay in the process.
     #[arg(long, env = "PONTE_NATS_URL", global = true)]
     pub nats_url: Option<String>,
+    /// How long a node holds the lease of a piece of work that runs on one node (the
+    /// lost-chat timer, the bridges' dispatcher, ...) between renewals, in milliseconds
+    /// (default 10000, at least 300): when a node dies, another takes its work over within
+    /// about this time and a third.
+    #[arg(long, env = "PONTE_LEASE_TTL_MS", global = true)]
+    pub lease_ttl_ms: Option<u64>,
     /// The address external chat services reach this server at (for the file links a bridge
     /// sends); default: http:// and the listen address.
     #[arg(long, env = "PONTE_PUBLIC_URL", global = true)]
@@ -210,6 +219,7 @@ struct FileConfig {
     database_url: Option<String>,
     public_url: Option<String>,
     nats_url: Option<String>,
+    lease_ttl_ms: Option<u64>,
     log: Option<String>,
     tokens_file: Option<PathBuf>,
     rate_limit: Option<u32>,
@@ -250,6 +260,8 @@ pub struct Config {
     pub public_url: Option<String>,
     /// The NATS server live events cross between nodes on, when there are several.
     pub nats_url: Option<String>,
+    /// How long a node holds a lease between renewals, in milliseconds.
+    pub lease_ttl_ms: u64,
     pub log: String,
     /// Tokens from the config file's `[[tokens]]` and from the tokens file.
     pub tokens: Vec<ConfiguredToken>,
@@ -323,6 +335,10 @@ impl Config {
             tokens,
             public_url,
             nats_url,
+            lease_ttl_ms: args
+                .lease_ttl_ms
+                .or(file.lease_ttl_ms)
+                .unwrap_or(DEFAULT_LEASE_TTL_MS),
             rate_limit: match file.rate_limit {
                 Some(limit) if defaulted("rate_limit") => limit,
                 _ => args.rate_limit,
@@ -411,6 +427,7 @@ impl fmt::Debug for Config {
             .field("database_url", &redact_url(&self.database_url))
             .field("public_url", &self.public_url)
             .field("nats_url", &self.nats_url.as_deref().map(redact_url))
+            .field("lease_ttl_ms", &self.lease_ttl_ms)
             .field("log", &self.log)
             .field(
                 "tokens",

@@ -1,9 +1,10 @@
-//! Leases: the seam for work that must run on one node at a time. Today one process runs
-//! everything and [`LocalLease`] always holds; with several nodes an implementation backed by
-//! the shared database (or the message broker's key-value store) decides which node runs each
-//! piece of work. The work that needs one is named by the constants below: the lost-chat
-//! timer ([`LOST_CHATS`]) and the start-up resume of conversations waiting on an effect
-//! ([`RESUME`]).
+//! Leases: the seam for work that must run on one node at a time. [`LocalLease`] always
+//! holds (one process, nothing shared); [`StoreLease`] (in [`store`]) keeps leases in the
+//! shared store's `leases` table, so that of several nodes on one database each piece of work
+//! runs on one. The work that needs one is named by the constants below: the lost-chat timer
+//! ([`LOST_CHATS`]), the resume of conversations waiting on an effect ([`RESUME`]), the
+//! adoption of orphaned hand-offs ([`ORPHANS`]), and the bridges' outbox dispatcher
+//! ([`BRIDGE_DISPATCH`]) and accept deadlines ([`BRIDGE_DEADLINES`]).
 //!
 //! What a multi-node implementation must guarantee:
 //! - **At most one holder.** While a node's [`Held`] says it holds a lease, no other node's
@@ -21,6 +22,10 @@
 //! - **Release on shutdown.** Dropping [`Held`] releases the lease at once, so a graceful stop
 //!   hands the work over without waiting for the TTL.
 
+pub mod store;
+
+pub use store::StoreLease;
+
 use std::sync::Arc;
 use tokio::sync::watch;
 
@@ -29,6 +34,15 @@ pub const LOST_CHATS: &str = "lost_chats";
 
 /// The lease of resuming the conversations that wait on an effect.
 pub const RESUME: &str = "resume";
+
+/// The lease of queueing the hand-offs the desk never heard of.
+pub const ORPHANS: &str = "orphans";
+
+/// The lease of delivering the bridges' outbox.
+pub const BRIDGE_DISPATCH: &str = "bridge_dispatch";
+
+/// The lease of failing the bridge hand-offs nobody accepted in time.
+pub const BRIDGE_DEADLINES: &str = "bridge_deadlines";
 
 /// Grants the right to run a named piece of work on this node. See the module documentation.
 #[async_trait::async_trait]

@@ -25,7 +25,7 @@
 //! - [`orchestrator`]: the one place composing store, matcher and conversation machine;
 //!   its `answers` streams grounded answers into live conversations.
 //! - [`live`]: the live event bus (conversation and staff events) and the exactly-once feed.
-//! - [`lease`]: leases for work that must run on one node (today: one process, always held).
+//! - [`lease`]: leases for work that must run on one node, kept in the shared store.
 //! - [`chat`]: `ponte chat`, the assistant in a terminal.
 //! - [`eval`]: the evaluation engines behind `ponte eval`.
 //! - [`fault`]: the one error model: every error's kind and stable code.

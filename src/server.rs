@@ -1,7 +1,7 @@
 //! Running the HTTP server: takes a bound listener and a shutdown future (so tests bind
 //! port 0 and stop it themselves), runs the background workers (index refresh, lost-chat
-//! timer, embeddings kept in step for hybrid search, the bridges' dispatcher and accept
-//! deadlines), and stops in order:
+//! timer, orphan adoption and resume, each under its lease, embeddings kept in step for
+//! hybrid search, the bridges' dispatcher and accept deadlines), and stops in order:
 //! workers first, then the live feeds (WebSocket and SSE streams end), then the HTTP server,
 //! which drains in-flight requests.
 
@@ -28,6 +28,14 @@ pub async fn run(
         .attendance
         .clone()
         .map(|desk| tokio::spawn(crate::attendance::timer::run(desk, stop_rx.clone())));
+    let orphans = state
+        .attendance
+        .clone()
+        .map(|desk| tokio::spawn(crate::attendance::orphans::run(desk, stop_rx.clone())));
+    let resume = state
+        .orchestrator
+        .clone()
+        .map(|chat| tokio::spawn(chat.keep_resuming(stop_rx.clone())));
     let embeddings = state
         .hybrid
         .clone()
@@ -65,8 +73,8 @@ pub async fn run(
     let result = served.await;
     signal.abort();
     let _ = refresher.await;
-    if let Some(timer) = lost_chats {
-        let _ = timer.await;
+    for once in [lost_chats, orphans, resume].into_iter().flatten() {
+        let _ = once.await;
     }
     if let Some(embeddings) = embeddings {
         let _ = embeddings.await;

@@ -12,6 +12,7 @@ mod desk;
 mod durability;
 mod eval;
 mod knowledge;
+mod lease;
 mod live;
 mod llm;
 mod nodes;

@@ -18,14 +18,16 @@
 //!   disk write per message); after a restart, chats whose last message is the requester's
 //!   are marked unread again.
 //!
-//! The lost-chat timer lives in [`timer`] (run under a lease, on one node), attachment files
-//! in [`files`], the desk's [`Clock`] in [`clock`].
+//! The lost-chat timer lives in [`timer`] and the adoption of orphaned hand-offs in
+//! [`orphans`] (each run under a lease, on one node), attachment files in [`files`], the
+//! desk's [`Clock`] in [`clock`].
 
 pub mod clock;
 pub mod files;
 mod hooks;
 mod log;
 mod notices;
+pub mod orphans;
 mod texts;
 pub mod timer;
 mod writing;
@@ -139,28 +141,8 @@ impl Attendance {
                 .await?;
         }
         attendance.restore_unread().await?;
-        attendance.adopt_orphans().await?;
+        orphans::adopt_at_start(&attendance).await?;
         Ok(attendance)
-    }
-
-    /// Queues the conversations handed to people that the desk never heard of (the process
-    /// stopped between the hand-off and the desk's log write).
-    async fn adopt_orphans(&self) -> Result<(), AttendanceError> {
-        let filter = store::ConversationFilter {
-            status: Some(store::ConversationStatus::Queued),
-            limit: store::MAX_PAGE,
-            ..Default::default()
-        };
-        for conversation in self.store.list_conversations(filter).await? {
-            let known = self
-                .book(|book| book.record(&conversation.id).is_some())
-                .await;
-            if !known {
-                let group = conversation.queue_group.clone().unwrap_or_default();
-                self.handed_off(&conversation, &group).await;
-            }
-        }
-        Ok(())
     }
 
     pub fn clock(&self) -> &Clock {

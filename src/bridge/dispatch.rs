@@ -31,7 +31,7 @@ pub async fn run(
     settings: DispatchSettings,
     stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    under_lease(&bridges, "bridge-dispatcher", stop, || {
+    under_lease(&bridges, crate::lease::BRIDGE_DISPATCH, stop, || {
         deliver_while_held(&bridges, &settings)
     })
     .await;
@@ -542,7 +542,7 @@ pub async fn run_deadlines(
     idle: Duration,
     stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    under_lease(&bridges, "bridge-deadlines", stop, || {
+    under_lease(&bridges, crate::lease::BRIDGE_DEADLINES, stop, || {
         deadlines_while_held(&bridges, idle)
     })
     .await;

@@ -1,8 +1,9 @@
 //! The requester's inputs: opening a conversation, posting text, choosing an option, and
 //! resuming what a stop interrupted (one conversation on request, or every conversation that
-//! waits on an effect, at start, under the [`RESUME`](crate::lease::RESUME) lease). Each
-//! input takes the conversation's lock, steps the machine (validating before anything is
-//! stored) and hands the transition to [`Orchestrator::carry_out`].
+//! waits on an effect, at start and whenever this node takes the
+//! [`RESUME`](crate::lease::RESUME) lease over). Each input takes the conversation's lock,
+//! steps the machine (validating before anything is stored) and hands the transition to
+//! [`Orchestrator::carry_out`].
 
 use super::step::{Target, offers_json};
 use super::{
@@ -299,6 +300,20 @@ impl Orchestrator {
     /// Re-issues whatever a conversation was waiting for when the process stopped (a ticket
     /// half created, a list half fetched) and asks its current question again.
     pub async fn resume(&self, conversation_id: &str) -> Result<Outcome, ChatError> {
+        self.resume_when(conversation_id, false)
+            .await?
+            .ok_or_else(|| ChatError::UnknownConversation(conversation_id.to_string()))
+    }
+
+    /// [`resume`](Orchestrator::resume), or with `only_waiting` nothing (`None`) when, under
+    /// the conversation's lock, it no longer waits on an effect: a step of this node that
+    /// was carrying the effect out meanwhile has finished it, and its question must not be
+    /// asked again.
+    async fn resume_when(
+        &self,
+        conversation_id: &str,
+        only_waiting: bool,
+    ) -> Result<Option<Outcome>, ChatError> {
         let lock = self.lock_for(conversation_id);
         let _guard = lock.lock().await;
         let record = self
@@ -307,6 +322,9 @@ impl Orchestrator {
             .await?
             .ok_or_else(|| ChatError::UnknownConversation(conversation_id.to_string()))?;
         let envelope = envelope_of(&record)?;
+        if only_waiting && !envelope.machine.state().waiting_for_effect() {
+            return Ok(None);
+        }
         let language = envelope.machine.language();
         let params = self.params().await?;
         let transition = envelope
@@ -321,17 +339,69 @@ impl Orchestrator {
             &params,
         )
         .await
+        .map(Some)
     }
 
     /// Resumes every conversation that was waiting on an effect (call once at start). Only
     /// the node holding the [`RESUME`](crate::lease::RESUME) lease does it, and only while it
     /// holds it: another node resuming the same conversation at once would re-issue its
-    /// effect twice. (In one process the lease always holds.)
+    /// effect twice. The lease is then kept for [`Orchestrator::keep_resuming`], so this node
+    /// does not resume the same conversations again. (In one process the lease always holds.)
     pub async fn resume_pending(&self) -> Result<usize, ChatError> {
         let Some(held) = self.lease.try_acquire(crate::lease::RESUME).await else {
             tracing::info!("another node holds the resume lease; nothing resumed here");
             return Ok(0);
         };
+        let resumed = self.resume_under(&held).await;
+        *self
+            .resume_held
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(held);
+        resumed
+    }
+
+    /// Holds the [`RESUME`](crate::lease::RESUME) lease until `stop` turns true: the lease
+    /// [`resume_pending`](Orchestrator::resume_pending) kept, or else waits for it; whenever
+    /// this node comes to hold it (its holder died or stopped), it resumes what is waiting
+    /// on an effect, then keeps it until it is lost and waits again.
+    pub async fn keep_resuming(
+        self: std::sync::Arc<Self>,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) {
+        let kept = self
+            .resume_held
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        let mut first = kept;
+        loop {
+            let mut held = match first.take() {
+                Some(held) => held,
+                None => {
+                    let held = tokio::select! {
+                        held = self.lease.acquire(crate::lease::RESUME) => held,
+                        _ = stop.wait_for(|stop| *stop) => return,
+                    };
+                    tokio::select! {
+                        resumed = self.resume_under(&held) => match resumed {
+                            Ok(0) => {}
+                            Ok(resumed) => tracing::info!(resumed, "took the resume lease over: conversations resumed"),
+                            Err(error) => tracing::warn!(%error, "resuming after taking the lease over failed"),
+                        },
+                        _ = stop.wait_for(|stop| *stop) => return,
+                    }
+                    held
+                }
+            };
+            tokio::select! {
+                _ = held.lost() => tracing::warn!("resume lease lost; waiting to hold it again"),
+                _ = stop.wait_for(|stop| *stop) => return,
+            }
+        }
+    }
+
+    /// Resumes, while `held` holds, every conversation waiting on an effect.
+    async fn resume_under(&self, held: &crate::lease::Held) -> Result<usize, ChatError> {
         let mut resumed = 0;
         let filter = store::ConversationFilter {
             status: Some(ConversationStatus::Bot),
@@ -350,8 +420,9 @@ impl Orchestrator {
                 continue;
             };
             if envelope.machine.state().waiting_for_effect() {
-                match self.resume(&record.id).await {
-                    Ok(_) => resumed += 1,
+                match self.resume_when(&record.id, true).await {
+                    Ok(Some(_)) => resumed += 1,
+                    Ok(None) => {}
                     Err(error) => {
                         tracing::warn!(conversation = %record.id, %error, "could not resume")
                     }

@@ -145,6 +145,8 @@ pub struct Orchestrator {
     bus: Arc<dyn EventBus>,
     /// Whether this node may run the work that runs on one node only (start-up resume).
     lease: Arc<dyn Lease>,
+    /// The resume lease taken at start, until [`Orchestrator::keep_resuming`] holds it on.
+    resume_held: std::sync::Mutex<Option<crate::lease::Held>>,
     /// The chat parameters as last read, and when: read once a second at most rather than
     /// once per message (another node's change is seen within that second; this node's at
     /// once, see [`Orchestrator::forget_parameters`]).
@@ -184,6 +186,7 @@ impl Orchestrator {
             locks: Mutex::new(HashMap::new()),
             bus: Arc::new(LocalBus::new()),
             lease: Arc::new(LocalLease),
+            resume_held: std::sync::Mutex::new(None),
             parameters: Mutex::new(None),
             llm: None,
             grounded_answers: false,

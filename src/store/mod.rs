@@ -257,6 +257,26 @@ pub trait Store: Send + Sync + 'static {
 
     /// A file that crossed a bridge, by id.
     async fn bridge_file(&self, id: &str) -> Result<Option<BridgeFile>, StoreError>;
+
+    /// Claims lease `name` for `holder` until `now_ms + ttl_ms`, in one atomic write: granted
+    /// (`true`) when nobody holds it, when `holder` already does (a renewal, which moves the
+    /// expiry on) or when its holder's time ran out (`expires_at_ms <= now_ms`); refused
+    /// (`false`, nothing written) while another holder's time runs. `now_ms` is the caller's
+    /// clock, so the nodes sharing a store must keep their clocks within a small part of the
+    /// TTL of each other.
+    async fn lease_claim(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl_ms: i64,
+        now_ms: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Frees lease `name` at once if `holder` holds it; another holder's claim is left alone.
+    async fn lease_release(&self, name: &str, holder: &str) -> Result<(), StoreError>;
+
+    /// Who holds lease `name` at `now_ms` (an expired claim holds nothing), if anyone.
+    async fn lease_holder(&self, name: &str, now_ms: i64) -> Result<Option<String>, StoreError>;
 }
 
 /// Opens the backend named by the URL scheme and applies its pending migrations.
@@ -435,6 +455,18 @@ pub(crate) fn check_replay(replay: &Replay) -> Result<(), StoreError> {
             check_id("bridge id", bridge_id)
         }
     }
+}
+
+/// Checks a lease's name and holder and refuses a TTL that is not positive.
+pub(crate) fn check_lease(name: &str, holder: &str, ttl_ms: i64) -> Result<(), StoreError> {
+    check_id("lease name", name)?;
+    check_id("lease holder", holder)?;
+    if ttl_ms <= 0 {
+        return Err(StoreError::InvalidInput(
+            "a lease's ttl must be at least 1 ms".to_string(),
+        ));
+    }
+    Ok(())
 }
 
 /// Checks a bridge file's ids and refuses an empty file.

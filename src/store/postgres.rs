@@ -29,8 +29,8 @@ use super::{
     ConversationFilter, ConversationUpdate, DeliveryAttempt, DeskLog, InboundReceipt, Message,
     NewConversation, NewMessage, NewOutboxEvent, NewTicket, NewToken, OutboxEvent, OutboxFilter,
     Replay, StepCommitted, Store, StoreError, StoreOptions, StoredToken, Ticket, TicketStatus,
-    check_bridge_file, check_desk_json, check_id, check_optional_id, check_replay, clamp_limit,
-    clean_tags,
+    check_bridge_file, check_desk_json, check_id, check_lease, check_optional_id, check_replay,
+    clamp_limit, clean_tags,
 };
 use rows::{
     conversation_columns, conversation_from_row, message_columns, message_from_row, ticket_columns,
@@ -39,6 +39,7 @@ use rows::{
 
 mod bridge_reads;
 mod bridge_writes;
+mod leases;
 mod records;
 mod rows;
 mod writes;
@@ -533,5 +534,32 @@ impl Store for PostgresStore {
     async fn bridge_file(&self, id: &str) -> Result<Option<BridgeFile>, StoreError> {
         check_id("file id", id)?;
         bridge_reads::bridge_file(&self.pool, id).await
+    }
+
+    async fn lease_claim(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl_ms: i64,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        check_lease(name, holder, ttl_ms)?;
+        leases::claim(&self.pool, name, holder, ttl_ms, now_ms).await
+    }
+
+    async fn lease_release(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+        check_lease(name, holder, 1)?;
+        leases::release(&self.pool, name, holder).await
+    }
+
+    async fn lease_holder(&self, name: &str, now_ms: i64) -> Result<Option<String>, StoreError> {
+        check_id("lease name", name)?;
+        let holder =
+            sqlx::query_scalar("SELECT holder FROM leases WHERE name = $1 AND expires_at_ms > $2")
+                .bind(name)
+                .bind(now_ms)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(holder)
     }
 }

@@ -30,8 +30,8 @@ use super::writer::{Command, Reply, Writer, WriterConfig};
 use super::{
     Appended, Conversation, ConversationFilter, ConversationUpdate, Message, NewConversation,
     NewMessage, NewTicket, Step, StepCommitted, Store, StoreError, StoreOptions, Synchronous,
-    Ticket, TicketStatus, check_bridge_file, check_desk_json, check_id, check_optional_id,
-    check_replay, clamp_limit, clean_tags,
+    Ticket, TicketStatus, check_bridge_file, check_desk_json, check_id, check_lease,
+    check_optional_id, check_replay, clamp_limit, clean_tags,
 };
 use super::{
     AttemptOutcome, BridgeDeadline, BridgeFile, BridgeHealth, BridgeRecord, DeliveryAttempt,
@@ -46,6 +46,7 @@ use rows::{
 mod bridge_reads;
 mod bridge_rows;
 pub(super) mod bridge_writes;
+pub(super) mod leases;
 mod rows;
 pub(super) mod writes;
 
@@ -640,5 +641,46 @@ impl Store for SqliteStore {
     async fn bridge_file(&self, id: &str) -> Result<Option<BridgeFile>, StoreError> {
         check_id("file id", id)?;
         bridge_reads::bridge_file(&self.read_pool, id).await
+    }
+
+    async fn lease_claim(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl_ms: i64,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        check_lease(name, holder, ttl_ms)?;
+        self.writer
+            .submit(|reply| Command::LeaseClaim {
+                name: name.to_owned(),
+                holder: holder.to_owned(),
+                ttl_ms,
+                now_ms,
+                reply,
+            })
+            .await
+    }
+
+    async fn lease_release(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+        check_lease(name, holder, 1)?;
+        self.writer
+            .submit(|reply| Command::LeaseRelease {
+                name: name.to_owned(),
+                holder: holder.to_owned(),
+                reply,
+            })
+            .await
+    }
+
+    async fn lease_holder(&self, name: &str, now_ms: i64) -> Result<Option<String>, StoreError> {
+        check_id("lease name", name)?;
+        let holder =
+            sqlx::query_scalar("SELECT holder FROM leases WHERE name = ?1 AND expires_at_ms > ?2")
+                .bind(name)
+                .bind(now_ms)
+                .fetch_optional(&self.read_pool)
+                .await?;
+        Ok(holder)
     }
 }

@@ -32,7 +32,7 @@ use super::prepared::{
 };
 pub(in crate::store) use super::settle::{Outcome, Reply, Settle, settle_later};
 use super::sqlite::bridge_writes::BridgeCommand;
-use super::sqlite::writes;
+use super::sqlite::{leases, writes};
 use super::{Appended, Conversation, StepCommitted, StoreError, Ticket, TicketStatus};
 
 /// One write, with the channel its result goes back on.
@@ -98,6 +98,18 @@ pub(super) enum Command {
     },
     /// The bridge's writes, which carry their own replies.
     Bridge(BridgeCommand),
+    LeaseClaim {
+        name: String,
+        holder: String,
+        ttl_ms: i64,
+        now_ms: i64,
+        reply: Reply<bool>,
+    },
+    LeaseRelease {
+        name: String,
+        holder: String,
+        reply: Reply<()>,
+    },
 }
 
 impl Command {
@@ -105,7 +117,10 @@ impl Command {
     /// write statement.
     fn needs_savepoint(&self) -> bool {
         match self {
-            Self::Append { .. } | Self::DeskAppend { .. } => false,
+            Self::Append { .. }
+            | Self::DeskAppend { .. }
+            | Self::LeaseClaim { .. }
+            | Self::LeaseRelease { .. } => false,
             Self::CommitStep { step, .. } => !step.is_single_write(),
             Self::Bridge(command) => command.needs_savepoint(),
             _ => true,
@@ -129,6 +144,8 @@ impl Command {
             Self::DeskSnapshot { reply, .. } => reply.send(Err(error)).is_ok(),
             Self::InsertToken { reply, .. } => reply.send(Err(error)).is_ok(),
             Self::DeleteToken { reply, .. } => reply.send(Err(error)).is_ok(),
+            Self::LeaseClaim { reply, .. } => reply.send(Err(error)).is_ok(),
+            Self::LeaseRelease { reply, .. } => reply.send(Err(error)).is_ok(),
             Self::Bridge(command) => {
                 command.fail(error);
                 true
@@ -466,5 +483,20 @@ async fn apply(connection: &mut SqliteConnection, command: Command) -> (Settle, 
             settle_later(reply, writes::delete_token(connection, &id).await)
         }
         Command::Bridge(command) => command.apply(connection).await,
+        Command::LeaseClaim {
+            name,
+            holder,
+            ttl_ms,
+            now_ms,
+            reply,
+        } => settle_later(
+            reply,
+            leases::claim(connection, &name, &holder, ttl_ms, now_ms).await,
+        ),
+        Command::LeaseRelease {
+            name,
+            holder,
+            reply,
+        } => settle_later(reply, leases::release(connection, &name, &holder).await),
     }
 }

@@ -359,6 +359,21 @@ impl Store for Stalling {
     async fn bridge_file(&self, id: &str) -> Result<Option<store::BridgeFile>, E> {
         self.inner.bridge_file(id).await
     }
+    async fn lease_claim(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl_ms: i64,
+        now_ms: i64,
+    ) -> Result<bool, E> {
+        self.inner.lease_claim(name, holder, ttl_ms, now_ms).await
+    }
+    async fn lease_release(&self, name: &str, holder: &str) -> Result<(), E> {
+        self.inner.lease_release(name, holder).await
+    }
+    async fn lease_holder(&self, name: &str, now_ms: i64) -> Result<Option<String>, E> {
+        self.inner.lease_holder(name, now_ms).await
+    }
 }
 
 type E = store::StoreError;

@@ -40,6 +40,8 @@ pub struct TestAppBuilder {
     rate_limit: u32,
     bridge_delivery: Option<ponte::config::BridgeDelivery>,
     nats_url: Option<String>,
+    node_name: Option<String>,
+    lease_ttl_ms: Option<u64>,
 }
 
 /// The configuration a test app is built from: everything in `data_dir`, the bundled
@@ -53,6 +55,7 @@ pub fn test_config(data_dir: &Path) -> Config {
         database_url: format!("sqlite://{}", data_dir.join("ponte.db").display()),
         public_url: None,
         nats_url: None,
+        lease_ttl_ms: ponte::config::DEFAULT_LEASE_TTL_MS,
         log: "warn".to_string(),
         tokens: Vec::new(),
         rate_limit: 0,
@@ -79,6 +82,8 @@ impl TestApp {
             rate_limit: 0,
             bridge_delivery: None,
             nats_url: None,
+            node_name: None,
+            lease_ttl_ms: None,
         }
     }
 
@@ -173,6 +178,19 @@ impl TestAppBuilder {
         self
     }
 
+    /// Names the node in the leases it holds: apps of one process with different names
+    /// compete for the work that runs on one node as separate processes would.
+    pub fn node_name(mut self, name: &str) -> Self {
+        self.node_name = Some(name.to_string());
+        self
+    }
+
+    /// Holds leases this long between renewals (a short one lets a test see a take-over).
+    pub fn lease_ttl_ms(mut self, ttl_ms: u64) -> Self {
+        self.lease_ttl_ms = Some(ttl_ms);
+        self
+    }
+
     pub fn without_conversations(mut self) -> Self {
         self.conversations = false;
         self.desk = false;
@@ -200,7 +218,13 @@ impl TestAppBuilder {
             config.bridge_delivery = delivery;
         }
         config.nats_url = self.nats_url;
+        if let Some(ttl_ms) = self.lease_ttl_ms {
+            config.lease_ttl_ms = ttl_ms;
+        }
         let mut builder = AppBuilder::new(config).with_knowledge(self.knowledge);
+        if let Some(name) = &self.node_name {
+            builder = builder.with_node_name(name);
+        }
         if let Some(store) = self.store {
             builder = builder.with_store(store);
         }

@@ -21,11 +21,13 @@ use ponte::store::{
 
 mod bridge;
 mod conversations;
+mod leases;
 mod messages;
 mod records;
 
 pub use bridge::*;
 pub use conversations::*;
+pub use leases::*;
 pub use messages::*;
 pub use records::*;
 
@@ -56,6 +58,8 @@ pub async fn run_all(store: Arc<dyn Store>) {
     deadlines_due_and_cleared(&store).await;
     bridge_files_kept_once(&store).await;
     bridge_invalid_input_rejected(&store).await;
+    leases_exclusive_renewed_and_taken_over(&store).await;
+    leases_release_frees_at_once(&store).await;
     invalid_input_rejected(&store).await;
     closed_store_rejects_calls(&store).await;
 }
@@ -95,6 +99,8 @@ macro_rules! store_conformance_tests {
             deadlines_due_and_cleared,
             bridge_files_kept_once,
             bridge_invalid_input_rejected,
+            leases_exclusive_renewed_and_taken_over,
+            leases_release_frees_at_once,
             invalid_input_rejected,
             closed_store_rejects_calls,
         );
