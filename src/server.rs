@@ -1,7 +1,7 @@
 //! Running the HTTP server: takes a bound listener and a shutdown future (so tests bind
 //! port 0 and stop it themselves), runs the background workers (index refresh, lost-chat
-//! timer, embeddings kept in step for hybrid search, the bridges' dispatcher and accept
-//! deadlines), and stops in order:
+//! timer, the desk following what other nodes log, embeddings kept in step for hybrid
+//! search, the bridges' dispatcher and accept deadlines), and stops in order:
 //! workers first, then the live feeds (WebSocket and SSE streams end), then the HTTP server,
 //! which drains in-flight requests.
 
@@ -28,6 +28,10 @@ pub async fn run(
         .attendance
         .clone()
         .map(|desk| tokio::spawn(crate::attendance::timer::run(desk, stop_rx.clone())));
+    let desk_follower = state
+        .attendance
+        .clone()
+        .map(|desk| tokio::spawn(crate::attendance::follow(desk, stop_rx.clone())));
     let embeddings = state
         .hybrid
         .clone()
@@ -67,6 +71,9 @@ pub async fn run(
     let _ = refresher.await;
     if let Some(timer) = lost_chats {
         let _ = timer.await;
+    }
+    if let Some(follower) = desk_follower {
+        let _ = follower.await;
     }
     if let Some(embeddings) = embeddings {
         let _ = embeddings.await;
