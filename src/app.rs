@@ -214,7 +214,7 @@ impl AppBuilder {
             None
         };
         let store = orchestrator.as_ref().map(|chat| chat.store().clone());
-        let auth = token_registry(&self.config, store.as_deref()).await?;
+        let auth = token_registry(&self.config, store.as_ref()).await?;
         let attendance = match &orchestrator {
             Some(chat) if self.desk => Some(
                 Attendance::open(
@@ -379,10 +379,11 @@ pub async fn launch(
 }
 
 /// The bearer tokens: the admin token of the config, the guest key (when guests may chat),
-/// the configured tokens and, given a store, the tokens issued through the API before.
+/// the configured tokens and, given a store, the tokens issued through the API before (and
+/// those other nodes issue, looked up there).
 pub async fn token_registry(
     config: &Config,
-    store: Option<&dyn Store>,
+    store: Option<&Arc<dyn Store>>,
 ) -> anyhow::Result<Arc<TokenStore>> {
     let auth = Arc::new(TokenStore::new());
     if let Some(token) = &config.admin_token {
@@ -411,7 +412,8 @@ pub async fn token_registry(
     }
     // Tokens issued through the API live in the store: their holders survive a restart.
     if let Some(store) = store {
-        let restored = auth.restore(store).await?;
+        auth.read_through(store.clone());
+        let restored = auth.restore(store.as_ref()).await?;
         if restored > 0 {
             tracing::info!(tokens = restored, "restored the issued tokens");
         }

@@ -1,7 +1,8 @@
 //! Running the HTTP server: takes a bound listener and a shutdown future (so tests bind
 //! port 0 and stop it themselves), runs the background workers (index refresh, lost-chat
-//! timer, orphan adoption and resume, each under its lease, embeddings kept in step for
-//! hybrid search, the bridges' dispatcher and accept deadlines), and stops in order:
+//! timer, orphan adoption and resume, each under its lease, the desk following what other
+//! nodes log, embeddings kept in step for hybrid search, the bridges' dispatcher and accept
+//! deadlines), and stops in order:
 //! workers first, then the live feeds (WebSocket and SSE streams end), then the HTTP server,
 //! which drains in-flight requests.
 
@@ -36,6 +37,10 @@ pub async fn run(
         .orchestrator
         .clone()
         .map(|chat| tokio::spawn(chat.keep_resuming(stop_rx.clone())));
+    let desk_follower = state
+        .attendance
+        .clone()
+        .map(|desk| tokio::spawn(crate::attendance::follow(desk, stop_rx.clone())));
     let embeddings = state
         .hybrid
         .clone()
@@ -75,6 +80,9 @@ pub async fn run(
     let _ = refresher.await;
     for once in [lost_chats, orphans, resume].into_iter().flatten() {
         let _ = once.await;
+    }
+    if let Some(follower) = desk_follower {
+        let _ = follower.await;
     }
     if let Some(embeddings) = embeddings {
         let _ = embeddings.await;

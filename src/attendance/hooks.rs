@@ -3,6 +3,7 @@
 //! whether someone is there to read a conversation.
 
 use super::Attendance;
+use super::log::Logging;
 use crate::desk::{DeskOp, Origin};
 use crate::live::StaffEvent;
 use crate::orchestrator::DeskHooks;
@@ -45,7 +46,11 @@ impl DeskHooks for Attendance {
             conversation_id: conversation_id.to_string(),
             now_ms: self.now_ms(),
         };
-        if self.execute_quietly(&op, false).await.is_ok() {
+        if self
+            .execute_quietly(&op, Logging::WhenUnreadChanged)
+            .await
+            .is_ok()
+        {
             self.bus.publish_staff(StaffEvent::Unread {
                 conversation_id: conversation_id.to_string(),
             });

@@ -5,8 +5,12 @@
 //!   it and changes nothing when it refuses) and then appended to the store's desk log, at
 //!   the position the book was at, before the caller hears it succeeded. The book is rebuilt
 //!   at start from the latest snapshot plus the operations after it; a snapshot is taken
-//!   every [`SNAPSHOT_EVERY`] operations. If the append fails (or the log moved on), the book
-//!   is rebuilt from the store, so memory never runs ahead of disk.
+//!   every [`SNAPSHOT_EVERY`] operations. If the append fails, the book is rebuilt from the
+//!   store, so memory never runs ahead of disk.
+//! - **Several nodes** share the log: each applies what the others logged (before each of
+//!   its own operations, and every [`CATCH_UP_EVERY`] in [`follow`]) without carrying it out
+//!   again; an operation that finds the log moved on is tried again on the new state, so of
+//!   two nodes capturing one chat, one wins and the other hears the chat is taken.
 //! - **Notices.** What an operation implies for the conversation is carried out after it
 //!   is durable: an attendant joining or leaving and a close go to the conversation's
 //!   machine (the requester sees who joined and the filled status dot); queue positions and
@@ -14,9 +18,10 @@
 //!   is announced on the staff feed, both on the live [`EventBus`] (`notices`).
 //! - **Hooks** (`hooks`). As the orchestrator's [`DeskHooks`], it queues handed-off
 //!   conversations, marks requester messages unread, and refuses blocked contacts.
-//! - Unread markers from requester messages are kept in memory only (they are not worth a
-//!   disk write per message); after a restart, chats whose last message is the requester's
-//!   are marked unread again.
+//! - Unread markers from requester messages are logged only when a message changes them
+//!   (the first one after a read), not once per message. Logs written before they were
+//!   logged at all are helped at start: on that node, chats whose last message is the
+//!   requester's are marked unread again.
 //!
 //! The lost-chat timer lives in [`timer`] and the adoption of orphaned hand-offs in
 //! [`orphans`] (each run under a lease, on one node), attachment files in [`files`], the
@@ -31,11 +36,12 @@ pub mod orphans;
 mod texts;
 pub mod timer;
 mod writing;
+pub use log::{CATCH_UP_EVERY, MAX_ATTEMPTS, follow};
 pub use writing::WriteError;
 
 pub use clock::Clock;
 
-use self::log::{Inner, load_book};
+use self::log::{Inner, Logging, load_book};
 use crate::desk::{Applied, DeskBook, DeskError, DeskOp, MacroStep, Project, Who};
 use crate::live::{EventBus, StaffNotice};
 use crate::orchestrator::{DeskHooks, Orchestrator};
@@ -173,7 +179,7 @@ impl Attendance {
 
     /// Applies `op`, logs it durably, then carries out what it implies.
     pub async fn execute(&self, op: DeskOp) -> Result<Applied, AttendanceError> {
-        let applied = self.execute_quietly(&op, true).await?;
+        let applied = self.execute_quietly(&op, Logging::Always).await?;
         self.carry_out(&op, &applied).await;
         Ok(applied)
     }
@@ -195,32 +201,30 @@ impl Attendance {
         let now_ms = self.now_ms();
         let (steps, applied) = {
             let mut inner = self.inner.lock().await;
-            let steps =
-                inner
-                    .book
-                    .plan_macro(macro_id, conversation_id, person, language.tag(), now_ms)?;
-            let ops: Vec<DeskOp> = steps
-                .iter()
-                .filter_map(|step| match step {
-                    MacroStep::Op { op } => Some(op.clone()),
-                    MacroStep::Say { .. } => None,
-                })
-                .collect();
-            // A macro of texts only changes nothing in the book: nothing to log.
-            let applied = if ops.is_empty() {
-                Vec::new()
-            } else {
-                let applied = inner.book.apply_all(&ops)?;
+            self.change_and_log(&mut inner, |book| {
+                let steps =
+                    book.plan_macro(macro_id, conversation_id, person, language.tag(), now_ms)?;
+                let ops: Vec<DeskOp> = steps
+                    .iter()
+                    .filter_map(|step| match step {
+                        MacroStep::Op { op } => Some(op.clone()),
+                        MacroStep::Say { .. } => None,
+                    })
+                    .collect();
+                // A macro of texts only changes nothing in the book: nothing to log.
+                if ops.is_empty() {
+                    return Ok((None, (steps, Vec::new())));
+                }
+                let applied = book.apply_all(&ops)?;
                 let op = DeskOp::Macro {
                     conversation_id: conversation_id.to_string(),
                     macro_id: macro_id.to_string(),
                     by: person.to_string(),
                     ops,
                 };
-                self.log(&mut inner, &op).await?;
-                applied
-            };
-            (steps, applied)
+                Ok((Some(op), (steps, applied)))
+            })
+            .await?
         };
         let mut applied_steps = applied.iter();
         let mut first_failure = None;
@@ -250,7 +254,9 @@ impl Attendance {
         }
     }
 
-    /// Marks unread, after a restart, the chats whose newest message is the requester's.
+    /// Marks unread, after a restart, the chats whose newest message is the requester's: in
+    /// this node's book only, for logs written before unread markers were logged (logging
+    /// it would mark unread, on every node, what was read since).
     async fn restore_unread(&self) -> Result<(), AttendanceError> {
         let open: Vec<String> = self
             .book(|book| {
@@ -280,7 +286,7 @@ impl Attendance {
                     conversation_id,
                     now_ms: self.now_ms(),
                 };
-                let _ = self.execute_quietly(&op, false).await;
+                let _ = self.execute_quietly(&op, Logging::Never).await;
             }
         }
         Ok(())

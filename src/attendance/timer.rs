@@ -182,7 +182,7 @@ pub(super) async fn finish_lost(
                     conversation_id: conversation_id.to_string(),
                     number: number.clone(),
                 },
-                true,
+                super::log::Logging::Always,
             )
             .await?;
     }

@@ -40,7 +40,7 @@ impl FromRequestParts<AppState> for Authenticated {
                 ));
             }
         };
-        let identity = state.auth.check(token)?;
+        let identity = state.auth.check(token).await?;
         state.rate_limit.check(&hash(token))?;
         Ok(Authenticated(identity))
     }

@@ -95,7 +95,7 @@ impl FromRequestParts<AppState> for LiveAuth {
         let Query(query) = Query::<TokenQuery>::from_request_parts(parts, state).await?;
         match query.token {
             Some(token) => {
-                let identity = state.auth.check(&token)?;
+                let identity = state.auth.check(&token).await?;
                 state.rate_limit.check(&crate::auth::hash(&token))?;
                 Ok(LiveAuth(identity))
             }

@@ -143,11 +143,29 @@ pub trait Store: Send + Sync + 'static {
     async fn desk_append_after(&self, op: &str, expected: i64) -> Result<i64, StoreError>;
 
     /// Saves a snapshot of the whole desk taken after operation `through`, replacing the
-    /// previous one, and drops the operations it covers.
+    /// previous one, and drops the operations it covers. A snapshot never replaces one that
+    /// covers more (several nodes may each take one): then nothing changes.
     async fn desk_snapshot(&self, state: &str, through: i64) -> Result<(), StoreError>;
 
     /// The latest snapshot and every operation after it, in order.
     async fn desk_load(&self) -> Result<DeskLog, StoreError>;
+
+    /// Every operation after `after`, in order, and the operation the stored snapshot
+    /// covers, read together: how a node that holds the desk up to `after` catches up with
+    /// what other nodes logged. When `snapshot_through` is past `after`, the operations in
+    /// between were dropped with that snapshot and the reader must [`desk_load`](Store::desk_load).
+    /// The default reads the whole log; the backends read only the tail.
+    async fn desk_ops_after(&self, after: i64) -> Result<DeskTail, StoreError> {
+        let log = self.desk_load().await?;
+        Ok(DeskTail {
+            snapshot_through: log.snapshot.map(|(_, through)| through).unwrap_or(0),
+            ops: log
+                .ops
+                .into_iter()
+                .filter(|(seq, _)| *seq > after)
+                .collect(),
+        })
+    }
 
     /// Finishes every write already accepted, stops the writer and closes all connections.
     /// Later calls fail with [`StoreError::Closed`]. Calling it twice is harmless.
@@ -159,6 +177,17 @@ pub trait Store: Send + Sync + 'static {
 
     /// Every stored token, oldest first, expired ones included (expiry is the caller's call).
     async fn tokens(&self) -> Result<Vec<StoredToken>, StoreError>;
+
+    /// The stored token whose SHA-256 is `sha256` (64 lowercase hex digits), if any: how a
+    /// node learns of a token another node issued. The default reads every token; the
+    /// backends look the one up.
+    async fn token_by_sha256(&self, sha256: &str) -> Result<Option<StoredToken>, StoreError> {
+        Ok(self
+            .tokens()
+            .await?
+            .into_iter()
+            .find(|token| token.sha256 == sha256))
+    }
 
     /// Deletes the token named `id` and returns it; [`StoreError::NotFound`] when there is none.
     async fn delete_token(&self, id: &str) -> Result<StoredToken, StoreError>;

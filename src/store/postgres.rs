@@ -358,6 +358,13 @@ impl Store for PostgresStore {
         in_transaction!(self, |connection| records::desk_load(connection).await)
     }
 
+    async fn desk_ops_after(&self, after: i64) -> Result<super::DeskTail, StoreError> {
+        in_transaction!(self, |connection| records::desk_ops_after(
+            connection, after
+        )
+        .await)
+    }
+
     async fn close(&self) {
         // Waits for the connections in use to come back; later calls fail with `Closed`.
         self.pool.close().await;
@@ -378,6 +385,18 @@ impl Store for PostgresStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(token_from_row).collect()
+    }
+
+    async fn token_by_sha256(&self, sha256: &str) -> Result<Option<StoredToken>, StoreError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            token_columns!(),
+            " FROM api_tokens WHERE sha256 = $1"
+        ))
+        .bind(sha256)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(token_from_row).transpose()
     }
 
     async fn delete_token(&self, id: &str) -> Result<StoredToken, StoreError> {

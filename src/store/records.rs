@@ -285,6 +285,14 @@ pub struct DeskLog {
     pub ops: Vec<(i64, String)>,
 }
 
+/// What [`Store::desk_ops_after`] returns: the operations after the asked position as
+/// `(seq, JSON)`, and the last operation the stored snapshot covers (0 without one).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeskTail {
+    pub snapshot_through: i64,
+    pub ops: Vec<(i64, String)>,
+}
+
 /// Input of [`Store::create_ticket`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewTicket {

@@ -449,6 +449,30 @@ impl Store for SqliteStore {
         loaded
     }
 
+    async fn desk_ops_after(&self, after: i64) -> Result<super::DeskTail, StoreError> {
+        let mut connection = self.read_pool.acquire().await?;
+        // One read transaction, so the snapshot's position and the operations agree.
+        sqlx::query("BEGIN").execute(&mut *connection).await?;
+        let read = async {
+            let through: Option<i64> =
+                sqlx::query_scalar("SELECT through FROM desk_snapshot WHERE id = 1")
+                    .fetch_optional(&mut *connection)
+                    .await?;
+            let ops: Vec<(i64, String)> =
+                sqlx::query_as("SELECT seq, op FROM desk_ops WHERE seq > ?1 ORDER BY seq")
+                    .bind(after)
+                    .fetch_all(&mut *connection)
+                    .await?;
+            Ok::<_, StoreError>(super::DeskTail {
+                snapshot_through: through.unwrap_or(0),
+                ops,
+            })
+        }
+        .await;
+        let _ = sqlx::query("COMMIT").execute(&mut *connection).await;
+        read
+    }
+
     async fn close(&self) {
         // Writes first, so everything queued is committed before the readers go away.
         self.writer.close().await;
@@ -470,6 +494,17 @@ impl Store for SqliteStore {
         .fetch_all(&self.read_pool)
         .await?;
         rows.iter().map(token_from_row).collect()
+    }
+
+    async fn token_by_sha256(&self, sha256: &str) -> Result<Option<StoredToken>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, sha256, role, subject, groups, created_at, expires_at FROM api_tokens \
+             WHERE sha256 = ?1",
+        )
+        .bind(sha256)
+        .fetch_optional(&self.read_pool)
+        .await?;
+        row.as_ref().map(token_from_row).transpose()
     }
 
     async fn delete_token(&self, id: &str) -> Result<StoredToken, StoreError> {

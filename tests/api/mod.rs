@@ -216,4 +216,5 @@ mod ids;
 mod keepalive;
 mod openapi;
 mod roles;
+mod token_nodes;
 mod tokens;

@@ -2,8 +2,8 @@
 //! real SQLite file: routing in each mode with 3 attendants and 20 requesters, presence
 //! rules, working a chat (capture, transfer, invite, leave, close with a reason, reopen,
 //! tags, quick replies, macros, unread markers and the alert), blocking, outbound and
-//! analyst chats, attachments and who may read them, and the lost-chat timer across
-//! restarts.
+//! analyst chats, attachments and who may read them, the lost-chat timer across
+//! restarts, and two nodes sharing one desk.
 
 mod access;
 mod chat;
@@ -11,6 +11,7 @@ mod contacts;
 mod desk_log;
 mod lost;
 mod macros;
+mod nodes;
 mod offline_notice;
 mod routing;
 

@@ -6,7 +6,7 @@
 use sqlx::postgres::PgConnection;
 
 use super::super::prepared::{PreparedTicket, PreparedToken, decode_tags, encode_json};
-use super::super::{DeskLog, StoreError, StoredToken, Ticket, now_millis, ticket_number};
+use super::super::{DeskLog, DeskTail, StoreError, StoredToken, Ticket, now_millis, ticket_number};
 use super::rows::{ticket_columns, ticket_from_row, token_columns, token_from_row};
 
 pub(super) async fn create_ticket(
@@ -174,13 +174,14 @@ pub(super) async fn desk_snapshot(
     sqlx::query(
         "INSERT INTO desk_snapshot (id, state, through, created_at) VALUES (1, $1, $2, $3) \
          ON CONFLICT (id) DO UPDATE SET state = excluded.state, through = excluded.through, \
-         created_at = excluded.created_at",
+         created_at = excluded.created_at WHERE excluded.through > desk_snapshot.through",
     )
     .bind(state)
     .bind(through)
     .bind(now_millis())
     .execute(&mut *connection)
     .await?;
+    // Covered by this snapshot or by a later one that stays.
     sqlx::query("DELETE FROM desk_ops WHERE seq <= $1")
         .bind(through)
         .execute(&mut *connection)
@@ -205,6 +206,29 @@ pub(super) async fn desk_load(connection: &mut PgConnection) -> Result<DeskLog, 
             .fetch_all(&mut *connection)
             .await?;
     Ok(DeskLog { snapshot, ops })
+}
+
+/// The operations after `after` and the snapshot's position, read in one `REPEATABLE READ`
+/// snapshot of the database so the two agree.
+pub(super) async fn desk_ops_after(
+    connection: &mut PgConnection,
+    after: i64,
+) -> Result<DeskTail, StoreError> {
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .execute(&mut *connection)
+        .await?;
+    let through: Option<i64> = sqlx::query_scalar("SELECT through FROM desk_snapshot WHERE id = 1")
+        .fetch_optional(&mut *connection)
+        .await?;
+    let ops: Vec<(i64, String)> =
+        sqlx::query_as("SELECT seq, op FROM desk_ops WHERE seq > $1 ORDER BY seq")
+            .bind(after)
+            .fetch_all(&mut *connection)
+            .await?;
+    Ok(DeskTail {
+        snapshot_through: through.unwrap_or(0),
+        ops,
+    })
 }
 
 async fn ensure_conversation(

@@ -469,13 +469,14 @@ pub(in crate::store) async fn desk_snapshot(
     sqlx::query(
         "INSERT INTO desk_snapshot (id, state, through, created_at) VALUES (1, ?1, ?2, ?3) \
          ON CONFLICT (id) DO UPDATE SET state = excluded.state, through = excluded.through, \
-         created_at = excluded.created_at",
+         created_at = excluded.created_at WHERE excluded.through > desk_snapshot.through",
     )
     .bind(state)
     .bind(through)
     .bind(now_millis())
     .execute(&mut *connection)
     .await?;
+    // Covered by this snapshot or by a later one that stays.
     sqlx::query("DELETE FROM desk_ops WHERE seq <= ?1")
         .bind(through)
         .execute(&mut *connection)

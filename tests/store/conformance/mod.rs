@@ -23,12 +23,14 @@ mod bridge;
 mod conversations;
 mod leases;
 mod messages;
+mod nodes;
 mod records;
 
 pub use bridge::*;
 pub use conversations::*;
 pub use leases::*;
 pub use messages::*;
+pub use nodes::*;
 pub use records::*;
 
 /// Runs every check, in order, on one store, then closes it (the last check is about closing).
@@ -49,6 +51,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     ticket_numbers_concurrent(&store).await;
     parameters_roundtrip(&store).await;
     tokens_roundtrip(&store).await;
+    token_found_by_hash(&store).await;
     bridges_put_list_enable_delete(&store).await;
     outbox_written_with_step(&store).await;
     outbox_lane_order_and_retry(&store).await;
@@ -89,7 +92,9 @@ macro_rules! store_conformance_tests {
             ticket_numbers_concurrent,
             parameters_roundtrip,
             desk_log_roundtrip,
+            desk_tail_and_snapshots_of_several_writers,
             tokens_roundtrip,
+            token_found_by_hash,
             bridges_put_list_enable_delete,
             outbox_written_with_step,
             outbox_lane_order_and_retry,
