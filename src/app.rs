@@ -33,6 +33,8 @@ pub struct AppBuilder {
     config: Config,
     knowledge: Option<Arc<KnowledgeBase>>,
     store: Option<Arc<dyn Store>>,
+    /// The bus between nodes, once reached (`--nats-url`).
+    bus: Option<Arc<dyn crate::live::EventBus>>,
     matcher: Option<Arc<Matcher>>,
     /// `None`: made from the config's language model; `Some(..)`: given.
     hybrid: Option<Option<Arc<Hybrid>>>,
@@ -60,6 +62,7 @@ impl AppBuilder {
             config,
             knowledge: None,
             store: None,
+            bus: None,
             matcher: None,
             hybrid: None,
             clock: Clock::new(),
@@ -149,11 +152,8 @@ impl AppBuilder {
     /// The conversation engine: store, matcher, language model and hybrid retrieval, with
     /// the conversations that were waiting on an effect resumed.
     pub async fn orchestrator(&mut self) -> anyhow::Result<Arc<Orchestrator>> {
+        let (store, bus) = self.dependencies().await?;
         let knowledge = self.knowledge().await?;
-        let store = match &self.store {
-            Some(store) => store.clone(),
-            None => open_store(&self.config).await?,
-        };
         let matcher = match &self.matcher {
             Some(matcher) => matcher.clone(),
             None => {
@@ -182,11 +182,7 @@ impl AppBuilder {
             .with_llm(llm)
             .with_grounded_answers(self.grounded_answers)
             .with_hybrid(hybrid);
-        if let Some(url) = &self.config.nats_url {
-            let bus = crate::live::nats::NatsBus::connect(url, "ponte")
-                .await
-                .map_err(|error| anyhow::anyhow!("connecting to NATS: {error}"))?;
-            tracing::info!("live events cross nodes over NATS");
+        if let Some(bus) = bus {
             orchestrator = orchestrator.with_bus(bus);
         }
         let orchestrator = Arc::new(orchestrator);
@@ -195,6 +191,27 @@ impl AppBuilder {
             tracing::info!(resumed, "conversations resumed after restart");
         }
         Ok(orchestrator)
+    }
+
+    /// The store and, when configured, NATS: reached before anything slower is built, so a
+    /// configured one that does not answer stops the start within seconds, naming which.
+    /// Never an in-memory stand-in.
+    async fn dependencies(
+        &mut self,
+    ) -> anyhow::Result<(Arc<dyn Store>, Option<Arc<dyn crate::live::EventBus>>)> {
+        let store = match &self.store {
+            Some(store) => store.clone(),
+            None => open_store(&self.config).await?,
+        };
+        self.store = Some(store.clone());
+        if self.bus.is_none()
+            && let Some(url) = &self.config.nats_url
+        {
+            let bus = crate::live::nats::NatsBus::connect(url, "ponte").await?;
+            tracing::info!("live events cross nodes over NATS JetStream");
+            self.bus = Some(bus);
+        }
+        Ok((store, self.bus.clone()))
     }
 
     /// The hybrid retrieval: the given one, or one over the configured model's embeddings.
@@ -207,6 +224,9 @@ impl AppBuilder {
 
     /// Builds everything a server needs.
     pub async fn build(mut self) -> anyhow::Result<App> {
+        if self.conversations {
+            self.dependencies().await?;
+        }
         let knowledge = self.knowledge().await?;
         let orchestrator = if self.conversations {
             Some(self.orchestrator().await?)
@@ -425,9 +445,15 @@ pub async fn token_registry(
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+    let shown = redact_url(&config.database_url);
     crate::store::open(&config.database_url, StoreOptions::default())
         .await
-        .with_context(|| format!("opening the store {}", redact_url(&config.database_url)))
+        .map_err(|error| match error {
+            crate::store::StoreError::Unavailable(reason) => {
+                anyhow::anyhow!("the database at {shown} is unreachable: {reason}")
+            }
+            other => anyhow::Error::new(other).context(format!("opening the store {shown}")),
+        })
 }
 
 /// The configured intents' matcher over `knowledge` (seconds on the full set: blocking).

@@ -25,8 +25,8 @@ pub mod bus;
 pub mod nats;
 
 pub use bus::{
-    AttendantStatus, CHANNEL_CAPACITY, Delivery, EventBus, FeedEvent, LocalBus, STAFF_CAPACITY,
-    Specialist, StaffEvent, StaffNotice,
+    AttendantStatus, CHANNEL_CAPACITY, Delivery, EventBus, FeedEvent, Link, LocalBus,
+    STAFF_CAPACITY, Specialist, StaffEvent, StaffNotice,
 };
 
 use crate::store::{Message, Store, StoreError};

@@ -81,6 +81,12 @@ pub enum ApiError {
     Unavailable,
     #[error("the knowledge index is not available")]
     IndexUnavailable,
+    /// The database cannot be reached now; nothing was written. Retry shortly.
+    #[error("the database cannot be reached now; nothing was written, retry shortly")]
+    StoreUnavailable,
+    /// This node lost NATS, which carries what it writes to the other nodes. Retry shortly.
+    #[error("this node cannot reach NATS now; nothing was written, retry shortly")]
+    NatsUnavailable,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -132,6 +138,7 @@ impl Coded for ApiError {
             Bridge(error) => crate::fault::Coded::kind(error),
             RateLimited { .. } => ErrorKind::RateLimited,
             Unavailable | IndexUnavailable => ErrorKind::Unavailable,
+            StoreUnavailable | NatsUnavailable => ErrorKind::Unavailable,
             Internal(_) => ErrorKind::Internal,
         }
     }
@@ -171,6 +178,8 @@ impl Coded for ApiError {
             UnknownRoute => "unknown_route",
             Unavailable => "unavailable",
             IndexUnavailable => "index_unavailable",
+            StoreUnavailable => "store_unavailable",
+            NatsUnavailable => "nats_unavailable",
             Internal(_) => "internal",
         }
     }
@@ -199,9 +208,16 @@ impl IntoResponse for ApiError {
         let (status, code, kind) = self.describe();
         let retry_after = match &self {
             ApiError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            ApiError::StoreUnavailable | ApiError::NatsUnavailable => Some(1),
             _ => None,
         };
-        let message = if status.is_server_error() {
+        // A lost dependency is no internal secret: the client is told which, to retry.
+        let lost_dependency =
+            matches!(self, ApiError::StoreUnavailable | ApiError::NatsUnavailable);
+        let message = if lost_dependency {
+            tracing::warn!(code, "request refused: a dependency is unavailable");
+            self.to_string()
+        } else if status.is_server_error() {
             tracing::error!(error = %self, code, "request failed");
             "an internal error occurred; it has been logged".to_string()
         } else {
@@ -285,6 +301,10 @@ impl From<crate::store::StoreError> for ApiError {
             S::NotFound { entity, id } => ApiError::NotFound { what: entity, id },
             S::Conflict { .. } => ApiError::Conflict(error.to_string()),
             S::InvalidInput(reason) => ApiError::BadRequest(reason),
+            S::Unavailable(reason) => {
+                tracing::warn!(%reason, "the store is unavailable");
+                ApiError::StoreUnavailable
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }

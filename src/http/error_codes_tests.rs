@@ -132,6 +132,13 @@ fn api_rows() -> Vec<Row> {
             "index_unavailable",
             INTERNAL,
         ),
+        (
+            ApiError::StoreUnavailable,
+            503,
+            "store_unavailable",
+            INTERNAL,
+        ),
+        (ApiError::NatsUnavailable, 503, "nats_unavailable", INTERNAL),
         (ApiError::Internal(text()), 500, "internal", INTERNAL),
     ]
 }
@@ -313,6 +320,7 @@ fn store_rows() -> Vec<(StoreError, u16, &'static str)> {
             "internal",
         ),
         (StoreError::Internal(text()), 500, "internal"),
+        (StoreError::Unavailable(text()), 503, "store_unavailable"),
     ]
 }
 

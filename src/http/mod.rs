@@ -174,6 +174,10 @@ pub fn router_with(state: AppState, pages: Router<AppState>) -> Router {
         )
         .merge(pages)
         .fallback(|| async { ApiError::UnknownRoute })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            health::writes_need_nats,
+        ))
         .with_state(state)
         .layer(axum::middleware::from_fn(read_small_bodies_first))
         .layer(cors())

@@ -14,7 +14,8 @@
 //! - **Staff events** ([`StaffEvent`]): every desk operation and unread marker, for the desk
 //!   consoles.
 //!
-//! Delivery is at most once and a slow receiver lags: a [`Feed`](super::Feed) recovers the
+//! Delivery inside a process is at most once and a slow receiver lags (between nodes it is at
+//! least once, see [`nats`](super::nats)): a [`Feed`](super::Feed) recovers the
 //! messages it missed from the store, and a notice describes state the REST API can always
 //! read again, so a bus never needs to be durable. Events are typed; each serializes to
 //! exactly the JSON frame the WebSocket and SSE clients receive ([`FeedEvent::to_frame`],
@@ -181,6 +182,20 @@ pub trait EventBus: Send + Sync + 'static {
     /// long-lived event streams must not hold up its graceful shutdown. Publishing afterwards
     /// does nothing. (The staff stream is not affected.)
     fn close(&self);
+
+    /// How the link to the other nodes stands; `None` for a bus inside one process.
+    fn link(&self) -> Option<Link> {
+        None
+    }
+}
+
+/// The state of a bus's link to the other nodes (what `/health` reports).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Link {
+    /// Whether the broker is reachable now.
+    pub connected: bool,
+    /// Events of this node not yet acknowledged by the broker.
+    pub backlog: usize,
 }
 
 /// The in-process bus: one broadcast channel per watched conversation, created on the

@@ -1,23 +1,47 @@
-//! The live event bus between nodes, over NATS: every event published on this node is fanned
-//! out locally as [`LocalBus`] does and also sent to NATS (a subject per conversation,
-//! `<prefix>.conversation.<id>`, and `<prefix>.staff`), and what other nodes send is fanned
-//! out locally the same way. Each node subscribes once to `<prefix>.>` and skips what it sent
-//! itself (a `Ponte-Node` header).
+//! The live event bus between nodes, over NATS JetStream: every event published on this node
+//! is fanned out locally as [`LocalBus`] does and also relayed to the other nodes, and what
+//! they relay is fanned out here the same way.
 //!
-//! Delivery between nodes is at most once, like the local bus: a message that is lost or
-//! comes late is recovered from the store by the feed (a gap in `seq`), and a notice
-//! describes state the REST API can read again. One task forwards this node's events to
-//! NATS in the order they were published, so a conversation's events leave in `seq` order.
+//! At connect, the node gets (or creates) one stream, `<PREFIX>_LIVE`, on the subjects
+//! `<prefix>.>` (a subject per conversation, `<prefix>.conversation.<id>`, and
+//! `<prefix>.staff`), kept in files for [`RETENTION`] with a duplicate window as long. Then:
+//! - [`relay`] publishes this node's events to the stream in the order they were published,
+//!   each with a `Ponte-Node` header and a `Nats-Msg-Id` (node id and a counter). Acks are
+//!   awaited off the hot path; an event whose ack does not come stays in a bounded queue and
+//!   is published again, in order, once NATS answers, and JetStream drops the copies it had
+//!   already stored (same message id).
+//! - [`intake`] reads the stream with an ordered consumer from the stream's end at connect,
+//!   skips what this node sent, and resumes after the last stream sequence it handed out when
+//!   the connection comes back, so nothing published while it was away is missed.
+//!
+//! Delivery between nodes is thus at least once, and duplicates are harmless: the feed of a
+//! conversation hands out each `seq` once ([`Feed`](super::Feed)), and the intake drops a
+//! message id it has already delivered. The connection state is what `/health` reports
+//! ([`EventBus::link`]).
 
-use super::bus::{Delivery, EventBus, FeedEvent, LocalBus, StaffEvent, StaffNotice};
+mod intake;
+mod relay;
+
+use super::bus::{Delivery, EventBus, FeedEvent, Link, LocalBus, StaffEvent, StaffNotice};
 use crate::store::Message;
-use futures_util::StreamExt;
+use async_nats::jetstream;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use tokio::sync::{broadcast, mpsc};
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc, watch};
 
 /// The header naming the node that published an event.
 const NODE_HEADER: &str = "Ponte-Node";
+
+/// JetStream's header for the id it drops duplicates by.
+const MESSAGE_ID_HEADER: &str = "Nats-Msg-Id";
+
+/// How long the stream keeps an event (and remembers its message id): a node that was away
+/// longer reads what it missed from the store, as after a restart.
+pub const RETENTION: Duration = Duration::from_secs(120);
+
+/// How long connecting, and each JetStream request, may take before it counts as a failure.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(4);
 
 /// What crosses between nodes.
 #[derive(Debug, Serialize, Deserialize)]
@@ -28,11 +52,22 @@ enum Wire {
     Staff(StaffEvent),
 }
 
+/// Why a node could not join the others.
+#[derive(Debug, thiserror::Error)]
+pub enum NatsError {
+    #[error("NATS is unreachable at {url}: {reason}")]
+    Unreachable { url: String, reason: String },
+    #[error("NATS at {url} has no usable JetStream (run nats-server with -js): {reason}")]
+    NoJetStream { url: String, reason: String },
+}
+
 /// The bus of one node among several.
 pub struct NatsBus {
     local: Arc<LocalBus>,
-    outgoing: mpsc::UnboundedSender<(String, Vec<u8>)>,
+    outgoing: mpsc::UnboundedSender<relay::Outgoing>,
     prefix: String,
+    client: async_nats::Client,
+    backlog: Arc<std::sync::atomic::AtomicUsize>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -44,86 +79,124 @@ impl std::fmt::Debug for NatsBus {
     }
 }
 
+/// The stream every node of `prefix` shares.
+fn stream_config(prefix: &str) -> jetstream::stream::Config {
+    let name: String = prefix
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    jetstream::stream::Config {
+        name: format!("{name}_LIVE"),
+        subjects: vec![format!("{prefix}.>")],
+        storage: jetstream::stream::StorageType::File,
+        max_age: RETENTION,
+        duplicate_window: RETENTION,
+        ..Default::default()
+    }
+}
+
 impl NatsBus {
-    /// Connects to the NATS server at `url` and starts relaying under `prefix` (nodes that
-    /// serve one desk share it).
-    pub async fn connect(url: &str, prefix: &str) -> Result<Arc<Self>, async_nats::Error> {
-        let client = async_nats::connect(url).await?;
+    /// Connects to the NATS server at `url`, gets or creates the stream and starts relaying
+    /// under `prefix` (nodes that serve one desk share it). Fails within a few seconds when
+    /// the server does not answer or has no JetStream.
+    pub async fn connect(url: &str, prefix: &str) -> Result<Arc<Self>, NatsError> {
+        let shown = crate::telemetry::redact_url(url);
+        let unreachable = |reason: String| NatsError::Unreachable {
+            url: shown.clone(),
+            reason,
+        };
+        // Bumped on every (re)connection: the relay and the intake resume at once.
+        let (connected_tx, connected_rx) = watch::channel(0u64);
+        let options = async_nats::ConnectOptions::new()
+            .connection_timeout(REQUEST_TIMEOUT)
+            .request_timeout(Some(REQUEST_TIMEOUT))
+            .ping_interval(Duration::from_secs(10))
+            // Back within a second of the server: writes wait on it (503 meanwhile).
+            .reconnect_delay_callback(|attempts| {
+                Duration::from_millis(100 * attempts.clamp(1, 10) as u64)
+            })
+            .event_callback(move |event| {
+                let connected_tx = connected_tx.clone();
+                async move {
+                    match event {
+                        async_nats::Event::Connected => {
+                            tracing::info!("connected to NATS");
+                            connected_tx.send_modify(|generation| *generation += 1);
+                        }
+                        async_nats::Event::Disconnected => {
+                            tracing::warn!("lost the connection to NATS; reconnecting")
+                        }
+                        other => tracing::debug!(event = %other, "nats event"),
+                    }
+                }
+            });
+        let client = tokio::time::timeout(REQUEST_TIMEOUT, options.connect(url))
+            .await
+            .map_err(|_| unreachable("no answer".to_string()))?
+            .map_err(|error| unreachable(error.to_string()))?;
+        let mut context = jetstream::new(client.clone());
+        context.set_timeout(REQUEST_TIMEOUT);
+        let config = stream_config(prefix);
+        let stream = tokio::time::timeout(
+            REQUEST_TIMEOUT,
+            context.get_or_create_stream(config.clone()),
+        )
+        .await
+        .map_err(|_| unreachable("JetStream did not answer".to_string()))?
+        .map_err(|error| NatsError::NoJetStream {
+            url: shown.clone(),
+            reason: error.to_string(),
+        })?;
         let node = crate::orchestrator::new_id();
         let local = Arc::new(LocalBus::new());
-        let mut incoming = client.subscribe(format!("{prefix}.>")).await?;
-        // The subscription is in place once the server has seen it: events published by
-        // other nodes from now on reach this one.
-        client.flush().await?;
-        let receiving = {
-            let local = local.clone();
-            let node = node.clone();
-            let staff_subject = format!("{prefix}.staff");
-            let conversation_prefix = format!("{prefix}.conversation.");
-            tokio::spawn(async move {
-                while let Some(message) = incoming.next().await {
-                    let from_here = message
-                        .headers
-                        .as_ref()
-                        .and_then(|headers| headers.get(NODE_HEADER))
-                        .is_some_and(|sender| sender.as_str() == node);
-                    if from_here {
-                        continue;
-                    }
-                    let wire: Wire = match serde_json::from_slice(&message.payload) {
-                        Ok(wire) => wire,
-                        Err(error) => {
-                            tracing::warn!(subject = %message.subject, %error, "unreadable event from another node");
-                            continue;
-                        }
-                    };
-                    let subject = message.subject.as_str();
-                    match wire {
-                        Wire::Message(stored) if subject.starts_with(&conversation_prefix) => {
-                            local.publish_message(&stored)
-                        }
-                        Wire::Event(event) => {
-                            if let Some(id) = subject
-                                .strip_prefix(&conversation_prefix)
-                                .and_then(decode_token)
-                            {
-                                local.publish(&id, event);
-                            }
-                        }
-                        Wire::Staff(event) if subject == staff_subject => {
-                            local.publish_staff(event)
-                        }
-                        _ => tracing::warn!(%subject, "event on an unexpected subject"),
-                    }
-                }
-            })
+        let intake = intake::Intake::start(
+            context.clone(),
+            config.clone(),
+            stream.cached_info(),
+            node.clone(),
+            prefix,
+            local.clone(),
+            connected_rx.clone(),
+        )
+        .await
+        .map_err(|reason| NatsError::NoJetStream {
+            url: shown.clone(),
+            reason,
+        })?;
+        let backlog = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (outgoing, queue) = mpsc::unbounded_channel();
+        let relay = relay::Relay {
+            jetstream: context,
+            stream: config,
+            client: client.clone(),
+            node,
+            backlog: backlog.clone(),
         };
-        let (outgoing, mut queue) = mpsc::unbounded_channel::<(String, Vec<u8>)>();
-        let sending = tokio::spawn(async move {
-            while let Some((subject, payload)) = queue.recv().await {
-                let mut headers = async_nats::HeaderMap::new();
-                headers.insert(NODE_HEADER, node.as_str());
-                if let Err(error) = client
-                    .publish_with_headers(subject, headers, payload.into())
-                    .await
-                {
-                    tracing::warn!(%error, "an event could not be sent to the other nodes");
-                }
-            }
-        });
+        let sending = tokio::spawn(relay.run(queue, connected_rx));
         Ok(Arc::new(NatsBus {
             local,
             outgoing,
             prefix: prefix.to_string(),
-            tasks: vec![receiving, sending],
+            client,
+            backlog,
+            tasks: vec![intake, sending],
         }))
     }
 
     fn send(&self, subject: String, wire: &Wire) {
         match serde_json::to_vec(wire) {
             Ok(payload) => {
-                // The sending task only stops with the bus.
-                let _ = self.outgoing.send((subject, payload));
+                // The relay only stops with the bus.
+                let _ = self.outgoing.send(relay::Outgoing {
+                    subject,
+                    payload: payload.into(),
+                });
             }
             Err(error) => tracing::error!(%error, "an event could not be serialized"),
         }
@@ -179,6 +252,13 @@ impl EventBus for NatsBus {
     fn close(&self) {
         self.local.close();
     }
+
+    fn link(&self) -> Option<Link> {
+        Some(Link {
+            connected: self.client.connection_state() == async_nats::connection::State::Connected,
+            backlog: self.backlog.load(std::sync::atomic::Ordering::Relaxed),
+        })
+    }
 }
 
 /// A conversation id as one subject token: as is when it is plain (ids are UUIDs), else `x`
@@ -228,5 +308,14 @@ mod tests {
             );
             assert_eq!(decode_token(&token).as_deref(), Some(id));
         }
+    }
+
+    #[test]
+    fn the_stream_is_named_after_the_prefix_and_holds_its_subjects() {
+        let config = stream_config("ponte");
+        assert_eq!(config.name, "PONTE_LIVE");
+        assert_eq!(config.subjects, ["ponte.>"]);
+        assert_eq!(stream_config("desk.a-1").name, "DESK_A_1_LIVE");
+        assert_eq!(config.duplicate_window, RETENTION);
     }
 }

@@ -36,6 +36,10 @@ pub enum StoreError {
     Migration(String),
     #[error("database error: {0}")]
     Database(#[source] Arc<sqlx::Error>),
+    /// The database cannot be reached now (refused, timed out, the server going down);
+    /// the pool reconnects by itself once it is back.
+    #[error("the database is unreachable: {0}")]
+    Unavailable(String),
     #[error("internal store error: {0}")]
     Internal(String),
 }
@@ -54,6 +58,7 @@ impl StoreError {
             Self::Corrupt(_) => "corrupt_data",
             Self::Migration(_) => "migration_failed",
             Self::Database(_) => "database",
+            Self::Unavailable(_) => "store_unavailable",
             Self::Internal(_) => "internal",
         }
     }
@@ -75,6 +80,7 @@ impl crate::fault::Coded for StoreError {
             Self::NotFound { .. } => K::NotFound,
             Self::Conflict { .. } | Self::DeskLogConflict { .. } => K::Conflict,
             Self::InvalidInput(_) => K::BadRequest,
+            Self::Unavailable(_) => K::Unavailable,
             _ => K::Internal,
         }
     }
@@ -88,7 +94,19 @@ impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
         match error {
             sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => Self::Closed,
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+                Self::Unavailable(error.to_string())
+            }
+            sqlx::Error::Database(ref database) if is_server_going_away(database.code()) => {
+                Self::Unavailable(error.to_string())
+            }
             other => Self::Database(Arc::new(other)),
         }
     }
+}
+
+/// PostgreSQL's codes for a connection that failed or a server shutting down or starting
+/// (class 08, `admin_shutdown`, `crash_shutdown`, `cannot_connect_now`).
+fn is_server_going_away(code: Option<std::borrow::Cow<'_, str>>) -> bool {
+    code.is_some_and(|code| code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03"))
 }

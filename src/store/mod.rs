@@ -171,6 +171,10 @@ pub trait Store: Send + Sync + 'static {
     /// Later calls fail with [`StoreError::Closed`]. Calling it twice is harmless.
     async fn close(&self);
 
+    /// A cheap round trip to the database: [`StoreError::Unavailable`] (or another error)
+    /// when it cannot answer now. What `/health` reports.
+    async fn ping(&self) -> Result<(), StoreError>;
+
     /// Stores an issued bearer token: its SHA-256, never the token. Fails with
     /// [`StoreError::AlreadyExists`] when the id or the hash is taken.
     async fn insert_token(&self, new: NewToken) -> Result<StoredToken, StoreError>;

@@ -365,6 +365,11 @@ impl Store for PostgresStore {
         .await)
     }
 
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     async fn close(&self) {
         // Waits for the connections in use to come back; later calls fail with `Closed`.
         self.pool.close().await;

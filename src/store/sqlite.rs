@@ -473,6 +473,11 @@ impl Store for SqliteStore {
         read
     }
 
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.read_pool).await?;
+        Ok(())
+    }
+
     async fn close(&self) {
         // Writes first, so everything queued is committed before the readers go away.
         self.writer.close().await;

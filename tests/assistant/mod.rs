@@ -260,6 +260,9 @@ impl Store for Stalling {
     async fn close(&self) {
         self.inner.close().await
     }
+    async fn ping(&self) -> Result<(), store::StoreError> {
+        self.inner.ping().await
+    }
     async fn insert_token(
         &self,
         new: store::NewToken,

@@ -3,7 +3,10 @@
 //! gets exactly what it missed, no gap and no duplicate, also after the server restarted on
 //! the same file; the SSE fallback carries the same ids; another requester is refused; with
 //! two nodes over one file and NATS between them (`PONTE_TEST_NATS_URL`), a message posted
-//! through one reaches a WebSocket on the other, once and in order.
+//! through one reaches a WebSocket on the other, once and in order. `dependencies`: nodes
+//! losing NATS (a private `nats-server`) and refusing to start without NATS or PostgreSQL.
+
+mod dependencies;
 
 use crate::assistant::{shared, sqlite};
 use crate::common::TestApp;
