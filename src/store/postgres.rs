@@ -39,6 +39,7 @@ use rows::{
 
 mod bridge_reads;
 mod bridge_writes;
+mod knowledge_log;
 mod records;
 mod rows;
 mod writes;
@@ -533,5 +534,24 @@ impl Store for PostgresStore {
     async fn bridge_file(&self, id: &str) -> Result<Option<BridgeFile>, StoreError> {
         check_id("file id", id)?;
         bridge_reads::bridge_file(&self.pool, id).await
+    }
+
+    async fn append_knowledge_changes(
+        &self,
+        changes: Vec<super::NewKnowledgeChange>,
+    ) -> Result<i64, StoreError> {
+        super::knowledge_log::check_knowledge_changes(&changes)?;
+        in_transaction!(self, |connection| knowledge_log::append(
+            connection, &changes
+        )
+        .await)
+    }
+
+    async fn knowledge_changes_after(
+        &self,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<super::KnowledgeChange>, StoreError> {
+        knowledge_log::after(&self.pool, after_seq, clamp_limit(limit)?).await
     }
 }

@@ -46,6 +46,7 @@ use rows::{
 mod bridge_reads;
 mod bridge_rows;
 pub(super) mod bridge_writes;
+pub(super) mod knowledge_log;
 mod rows;
 pub(super) mod writes;
 
@@ -640,5 +641,23 @@ impl Store for SqliteStore {
     async fn bridge_file(&self, id: &str) -> Result<Option<BridgeFile>, StoreError> {
         check_id("file id", id)?;
         bridge_reads::bridge_file(&self.read_pool, id).await
+    }
+
+    async fn append_knowledge_changes(
+        &self,
+        changes: Vec<super::NewKnowledgeChange>,
+    ) -> Result<i64, StoreError> {
+        super::knowledge_log::check_knowledge_changes(&changes)?;
+        self.writer
+            .submit(|reply| Command::KnowledgeAppend { changes, reply })
+            .await
+    }
+
+    async fn knowledge_changes_after(
+        &self,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<super::KnowledgeChange>, StoreError> {
+        knowledge_log::after(&self.read_pool, after_seq, clamp_limit(limit)?).await
     }
 }

@@ -96,6 +96,10 @@ pub(super) enum Command {
         id: String,
         reply: Reply<super::StoredToken>,
     },
+    KnowledgeAppend {
+        changes: Vec<super::NewKnowledgeChange>,
+        reply: Reply<i64>,
+    },
     /// The bridge's writes, which carry their own replies.
     Bridge(BridgeCommand),
 }
@@ -129,6 +133,7 @@ impl Command {
             Self::DeskSnapshot { reply, .. } => reply.send(Err(error)).is_ok(),
             Self::InsertToken { reply, .. } => reply.send(Err(error)).is_ok(),
             Self::DeleteToken { reply, .. } => reply.send(Err(error)).is_ok(),
+            Self::KnowledgeAppend { reply, .. } => reply.send(Err(error)).is_ok(),
             Self::Bridge(command) => {
                 command.fail(error);
                 true
@@ -465,6 +470,10 @@ async fn apply(connection: &mut SqliteConnection, command: Command) -> (Settle, 
         Command::DeleteToken { id, reply } => {
             settle_later(reply, writes::delete_token(connection, &id).await)
         }
+        Command::KnowledgeAppend { changes, reply } => settle_later(
+            reply,
+            super::sqlite::knowledge_log::append(connection, &changes).await,
+        ),
         Command::Bridge(command) => command.apply(connection).await,
     }
 }

@@ -359,6 +359,19 @@ impl Store for Stalling {
     async fn bridge_file(&self, id: &str) -> Result<Option<store::BridgeFile>, E> {
         self.inner.bridge_file(id).await
     }
+    async fn append_knowledge_changes(
+        &self,
+        changes: Vec<store::NewKnowledgeChange>,
+    ) -> Result<i64, E> {
+        self.inner.append_knowledge_changes(changes).await
+    }
+    async fn knowledge_changes_after(
+        &self,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<store::KnowledgeChange>, E> {
+        self.inner.knowledge_changes_after(after_seq, limit).await
+    }
 }
 
 type E = store::StoreError;

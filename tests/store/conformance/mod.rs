@@ -21,11 +21,13 @@ use ponte::store::{
 
 mod bridge;
 mod conversations;
+mod knowledge;
 mod messages;
 mod records;
 
 pub use bridge::*;
 pub use conversations::*;
+pub use knowledge::*;
 pub use messages::*;
 pub use records::*;
 
@@ -56,6 +58,9 @@ pub async fn run_all(store: Arc<dyn Store>) {
     deadlines_due_and_cleared(&store).await;
     bridge_files_kept_once(&store).await;
     bridge_invalid_input_rejected(&store).await;
+    knowledge_log_in_order_and_paged(&store).await;
+    knowledge_log_followed_during_concurrent_appends(&store).await;
+    knowledge_log_invalid_input_rejected(&store).await;
     invalid_input_rejected(&store).await;
     closed_store_rejects_calls(&store).await;
 }
@@ -95,6 +100,9 @@ macro_rules! store_conformance_tests {
             deadlines_due_and_cleared,
             bridge_files_kept_once,
             bridge_invalid_input_rejected,
+            knowledge_log_in_order_and_paged,
+            knowledge_log_followed_during_concurrent_appends,
+            knowledge_log_invalid_input_rejected,
             invalid_input_rejected,
             closed_store_rejects_calls,
         );
