@@ -263,6 +263,12 @@ impl AppBuilder {
         if let Some(bridges) = bridges {
             state = state.with_bridges(bridges);
         }
+        // With a store, knowledge written here reaches the nodes sharing it (and theirs here).
+        if let Some(store) = store {
+            let sync = crate::knowledge_sync::KnowledgeSync::new(store, state.knowledge.clone())
+                .context("reading the knowledge log position")?;
+            state = state.with_knowledge_sync(Arc::new(sync));
+        }
         Ok(App {
             state,
             lease: self.lease,

@@ -4,8 +4,8 @@
 //! after a restart, the index itself says what the last rebuild produced.
 
 use crate::fault::{Coded, ErrorKind};
-use crate::knowledge::index::Progress;
-use crate::knowledge::{KnowledgeBase, ingest::IngestError};
+use crate::knowledge::index::{Progress, ReindexReport};
+use crate::knowledge::{KnowledgeBase, KnowledgeError, ingest::IngestError};
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -90,6 +90,11 @@ impl Coded for JobError {
     }
 }
 
+/// How a job rebuilds: the knowledge base's own rebuild, or one that also tells the other
+/// nodes what changed (see [`crate::knowledge_sync`]). It runs on a blocking thread.
+pub type Rebuild =
+    Box<dyn FnOnce(&mut dyn FnMut(Progress)) -> Result<ReindexReport, KnowledgeError> + Send>;
+
 /// The jobs of this process.
 #[derive(Debug, Default)]
 pub struct ReindexJobs {
@@ -104,9 +109,14 @@ fn now_ms() -> u64 {
 }
 
 impl ReindexJobs {
-    /// Starts a full rebuild of `knowledge` on a blocking thread; [`JobError::Running`]
-    /// while one runs. Returns the job as it starts.
-    pub fn start(&self, knowledge: Arc<KnowledgeBase>) -> Result<JobStatus, JobError> {
+    /// Starts a full rebuild of `knowledge` on a blocking thread, through `rebuild` when
+    /// given (else the base's own); [`JobError::Running`] while one runs. Returns the job as
+    /// it starts.
+    pub fn start(
+        &self,
+        knowledge: Arc<KnowledgeBase>,
+        rebuild: Option<Rebuild>,
+    ) -> Result<JobStatus, JobError> {
         let job = {
             let mut jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
             if let Some(running) = jobs.iter().find(|job| {
@@ -146,7 +156,7 @@ impl ReindexJobs {
             job
         };
         let started = job.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        tokio::task::spawn_blocking(move || run(&knowledge, &job));
+        tokio::task::spawn_blocking(move || run(&knowledge, rebuild, &job));
         Ok(started)
     }
 
@@ -168,13 +178,13 @@ impl ReindexJobs {
     }
 }
 
-fn run(knowledge: &KnowledgeBase, job: &Mutex<JobStatus>) {
+fn run(knowledge: &KnowledgeBase, rebuild: Option<Rebuild>, job: &Mutex<JobStatus>) {
     let root = knowledge.sources().map(|sources| sources.root.clone());
     let describe = |error: &IngestError| FileError::new(error, root.as_deref());
     let update = |change: &mut dyn FnMut(&mut JobStatus)| {
         change(&mut job.lock().unwrap_or_else(|p| p.into_inner()));
     };
-    let result = knowledge.rebuild(&mut |progress| match progress {
+    let mut on_progress = |progress: Progress| match progress {
         Progress::Scanning { total } => update(&mut |job| job.files_total = total),
         Progress::Scanned { .. } => update(&mut |job| job.files_scanned += 1),
         Progress::Indexing { total } => update(&mut |job| {
@@ -183,7 +193,11 @@ fn run(knowledge: &KnowledgeBase, job: &Mutex<JobStatus>) {
         }),
         Progress::Indexed => update(&mut |job| job.documents_indexed += 1),
         Progress::Committing => update(&mut |job| job.phase = "committing"),
-    });
+    };
+    let result = match rebuild {
+        Some(rebuild) => rebuild(&mut on_progress),
+        None => knowledge.rebuild(&mut on_progress),
+    };
     update(&mut |status| {
         status.phase = "done";
         status.finished_at_ms = Some(now_ms());

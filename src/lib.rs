@@ -18,6 +18,7 @@
 //!   connected to the conversations, the lost-chat timer and attachment files.
 //! - [`assistant`]: the intents on disk and the matcher that turns text into an understanding.
 //! - [`knowledge`]: articles and activities, their sources and the tantivy index.
+//! - [`knowledge_sync`]: knowledge kept in step across nodes through the store's change log.
 //! - [`store`]: persistence behind the `Store` trait (SQLite with WAL and group commit).
 //! - [`parameters`]: the numbered chat parameters, defaults and validation.
 //! - [`llm`]: the optional language model (re-ranking, composing grounded answers,
@@ -65,6 +66,7 @@ pub mod http;
 pub mod intent;
 pub mod jobs;
 pub mod knowledge;
+pub mod knowledge_sync;
 pub mod lang;
 pub mod latency;
 pub mod lease;

@@ -2,7 +2,7 @@
 //! port 0 and stop it themselves), runs the background workers (index refresh, lost-chat
 //! timer, orphan adoption and resume, each under its lease, the desk following what other
 //! nodes log, embeddings kept in step for hybrid search, the bridges' dispatcher and accept
-//! deadlines), and stops in order:
+//! deadlines, the follower of the other nodes' knowledge changes), and stops in order:
 //! workers first, then the live feeds (WebSocket and SSE streams end), then the HTTP server,
 //! which drains in-flight requests.
 
@@ -61,6 +61,10 @@ pub async fn run(
             )),
         )
     });
+    let knowledge_follower = state
+        .knowledge_sync
+        .clone()
+        .map(|sync| tokio::spawn(sync.follow(stop_rx.clone())));
     let bus = state.orchestrator.as_ref().map(|chat| chat.bus().clone());
     let app = http::router_with(state, crate::pages::router());
     let mut http_stop_rx = stop_rx;
@@ -86,6 +90,9 @@ pub async fn run(
     }
     if let Some(embeddings) = embeddings {
         let _ = embeddings.await;
+    }
+    if let Some(follower) = knowledge_follower {
+        let _ = follower.await;
     }
     if let Some((dispatcher, deadlines)) = bridge_tasks {
         let _ = dispatcher.await;

@@ -342,6 +342,7 @@ fn knowledge_rows() -> Vec<(KnowledgeError, u16, &'static str)> {
         (KnowledgeError::Invalid(text()), 422, "invalid_document"),
         (KnowledgeError::UnknownId(text()), 404, "not_found"),
         (KnowledgeError::Corrupt(text()), 500, "internal"),
+        (KnowledgeError::NotShared(text()), 500, "internal"),
     ]
 }
 

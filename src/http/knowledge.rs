@@ -6,6 +6,8 @@
 //! With an embedding model configured, search is hybrid (see [`crate::llm::hybrid`]).
 //! A written document goes to its source file first and then to the serving index, so the
 //! next full rebuild keeps it; the matcher retrains on the changed catalogue shortly after.
+//! With a store, writes and the documents a reindex changed are also announced to the other
+//! nodes sharing it ([`crate::knowledge_sync`]).
 
 use super::{Json, Path, Query};
 use crate::auth::{Identity, Role};
@@ -326,12 +328,17 @@ async fn write_document(
     state: &AppState,
     document: Document,
 ) -> Result<(StatusCode, axum::Json<Document>), ApiError> {
-    let knowledge = state.knowledge.clone();
-    let (existed, stored) = tokio::task::spawn_blocking(move || {
-        let existed = knowledge.get(document.kind(), document.id())?.is_some();
-        knowledge.upsert(document).map(|stored| (existed, stored))
-    })
-    .await??;
+    let (existed, stored) = match &state.knowledge_sync {
+        Some(sync) => sync.upsert(document).await?,
+        None => {
+            let knowledge = state.knowledge.clone();
+            tokio::task::spawn_blocking(move || {
+                let existed = knowledge.get(document.kind(), document.id())?.is_some();
+                knowledge.upsert(document).map(|stored| (existed, stored))
+            })
+            .await??
+        }
+    };
     let status = if existed {
         StatusCode::OK
     } else {
@@ -372,8 +379,13 @@ async fn delete_document(
     state: AppState,
     id: String,
 ) -> Result<axum::Json<Document>, ApiError> {
-    let knowledge = state.knowledge.clone();
-    let deleted = tokio::task::spawn_blocking(move || knowledge.delete(kind, &id)).await??;
+    let deleted = match &state.knowledge_sync {
+        Some(sync) => sync.delete(kind, &id).await?,
+        None => {
+            let knowledge = state.knowledge.clone();
+            tokio::task::spawn_blocking(move || knowledge.delete(kind, &id)).await??
+        }
+    };
     Ok(axum::Json(deleted))
 }
 
@@ -387,7 +399,14 @@ async fn start_reindex(
     if state.knowledge.sources().is_none() {
         return Err(ApiError::Unavailable);
     }
-    let job = state.reindex_jobs.start(state.knowledge.clone())?;
+    // With other nodes, the documents the rebuild changed are announced to them.
+    let rebuild = state
+        .knowledge_sync
+        .clone()
+        .map(|sync| -> crate::jobs::Rebuild {
+            Box::new(move |progress| sync.rebuild_and_announce(progress))
+        });
+    let job = state.reindex_jobs.start(state.knowledge.clone(), rebuild)?;
     Ok((StatusCode::ACCEPTED, axum::Json(job)))
 }
 

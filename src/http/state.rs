@@ -29,6 +29,8 @@ pub struct AppState {
     pub hybrid: Option<Arc<Hybrid>>,
     /// The bridges to external chat services; absent where there is no conversation engine.
     pub bridges: Option<Arc<crate::bridge::service::Bridges>>,
+    /// Knowledge changes shared with the other nodes over the store; absent without a store.
+    pub knowledge_sync: Option<Arc<crate::knowledge_sync::KnowledgeSync>>,
 }
 
 impl AppState {
@@ -47,6 +49,7 @@ impl AppState {
             attendance: None,
             hybrid: None,
             bridges: None,
+            knowledge_sync: None,
         }
     }
 
@@ -65,6 +68,12 @@ impl AppState {
     /// The same state with the bridges.
     pub fn with_bridges(mut self, bridges: Arc<crate::bridge::service::Bridges>) -> Self {
         self.bridges = Some(bridges);
+        self
+    }
+
+    /// The same state sharing knowledge changes with the other nodes through `sync`.
+    pub fn with_knowledge_sync(mut self, sync: Arc<crate::knowledge_sync::KnowledgeSync>) -> Self {
+        self.knowledge_sync = Some(sync);
         self
     }
 

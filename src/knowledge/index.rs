@@ -24,6 +24,8 @@ pub use super::generation::{Generation, Progress};
 const CURRENT: &str = "CURRENT";
 const LOCK: &str = "ponte.lock";
 const SOURCES_STAMP: &str = "ponte-sources.txt";
+/// The last change of the shared knowledge log applied to this directory's sources.
+const LOG_POSITION: &str = "knowledge-log-position";
 /// The version of the index layout (schema, analyzers, rank keys).
 const INDEX_FORMAT: u32 = 2;
 /// Generations kept besides the current one, so a process still reading the previous
@@ -203,6 +205,31 @@ impl KnowledgeBase {
         generation.replace(None, kind, id)?;
         self.bump();
         Ok(previous)
+    }
+
+    /// The last change of the shared knowledge log applied here (0: none, or no data
+    /// directory): where a restarted node goes on following the log.
+    pub fn log_position(&self) -> Result<i64, KnowledgeError> {
+        let Some(root) = &self.root else {
+            return Ok(0);
+        };
+        let path = root.join(LOG_POSITION);
+        match fs::read_to_string(&path) {
+            Ok(text) => text.trim().parse().map_err(|_| {
+                KnowledgeError::Corrupt(format!("{} holds no position", path.display()))
+            }),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(0),
+            Err(error) => Err(KnowledgeError::io(path, error)),
+        }
+    }
+
+    /// Records that the shared knowledge log was applied up to `seq` (nothing without a
+    /// data directory).
+    pub fn set_log_position(&self, seq: i64) -> Result<(), KnowledgeError> {
+        match &self.root {
+            Some(root) => write_atomically(&root.join(LOG_POSITION), seq.to_string().as_bytes()),
+            None => Ok(()),
+        }
     }
 
     fn lock(&self) -> Result<Option<File>, KnowledgeError> {

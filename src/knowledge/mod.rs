@@ -259,6 +259,9 @@ pub enum KnowledgeError {
     UnknownId(String),
     #[error("stored document is corrupt: {0}")]
     Corrupt(String),
+    /// A change made here that the other nodes could not be told of (the store failed).
+    #[error("the change is kept on this node but could not be shared with the other nodes: {0}")]
+    NotShared(String),
 }
 
 impl KnowledgeError {
@@ -280,7 +283,8 @@ impl crate::fault::Coded for KnowledgeError {
             KnowledgeError::Index(_)
             | KnowledgeError::Io { .. }
             | KnowledgeError::EmptyCorpus { .. }
-            | KnowledgeError::Corrupt(_) => K::Internal,
+            | KnowledgeError::Corrupt(_)
+            | KnowledgeError::NotShared(_) => K::Internal,
         }
     }
 
@@ -293,6 +297,7 @@ impl crate::fault::Coded for KnowledgeError {
             KnowledgeError::Invalid(_) => "invalid_document",
             KnowledgeError::UnknownId(_) => "unknown_document",
             KnowledgeError::Corrupt(_) => "corrupt_document",
+            KnowledgeError::NotShared(_) => "not_shared",
         }
     }
 }

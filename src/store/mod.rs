@@ -13,6 +13,7 @@
 //! Timestamps are unix milliseconds (`i64`), assigned by the store when a row is written.
 
 mod error;
+mod knowledge_log;
 mod outbox;
 pub mod postgres;
 mod prepared;
@@ -29,6 +30,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 
 pub use error::StoreError;
+pub use knowledge_log::{KnowledgeChange, KnowledgeOp, NewKnowledgeChange};
 pub use outbox::*;
 pub use postgres::PostgresStore;
 pub use records::*;
@@ -310,6 +312,22 @@ pub trait Store: Send + Sync + 'static {
 
     /// Who holds lease `name` at `now_ms` (an expired claim holds nothing), if anyone.
     async fn lease_holder(&self, name: &str, now_ms: i64) -> Result<Option<String>, StoreError>;
+
+    /// Appends knowledge changes to the shared change log, in order and in one transaction;
+    /// returns the sequence number of the last. Numbers grow in commit order, so a reader
+    /// that goes on from the last number it read never skips a change.
+    async fn append_knowledge_changes(
+        &self,
+        changes: Vec<NewKnowledgeChange>,
+    ) -> Result<i64, StoreError>;
+
+    /// Knowledge changes with `seq > after_seq`, in order, at most `limit` (clamped to
+    /// [`MAX_PAGE`]).
+    async fn knowledge_changes_after(
+        &self,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<KnowledgeChange>, StoreError>;
 }
 
 /// Opens the backend named by the URL scheme and applies its pending migrations.

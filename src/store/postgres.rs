@@ -40,6 +40,7 @@ use rows::{
 mod bridge_reads;
 mod bridge_writes;
 mod leases;
+mod knowledge_log;
 mod records;
 mod rows;
 mod writes;
@@ -585,5 +586,24 @@ impl Store for PostgresStore {
                 .fetch_optional(&self.pool)
                 .await?;
         Ok(holder)
+    }
+
+    async fn append_knowledge_changes(
+        &self,
+        changes: Vec<super::NewKnowledgeChange>,
+    ) -> Result<i64, StoreError> {
+        super::knowledge_log::check_knowledge_changes(&changes)?;
+        in_transaction!(self, |connection| knowledge_log::append(
+            connection, &changes
+        )
+        .await)
+    }
+
+    async fn knowledge_changes_after(
+        &self,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<super::KnowledgeChange>, StoreError> {
+        knowledge_log::after(&self.pool, after_seq, clamp_limit(limit)?).await
     }
 }

@@ -47,6 +47,7 @@ mod bridge_reads;
 mod bridge_rows;
 pub(super) mod bridge_writes;
 pub(super) mod leases;
+pub(super) mod knowledge_log;
 mod rows;
 pub(super) mod writes;
 
@@ -722,5 +723,23 @@ impl Store for SqliteStore {
                 .fetch_optional(&self.read_pool)
                 .await?;
         Ok(holder)
+    }
+
+    async fn append_knowledge_changes(
+        &self,
+        changes: Vec<super::NewKnowledgeChange>,
+    ) -> Result<i64, StoreError> {
+        super::knowledge_log::check_knowledge_changes(&changes)?;
+        self.writer
+            .submit(|reply| Command::KnowledgeAppend { changes, reply })
+            .await
+    }
+
+    async fn knowledge_changes_after(
+        &self,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<super::KnowledgeChange>, StoreError> {
+        knowledge_log::after(&self.read_pool, after_seq, clamp_limit(limit)?).await
     }
 }

@@ -96,6 +96,10 @@ pub(super) enum Command {
         id: String,
         reply: Reply<super::StoredToken>,
     },
+    KnowledgeAppend {
+        changes: Vec<super::NewKnowledgeChange>,
+        reply: Reply<i64>,
+    },
     /// The bridge's writes, which carry their own replies.
     Bridge(BridgeCommand),
     LeaseClaim {
@@ -146,6 +150,7 @@ impl Command {
             Self::DeleteToken { reply, .. } => reply.send(Err(error)).is_ok(),
             Self::LeaseClaim { reply, .. } => reply.send(Err(error)).is_ok(),
             Self::LeaseRelease { reply, .. } => reply.send(Err(error)).is_ok(),
+            Self::KnowledgeAppend { reply, .. } => reply.send(Err(error)).is_ok(),
             Self::Bridge(command) => {
                 command.fail(error);
                 true
@@ -482,6 +487,10 @@ async fn apply(connection: &mut SqliteConnection, command: Command) -> (Settle, 
         Command::DeleteToken { id, reply } => {
             settle_later(reply, writes::delete_token(connection, &id).await)
         }
+        Command::KnowledgeAppend { changes, reply } => settle_later(
+            reply,
+            super::sqlite::knowledge_log::append(connection, &changes).await,
+        ),
         Command::Bridge(command) => command.apply(connection).await,
         Command::LeaseClaim {
             name,

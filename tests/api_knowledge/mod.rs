@@ -1,10 +1,11 @@
 //! The knowledge API, in-process through the router over a temporary copy of the fixture
 //! knowledge base: search through the caller's groups, the activity catalogue, knowledge
 //! managers writing and deleting documents (and everyone else refused), background reindex
-//! jobs with per-file errors, the per-token rate limit, and the OpenAPI document kept in
-//! step with the routes.
+//! jobs with per-file errors, the per-token rate limit, the OpenAPI document kept in step
+//! with the routes, and knowledge changes reaching every node sharing a store.
 
 mod articles;
+mod nodes;
 mod reindex;
 mod routes;
 

@@ -377,6 +377,19 @@ impl Store for Stalling {
     async fn lease_holder(&self, name: &str, now_ms: i64) -> Result<Option<String>, E> {
         self.inner.lease_holder(name, now_ms).await
     }
+    async fn append_knowledge_changes(
+        &self,
+        changes: Vec<store::NewKnowledgeChange>,
+    ) -> Result<i64, E> {
+        self.inner.append_knowledge_changes(changes).await
+    }
+    async fn knowledge_changes_after(
+        &self,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<store::KnowledgeChange>, E> {
+        self.inner.knowledge_changes_after(after_seq, limit).await
+    }
 }
 
 type E = store::StoreError;

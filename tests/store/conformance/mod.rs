@@ -22,6 +22,7 @@ use ponte::store::{
 mod bridge;
 mod conversations;
 mod leases;
+mod knowledge;
 mod messages;
 mod nodes;
 mod records;
@@ -29,6 +30,7 @@ mod records;
 pub use bridge::*;
 pub use conversations::*;
 pub use leases::*;
+pub use knowledge::*;
 pub use messages::*;
 pub use nodes::*;
 pub use records::*;
@@ -63,6 +65,9 @@ pub async fn run_all(store: Arc<dyn Store>) {
     bridge_invalid_input_rejected(&store).await;
     leases_exclusive_renewed_and_taken_over(&store).await;
     leases_release_frees_at_once(&store).await;
+    knowledge_log_in_order_and_paged(&store).await;
+    knowledge_log_followed_during_concurrent_appends(&store).await;
+    knowledge_log_invalid_input_rejected(&store).await;
     invalid_input_rejected(&store).await;
     closed_store_rejects_calls(&store).await;
 }
@@ -106,6 +111,9 @@ macro_rules! store_conformance_tests {
             bridge_invalid_input_rejected,
             leases_exclusive_renewed_and_taken_over,
             leases_release_frees_at_once,
+            knowledge_log_in_order_and_paged,
+            knowledge_log_followed_during_concurrent_appends,
+            knowledge_log_invalid_input_rejected,
             invalid_input_rejected,
             closed_store_rejects_calls,
         );
