@@ -82,10 +82,13 @@ async fn with_two_nodes_the_timer_runs_on_one_and_the_survivor_fires_it_once() {
         .enable_all()
         .build()
         .unwrap();
-    let app_a = runtime_a
-        .spawn({
-            let path = path.clone();
-            async move {
+    // Built on a thread that blocks on A's runtime (the build's future is not `Send`).
+    let (built_tx, built_rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn({
+        let handle = runtime_a.handle().clone();
+        let path = path.clone();
+        move || {
+            let app = handle.block_on(async move {
                 let store = sqlite(&path).await;
                 TestApp::builder(shared().knowledge.clone())
                     .matcher(shared().matcher.clone())
@@ -95,10 +98,11 @@ async fn with_two_nodes_the_timer_runs_on_one_and_the_survivor_fires_it_once() {
                     .lease_ttl_ms(TTL_MS)
                     .build()
                     .await
-            }
-        })
-        .await
-        .unwrap();
+            });
+            let _ = built_tx.send(app);
+        }
+    });
+    let app_a = built_rx.await.unwrap();
     app_a.register("admin-secret", Role::Admin, "root", &[]);
     let desk_a = Desk {
         app: app_a.router(),
