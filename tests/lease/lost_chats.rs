@@ -155,6 +155,14 @@ async fn with_two_nodes_the_timer_runs_on_one_and_the_survivor_fires_it_once() {
         "a node that does not hold the lease ran the timer"
     );
 
+    // What the requester was told before (the hand-off's message names its ticket too).
+    let told_before = store_b
+        .messages_after(&id, 0, 1000)
+        .await
+        .unwrap()
+        .last()
+        .map_or(0, |message| message.seq);
+
     // A dies without releasing anything.
     runtime_a.shutdown_background();
     eventually(
@@ -176,7 +184,7 @@ async fn with_two_nodes_the_timer_runs_on_one_and_the_survivor_fires_it_once() {
     assert_eq!(tickets.len(), 1, "the chat was lost more than once");
     assert_eq!(tickets[0].conversation_id.as_deref(), Some(id.as_str()));
     let notices = store_b
-        .messages_after(&id, 0, 1000)
+        .messages_after(&id, told_before, 1000)
         .await
         .unwrap()
         .into_iter()
