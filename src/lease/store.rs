@@ -204,9 +204,13 @@ struct Reservation<'a> {
 impl<'a> Reservation<'a> {
     /// The name reserved, or `None` when this process holds or claims it already.
     fn take(inner: &'a Inner, name: &'a str) -> Option<Reservation<'a>> {
-        lock(&inner.held)
-            .insert(name.to_string())
-            .then_some(Reservation { inner, name })
+        // A refused name makes no reservation at all: dropping one would free the name
+        // for its rightful holder (and take the set's lock again).
+        let fresh = lock(&inner.held).insert(name.to_string());
+        if !fresh {
+            return None;
+        }
+        Some(Reservation { inner, name })
     }
 }
 

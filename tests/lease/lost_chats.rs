@@ -82,10 +82,13 @@ async fn with_two_nodes_the_timer_runs_on_one_and_the_survivor_fires_it_once() {
         .enable_all()
         .build()
         .unwrap();
-    let app_a = runtime_a
-        .spawn({
-            let path = path.clone();
-            async move {
+    // Built on a thread that blocks on A's runtime (the build's future is not `Send`).
+    let (built_tx, built_rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn({
+        let handle = runtime_a.handle().clone();
+        let path = path.clone();
+        move || {
+            let app = handle.block_on(async move {
                 let store = sqlite(&path).await;
                 TestApp::builder(shared().knowledge.clone())
                     .matcher(shared().matcher.clone())
@@ -95,10 +98,11 @@ async fn with_two_nodes_the_timer_runs_on_one_and_the_survivor_fires_it_once() {
                     .lease_ttl_ms(TTL_MS)
                     .build()
                     .await
-            }
-        })
-        .await
-        .unwrap();
+            });
+            let _ = built_tx.send(app);
+        }
+    });
+    let app_a = built_rx.await.unwrap();
     app_a.register("admin-secret", Role::Admin, "root", &[]);
     let desk_a = Desk {
         app: app_a.router(),
@@ -151,6 +155,14 @@ async fn with_two_nodes_the_timer_runs_on_one_and_the_survivor_fires_it_once() {
         "a node that does not hold the lease ran the timer"
     );
 
+    // What the requester was told before (the hand-off's message names its ticket too).
+    let told_before = store_b
+        .messages_after(&id, 0, 1000)
+        .await
+        .unwrap()
+        .last()
+        .map_or(0, |message| message.seq);
+
     // A dies without releasing anything.
     runtime_a.shutdown_background();
     eventually(
@@ -172,7 +184,7 @@ async fn with_two_nodes_the_timer_runs_on_one_and_the_survivor_fires_it_once() {
     assert_eq!(tickets.len(), 1, "the chat was lost more than once");
     assert_eq!(tickets[0].conversation_id.as_deref(), Some(id.as_str()));
     let notices = store_b
-        .messages_after(&id, 0, 1000)
+        .messages_after(&id, told_before, 1000)
         .await
         .unwrap()
         .into_iter()
