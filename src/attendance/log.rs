@@ -222,6 +222,18 @@ impl Attendance {
         self.catch_up_locked(&mut inner).await
     }
 
+    /// Reads the book after catching up with what other nodes logged: for a request that
+    /// found no trace of something another node may have just logged (a person registered
+    /// there a moment ago), so that it is not refused on a stale view.
+    pub async fn book_fresh<T>(
+        &self,
+        read: impl FnOnce(&DeskBook) -> T,
+    ) -> Result<T, AttendanceError> {
+        let mut inner = self.inner.lock().await;
+        self.catch_up_locked(&mut inner).await?;
+        Ok(read(&inner.book))
+    }
+
     async fn catch_up_locked(&self, inner: &mut Inner) -> Result<(), AttendanceError> {
         if inner.stale {
             *inner = load_book(self.store.as_ref()).await?;

@@ -67,7 +67,9 @@ pub async fn desk_viewer(desk: &Attendance, identity: &Identity) -> Result<DeskV
 pub async fn staff_person(desk: &Attendance, identity: &Identity) -> Result<String, ApiError> {
     identity.require(STAFF)?;
     let id = identity.subject.clone();
-    if desk.book(|book| book.desk().person(&id).is_none()).await {
+    let known = |book: &crate::desk::DeskBook| book.desk().person(&id).is_some();
+    // Unknown here may be new on another node: look at the shared log before refusing.
+    if !desk.book(known).await && !desk.book_fresh(known).await? {
         return Err(ApiError::Desk(crate::desk::DeskError::UnknownPerson(id)));
     }
     Ok(id)

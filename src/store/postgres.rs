@@ -39,8 +39,8 @@ use rows::{
 
 mod bridge_reads;
 mod bridge_writes;
-mod leases;
 mod knowledge_log;
+mod leases;
 mod records;
 mod rows;
 mod writes;

@@ -46,8 +46,8 @@ use rows::{
 mod bridge_reads;
 mod bridge_rows;
 pub(super) mod bridge_writes;
-pub(super) mod leases;
 pub(super) mod knowledge_log;
+pub(super) mod leases;
 mod rows;
 pub(super) mod writes;
 

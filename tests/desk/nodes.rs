@@ -336,3 +336,30 @@ async fn what_is_done_on_one_node_shows_on_the_other_within_two_seconds() {
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test]
+async fn someone_registered_on_one_node_may_act_on_the_other_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Node::start(dir.path()).await;
+    let b = Node::start(dir.path()).await;
+    a.ok(
+        Method::PUT,
+        "/api/desk/people/ana",
+        ADMIN,
+        Some(
+            json!({ "name": "Ana Souza", "kind": "attendant", "groups": ["desk"],
+                     "channels": ["web_chat"], "max_chats": 5 }),
+        ),
+    )
+    .await;
+    // No waiting for B's follower: B looks at the shared log before calling Ana unknown.
+    b.ok(
+        Method::PUT,
+        "/api/desk/presence",
+        ANA,
+        Some(json!({ "channel": "web_chat", "state": "online" })),
+    )
+    .await;
+    a.stop().await;
+    b.stop().await;
+}

@@ -28,26 +28,30 @@ async fn wait_health(node: &Node, dependency: &str, status: &str, within: Durati
     .await;
 }
 
-/// Posts until one answer is a 503 with `code`.
+/// Posts until one answer is a 503 with `code`; panics with the last answer after 15 s.
 async fn wait_refused(node: &Node, token: &str, id: &str, code: &str) {
-    let what = format!("{} refuses writes with {code}", node.name);
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
     let mut n = 0;
-    eventually(Duration::from_secs(15), &what, || {
+    loop {
         n += 1;
-        let client_id = format!("probe-{code}-{n}");
-        async move {
-            let (status, body) = node
-                .call(
-                    "POST",
-                    &format!("/api/conversations/{id}/messages"),
-                    token,
-                    Some(json!({ "text": "are you there?", "client_message_id": client_id })),
-                )
-                .await;
-            (status == 503 && body["error"]["code"] == code).then_some(())
+        let answer = node
+            .call(
+                "POST",
+                &format!("/api/conversations/{id}/messages"),
+                token,
+                Some(json!({ "text": "are you there?", "client_message_id": format!("probe-{code}-{n}") })),
+            )
+            .await;
+        if answer.0 == 503 && answer.1["code"] == code {
+            return;
         }
-    })
-    .await;
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} did not refuse writes with {code} within 15 s; last answer {answer:?}",
+            node.name
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -21,16 +21,16 @@ use ponte::store::{
 
 mod bridge;
 mod conversations;
-mod leases;
 mod knowledge;
+mod leases;
 mod messages;
 mod nodes;
 mod records;
 
 pub use bridge::*;
 pub use conversations::*;
-pub use leases::*;
 pub use knowledge::*;
+pub use leases::*;
 pub use messages::*;
 pub use nodes::*;
 pub use records::*;
