@@ -89,7 +89,7 @@ impl KnowledgeSync {
     ) -> Result<ReindexReport, KnowledgeError> {
         let runtime = tokio::runtime::Handle::current();
         let mut position = self.turn.blocking_lock();
-        if let Err(error) = runtime.block_on(self.apply_pending(&mut *position)) {
+        if let Err(error) = runtime.block_on(self.apply_pending(&mut position)) {
             tracing::warn!(%error, "could not apply the other nodes' knowledge changes before a reindex");
         }
         let before = documents(&self.knowledge)?;
