@@ -129,7 +129,10 @@ impl Attendance {
         logging: Logging,
     ) -> Result<Applied, AttendanceError> {
         let mut inner = self.inner.lock().await;
-        self.change_and_log(&mut inner, |book| {
+        // A requester's message (most of the traffic) changes the log rarely: it is applied
+        // on the book as it stands, and only a write finding the log moved on catches up.
+        let catch_up_first = !matches!(logging, Logging::WhenUnreadChanged);
+        self.change_and_log(&mut inner, catch_up_first, |book| {
             let before = unread_marks(book, op);
             let applied = book.apply(op)?;
             let logged = match logging {
@@ -146,15 +149,20 @@ impl Attendance {
     /// (none: it changed nothing worth logging). `change` applies that operation itself and
     /// changes nothing when it fails. When another node logged first, the book is rebuilt
     /// and `change` runs again on the new state, at most [`MAX_ATTEMPTS`] times in all. The
-    /// caller holds the lock throughout, so the log's order is this book's.
+    /// caller holds the lock throughout, so the log's order is this book's. Without
+    /// `catch_up_first`, the first attempt runs on the book as it stands (no store read when
+    /// nothing is logged); the append's expected position still guards the log.
     pub(super) async fn change_and_log<T>(
         &self,
         inner: &mut Inner,
+        catch_up_first: bool,
         mut change: impl FnMut(&mut DeskBook) -> Result<(Option<DeskOp>, T), AttendanceError>,
     ) -> Result<T, AttendanceError> {
         let mut attempt = 1;
         loop {
-            self.catch_up_locked(inner).await?;
+            if catch_up_first || attempt > 1 {
+                self.catch_up_locked(inner).await?;
+            }
             let (op, result) = change(&mut inner.book)?;
             let Some(op) = op else {
                 return Ok(result);

@@ -201,7 +201,7 @@ impl Attendance {
         let now_ms = self.now_ms();
         let (steps, applied) = {
             let mut inner = self.inner.lock().await;
-            self.change_and_log(&mut inner, |book| {
+            self.change_and_log(&mut inner, true, |book| {
                 let steps =
                     book.plan_macro(macro_id, conversation_id, person, language.tag(), now_ms)?;
                 let ops: Vec<DeskOp> = steps
