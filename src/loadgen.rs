@@ -104,6 +104,54 @@ impl Connection {
     }
 }
 
+impl Connection {
+    /// A requester (token issued with `admin_token`) whose new chat asked for a person:
+    /// `(conversation id, token, last seq)`, the seq a live socket resumes after.
+    async fn queued_chat(
+        &mut self,
+        admin_token: &str,
+        subject: &str,
+    ) -> anyhow::Result<(String, String, i64)> {
+        let mut post = async |path: &str, token: &str, body: Value| {
+            let (status, answer) = self.request("POST", path, token, Some(&body)).await?;
+            anyhow::ensure!(status < 300, "POST {path} answered {status}: {answer}");
+            anyhow::Ok(answer)
+        };
+        let issued = post(
+            "/api/admin/tokens",
+            admin_token,
+            json!({ "role": "requester", "subject": subject }),
+        )
+        .await?;
+        let token = issued["token"].as_str().unwrap_or_default().to_string();
+        let opened = post("/api/conversations", &token, json!({ "language": "en" })).await?;
+        let id = opened["conversation"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let messages = format!("/api/conversations/{id}/messages");
+        post(
+            &messages,
+            &token,
+            json!({ "text": "tell me a joke about penguins" }),
+        )
+        .await?;
+        let options = format!("/api/conversations/{id}/options");
+        let chosen = post(
+            &options,
+            &token,
+            json!({ "option_id": "talk_to_attendant" }),
+        )
+        .await?;
+        let last_seq = chosen["messages"]
+            .as_array()
+            .and_then(|messages| messages.last())
+            .and_then(|message| message["seq"].as_i64())
+            .unwrap_or(0);
+        Ok((id, token, last_seq))
+    }
+}
+
 fn resident_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
@@ -469,51 +517,14 @@ pub async fn fanout(options: FanoutOptions) -> anyhow::Result<FanoutReport> {
         json!({ "channel": "web_chat", "state": "online" }),
     )
     .await?;
+    let mut setup = Connection::open(options.address).await?;
     let mut queued = Vec::with_capacity(options.requesters);
     for index in 0..options.requesters {
-        let token = call(
-            "POST",
-            "/api/admin/tokens",
-            &admin_token,
-            json!({ "role": "requester", "subject": format!("fan-{index}") }),
-        )
-        .await?["token"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let opened = call(
-            "POST",
-            "/api/conversations",
-            &token,
-            json!({ "language": "en" }),
-        )
-        .await?;
-        let id = opened["conversation"]["id"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let path = format!("/api/conversations/{id}/messages");
-        call(
-            "POST",
-            &path,
-            &token,
-            json!({ "text": "tell me a joke about penguins" }),
-        )
-        .await?;
-        let path = format!("/api/conversations/{id}/options");
-        let chosen = call(
-            "POST",
-            &path,
-            &token,
-            json!({ "option_id": "talk_to_attendant" }),
-        )
-        .await?;
-        let last_seq = chosen["messages"]
-            .as_array()
-            .and_then(|messages| messages.last())
-            .and_then(|message| message["seq"].as_i64())
-            .unwrap_or(0);
-        queued.push((id, token, last_seq));
+        queued.push(
+            setup
+                .queued_chat(&admin_token, &format!("fan-{index}"))
+                .await?,
+        );
     }
     let clock: CaptureClock = Default::default();
     let (sample_tx, mut sample_rx) = tokio::sync::mpsc::unbounded_channel::<u64>();

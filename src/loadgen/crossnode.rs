@@ -45,40 +45,11 @@ pub async fn cross_node(options: CrossNodeOptions) -> anyhow::Result<CrossNodeRe
     let mut node_a = Connection::open(options.post).await?;
     let mut chats = Vec::new();
     for index in 0..options.conversations.max(1) {
-        let mut call = async |path: &str, token: &str, body: Value| {
-            let (status, answer) = node_a.request("POST", path, token, Some(&body)).await?;
-            anyhow::ensure!(status < 300, "POST {path} answered {status}: {answer}");
-            anyhow::Ok(answer)
-        };
-        let token = call(
-            "/api/admin/tokens",
-            &options.admin_token,
-            json!({ "role": "requester", "subject": format!("crossnode-{index}") }),
-        )
-        .await?["token"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let opened = call("/api/conversations", &token, json!({ "language": "en" })).await?;
-        let id = opened["conversation"]["id"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let messages = format!("/api/conversations/{id}/messages");
-        call(&messages, &token, json!({ "text": "tell me a joke" })).await?;
-        let options_path = format!("/api/conversations/{id}/options");
-        let chosen = call(
-            &options_path,
-            &token,
-            json!({ "option_id": "talk_to_attendant" }),
-        )
-        .await?;
-        let last_seq = chosen["messages"]
-            .as_array()
-            .and_then(|messages| messages.last())
-            .and_then(|message| message["seq"].as_i64())
-            .unwrap_or(0);
-        chats.push((id, token, last_seq));
+        chats.push(
+            node_a
+                .queued_chat(&options.admin_token, &format!("crossnode-{index}"))
+                .await?,
+        );
     }
     let arrivals: Arrivals = Arc::default();
     let mut listeners = Vec::new();
