@@ -207,7 +207,7 @@ impl AppBuilder {
         if self.bus.is_none()
             && let Some(url) = &self.config.nats_url
         {
-            let bus = crate::live::nats::NatsBus::connect(url, "ponte").await?;
+            let bus = crate::live::nats::NatsBus::connect(url, &self.config.nats_prefix).await?;
             tracing::info!("live events cross nodes over NATS JetStream");
             self.bus = Some(bus);
         }
@@ -452,7 +452,11 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
     let shown = redact_url(&config.database_url);
-    crate::store::open(&config.database_url, StoreOptions::default())
+    let options = StoreOptions {
+        pool_connections: config.database_pool,
+        ..StoreOptions::default()
+    };
+    crate::store::open(&config.database_url, options)
         .await
         .map_err(|error| match error {
             crate::store::StoreError::Unavailable(reason) => {

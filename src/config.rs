@@ -14,6 +14,10 @@ use std::time::Duration;
 
 /// How long a node holds a lease between renewals unless told otherwise, in milliseconds.
 pub const DEFAULT_LEASE_TTL_MS: u64 = 10_000;
+/// The subject prefix of live events on NATS unless told otherwise.
+pub const DEFAULT_NATS_PREFIX: &str = "ponte";
+/// Connections a node keeps to PostgreSQL unless told otherwise.
+pub const DEFAULT_DATABASE_POOL: u32 = 32;
 
 /// Settings shared by every subcommand.
 #[derive(Args, Clone)]
@@ -60,6 +64,16 @@ pub struct GlobalArgs {
     /// node, events stay in the process.
     #[arg(long, env = "PONTE_NATS_URL", global = true)]
     pub nats_url: Option<String>,
+    /// The subject prefix of this desk's live events on NATS (default `ponte`): the nodes of
+    /// one desk share it, and desks (or test runs) sharing one NATS server each take their
+    /// own. Letters, digits, `_` and `-`.
+    #[arg(long, env = "PONTE_NATS_PREFIX", global = true)]
+    pub nats_prefix: Option<String>,
+    /// Connections a node keeps to PostgreSQL (default 32). Every write commits on a
+    /// connection of its own, so this bounds how many commits the server can flush together;
+    /// the SQLite store ignores it (it has one writer).
+    #[arg(long, env = "PONTE_DATABASE_POOL", global = true)]
+    pub database_pool: Option<u32>,
     /// How long a node holds the lease of a piece of work that runs on one node (the
     /// lost-chat timer, the bridges' dispatcher, ...) between renewals, in milliseconds
     /// (default 10000, at least 300): when a node dies, another takes its work over within
@@ -219,6 +233,8 @@ struct FileConfig {
     database_url: Option<String>,
     public_url: Option<String>,
     nats_url: Option<String>,
+    nats_prefix: Option<String>,
+    database_pool: Option<u32>,
     lease_ttl_ms: Option<u64>,
     log: Option<String>,
     tokens_file: Option<PathBuf>,
@@ -260,6 +276,10 @@ pub struct Config {
     pub public_url: Option<String>,
     /// The NATS server live events cross between nodes on, when there are several.
     pub nats_url: Option<String>,
+    /// The subject prefix (and stream name) of live events on NATS.
+    pub nats_prefix: String,
+    /// Connections to PostgreSQL per node.
+    pub database_pool: u32,
     /// How long a node holds a lease between renewals, in milliseconds.
     pub lease_ttl_ms: u64,
     pub log: String,
@@ -331,10 +351,21 @@ impl Config {
             .clone()
             .or(file.nats_url)
             .filter(|url| !url.trim().is_empty());
+        let nats_prefix = args
+            .nats_prefix
+            .clone()
+            .or(file.nats_prefix)
+            .unwrap_or_else(|| DEFAULT_NATS_PREFIX.to_string());
         Ok(Config {
             tokens,
             public_url,
             nats_url,
+            nats_prefix,
+            database_pool: args
+                .database_pool
+                .or(file.database_pool)
+                .unwrap_or(DEFAULT_DATABASE_POOL)
+                .max(1),
             lease_ttl_ms: args
                 .lease_ttl_ms
                 .or(file.lease_ttl_ms)
@@ -427,6 +458,8 @@ impl fmt::Debug for Config {
             .field("database_url", &redact_url(&self.database_url))
             .field("public_url", &self.public_url)
             .field("nats_url", &self.nats_url.as_deref().map(redact_url))
+            .field("nats_prefix", &self.nats_prefix)
+            .field("database_pool", &self.database_pool)
             .field("lease_ttl_ms", &self.lease_ttl_ms)
             .field("log", &self.log)
             .field(

@@ -40,6 +40,8 @@ pub fn run(config: &Config, count: u16) -> anyhow::Result<ExitCode> {
                 .env("PONTE_DATA_DIR", &data_dir)
                 .env("PONTE_DATABASE_URL", &config.database_url)
                 .env("PONTE_NATS_URL", nats_url)
+                .env("PONTE_NATS_PREFIX", &config.nats_prefix)
+                .env("PONTE_DATABASE_POOL", config.database_pool.to_string())
                 .env("PONTE_KNOWLEDGE_DIR", &config.knowledge_dir)
                 .env("PONTE_INTENTS_DIR", &config.intents_dir)
                 .env("PONTE_LOG", &config.log);

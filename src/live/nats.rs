@@ -59,6 +59,19 @@ pub enum NatsError {
     Unreachable { url: String, reason: String },
     #[error("NATS at {url} has no usable JetStream (run nats-server with -js): {reason}")]
     NoJetStream { url: String, reason: String },
+    #[error(
+        "nats prefix {0:?} must be one or more letters, digits, `_` or `-` (it becomes a subject \
+         token and the stream's name)"
+    )]
+    BadPrefix(String),
+}
+
+/// Whether `prefix` can be a subject token and a stream name.
+fn valid_prefix(prefix: &str) -> bool {
+    !prefix.is_empty()
+        && prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 /// The bus of one node among several.
@@ -106,6 +119,9 @@ impl NatsBus {
     /// under `prefix` (nodes that serve one desk share it). Fails within a few seconds when
     /// the server does not answer or has no JetStream.
     pub async fn connect(url: &str, prefix: &str) -> Result<Arc<Self>, NatsError> {
+        if !valid_prefix(prefix) {
+            return Err(NatsError::BadPrefix(prefix.to_string()));
+        }
         let shown = crate::telemetry::redact_url(url);
         let unreachable = |reason: String| NatsError::Unreachable {
             url: shown.clone(),
@@ -307,6 +323,16 @@ mod tests {
                 "{id:?} gave {token:?}"
             );
             assert_eq!(decode_token(&token).as_deref(), Some(id));
+        }
+    }
+
+    #[test]
+    fn a_prefix_must_be_one_plain_subject_token() {
+        for good in ["ponte", "desk-2", "ci_41"] {
+            assert!(valid_prefix(good), "{good}");
+        }
+        for bad in ["", "a.b", "a b", "a*", "a>", "ação"] {
+            assert!(!valid_prefix(bad), "{bad:?}");
         }
     }
 

@@ -366,6 +366,9 @@ pub struct StoreOptions {
     pub busy_timeout: Duration,
     /// Connections in the read pool.
     pub read_connections: u32,
+    /// Connections in the PostgreSQL pool, reads and writes alike: every write commits on its
+    /// own connection, so this bounds how many commits one WAL flush can carry.
+    pub pool_connections: u32,
     /// Most writes committed in one transaction. `1` turns group commit off (one transaction
     /// per write), which is only useful for comparison.
     pub max_batch: usize,
@@ -383,6 +386,7 @@ impl Default for StoreOptions {
             synchronous: Synchronous::Full,
             busy_timeout: Duration::from_secs(5),
             read_connections: 4,
+            pool_connections: 32,
             max_batch: 512,
             batch_linger: Duration::ZERO,
             queue_capacity: 4096,

@@ -41,6 +41,7 @@ mod bridge_reads;
 mod bridge_writes;
 mod knowledge_log;
 mod leases;
+mod one_statement;
 mod records;
 mod rows;
 mod writes;
@@ -74,8 +75,8 @@ pub struct PostgresStore {
 
 impl PostgresStore {
     /// Connects to a `postgres://` or `postgresql://` URL and applies pending migrations.
-    /// `options.busy_timeout` becomes the sessions' `lock_timeout`; the pool holds
-    /// `options.read_connections` plus four connections.
+    /// `options.busy_timeout` becomes the sessions' `lock_timeout`; the pool holds up to
+    /// `options.pool_connections` connections.
     pub async fn open(url: &str, options: StoreOptions) -> Result<Self, StoreError> {
         // The parser's message may quote the URL, password included: it is not passed on.
         let connect = PgConnectOptions::from_str(url).map_err(|_| {
@@ -86,7 +87,7 @@ impl PostgresStore {
         // A server that refuses or does not answer fails the open in seconds, not after the
         // pool's default half minute of retries.
         let pool = PgPoolOptions::new()
-            .max_connections(options.read_connections.max(1) + 4)
+            .max_connections(options.pool_connections.max(1))
             .acquire_timeout(std::time::Duration::from_secs(5))
             .connect_with(connect)
             .await?;
@@ -170,6 +171,10 @@ impl Store for PostgresStore {
 
     async fn append_message(&self, new: NewMessage) -> Result<Appended, StoreError> {
         let message = PreparedMessage::new(new)?;
+        let message = match one_statement::append(&self.pool, message).await? {
+            Ok(appended) => return Ok(appended),
+            Err(message) => message,
+        };
         in_transaction!(self, |connection| {
             writes::append_message(connection, message).await
         })
@@ -177,6 +182,10 @@ impl Store for PostgresStore {
 
     async fn commit_step(&self, step: Step) -> Result<StepCommitted, StoreError> {
         let step = PreparedStep::new(step)?;
+        let step = match one_statement::commit(&self.pool, step).await? {
+            one_statement::Written::Done(committed) => return Ok(committed),
+            one_statement::Written::Declined(step) => step,
+        };
         in_transaction!(self, |connection| writes::commit_step(connection, step)
             .await)
     }

@@ -15,6 +15,21 @@ use std::process::{Command, Output};
 use tempfile::TempDir;
 
 /// The repository root.
+/// A NATS subject prefix no other test (nor another run of the suite) uses: the nodes of one
+/// test share it, so a test hears only its own nodes' live events.
+pub fn nats_prefix() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.subsec_nanos());
+    format!(
+        "test-{}-{nanos}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

@@ -39,7 +39,7 @@ pub struct TestAppBuilder {
     desk: bool,
     rate_limit: u32,
     bridge_delivery: Option<ponte::config::BridgeDelivery>,
-    nats_url: Option<String>,
+    nats: Option<(String, String)>,
     node_name: Option<String>,
     lease_ttl_ms: Option<u64>,
 }
@@ -55,6 +55,8 @@ pub fn test_config(data_dir: &Path) -> Config {
         database_url: format!("sqlite://{}", data_dir.join("ponte.db").display()),
         public_url: None,
         nats_url: None,
+        nats_prefix: ponte::config::DEFAULT_NATS_PREFIX.to_string(),
+        database_pool: ponte::config::DEFAULT_DATABASE_POOL,
         lease_ttl_ms: ponte::config::DEFAULT_LEASE_TTL_MS,
         log: "warn".to_string(),
         tokens: Vec::new(),
@@ -81,7 +83,7 @@ impl TestApp {
             desk: true,
             rate_limit: 0,
             bridge_delivery: None,
-            nats_url: None,
+            nats: None,
             node_name: None,
             lease_ttl_ms: None,
         }
@@ -172,9 +174,10 @@ impl TestAppBuilder {
         self
     }
 
-    /// Carries live events to and from other nodes through the NATS server at `url`.
-    pub fn nats_url(mut self, url: &str) -> Self {
-        self.nats_url = Some(url.to_string());
+    /// Carries live events to and from other nodes through the NATS server at `url`, under
+    /// the subject `prefix` the nodes of the test share.
+    pub fn nats(mut self, url: &str, prefix: &str) -> Self {
+        self.nats = Some((url.to_string(), prefix.to_string()));
         self
     }
 
@@ -217,7 +220,10 @@ impl TestAppBuilder {
         if let Some(delivery) = self.bridge_delivery {
             config.bridge_delivery = delivery;
         }
-        config.nats_url = self.nats_url;
+        if let Some((url, prefix)) = self.nats {
+            config.nats_url = Some(url);
+            config.nats_prefix = prefix;
+        }
         if let Some(ttl_ms) = self.lease_ttl_ms {
             config.lease_ttl_ms = ttl_ms;
         }

@@ -239,8 +239,9 @@ async fn without_nats_health_says_so_and_writes_answer_503_until_it_is_back() {
     // Wait for JetStream before the nodes start (they refuse to start without it).
     drop(bus(&nats, "ponte").await);
     let dir = tempfile::tempdir().unwrap();
-    let a = Server::start_node(dir.path(), Some(nats.url().as_str())).await;
-    let b = Server::start_node(dir.path(), Some(nats.url().as_str())).await;
+    let url = nats.url();
+    let a = Server::start_node(dir.path(), Some((url.as_str(), "ponte"))).await;
+    let b = Server::start_node(dir.path(), Some((url.as_str(), "ponte"))).await;
     let (status, body) = health(&a).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], "ok");

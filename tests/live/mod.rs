@@ -40,14 +40,14 @@ impl Server {
     }
 
     /// One node of several over the same SQLite file, live events crossing over NATS.
-    async fn start_node(dir: &Path, nats_url: Option<&str>) -> Server {
+    async fn start_node(dir: &Path, nats: Option<(&str, &str)>) -> Server {
         let mut builder = TestApp::builder(shared().knowledge.clone())
             .matcher(shared().matcher.clone())
             .data_dir(dir)
             .store(sqlite(dir).await)
             .without_desk();
-        if let Some(url) = nats_url {
-            builder = builder.nats_url(url);
+        if let Some((url, prefix)) = nats {
+            builder = builder.nats(url, prefix);
         }
         let app = builder.build().await;
         for (token, subject) in [(ANA, "ana"), (BRUNO, "bruno")] {
@@ -210,8 +210,9 @@ async fn a_message_posted_through_one_node_reaches_a_websocket_on_another_once_a
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let a = Server::start_node(dir.path(), Some(&url)).await;
-    let b = Server::start_node(dir.path(), Some(&url)).await;
+    let prefix = crate::common::nats_prefix();
+    let a = Server::start_node(dir.path(), Some((&url, &prefix))).await;
+    let b = Server::start_node(dir.path(), Some((&url, &prefix))).await;
     let id = a.open().await;
     let greeting = *a.stored(&id).await.last().unwrap();
     // Watching through node B; writing through node A.

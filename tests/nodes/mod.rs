@@ -113,6 +113,7 @@ fn resolve(host: &str) -> SocketAddr {
 pub struct Cluster {
     postgres_url: String,
     nats_url: String,
+    nats_prefix: String,
     _schema: Schema,
 }
 
@@ -129,6 +130,7 @@ impl Cluster {
         Some(Cluster {
             postgres_url,
             nats_url: nats,
+            nats_prefix: crate::common::nats_prefix(),
             _schema: schema,
         })
     }
@@ -147,6 +149,7 @@ impl Cluster {
         let child = serve_command(dir.path(), port, ADMIN)
             .env("PONTE_DATABASE_URL", store_url)
             .env("PONTE_NATS_URL", nats_url)
+            .env("PONTE_NATS_PREFIX", &self.nats_prefix)
             .env("PONTE_LEASE_TTL_MS", "2000")
             .env("PONTE_LOG", "warn")
             .stderr(Stdio::from(log))

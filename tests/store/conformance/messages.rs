@@ -460,3 +460,115 @@ pub async fn concurrent_appends_to_one_conversation(store: &Arc<dyn Store>) {
         .collect();
     assert_eq!(stored_pairs, acked, "each acknowledged seq holds that post");
 }
+
+/// Steps of several messages racing on one conversation, some keeping its row and some
+/// updating it at the version they read: every step's messages take consecutive sequence
+/// numbers in their order, with no gap between steps; an update that lost the race is a
+/// conflict with nothing written; a step repeating a stored client id is that duplicate.
+pub async fn concurrent_steps_to_one_conversation(store: &Arc<dyn Store>) {
+    let conversation = store
+        .create_conversation(sample_conversation(&unique_id("requester")))
+        .await
+        .unwrap();
+    let id = conversation.id.clone();
+    let mut tasks = Vec::new();
+    for writer in 0..6 {
+        let store = store.clone();
+        let id = id.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut committed = Vec::new();
+            let mut conflicts = 0;
+            for step in 0..10 {
+                let bodies: Vec<String> = (0..3)
+                    .map(|part| format!("writer {writer} step {step} part {part}"))
+                    .collect();
+                let messages = bodies
+                    .iter()
+                    .enumerate()
+                    .map(|(part, body)| {
+                        let client = format!("w{writer}-s{step}");
+                        text_message(&id, body, (part == 0).then_some(client.as_str()))
+                    })
+                    .collect();
+                let target = if step % 2 == 0 {
+                    StepTarget::Keep { id: id.clone() }
+                } else {
+                    let current = store.get_conversation(&id).await.unwrap().unwrap();
+                    let mut update = current.to_update();
+                    update.machine_state = json!({ "writer": writer, "step": step });
+                    StepTarget::Update(update)
+                };
+                let result = store
+                    .commit_step(Step {
+                        target,
+                        messages,
+                        outbox: Vec::new(),
+                        deadline: None,
+                    })
+                    .await;
+                match result {
+                    Ok(step) => {
+                        assert!(
+                            step.duplicate.is_none(),
+                            "fresh client ids are not duplicates"
+                        );
+                        let seqs: Vec<i64> = step.messages.iter().map(|m| m.seq).collect();
+                        assert_eq!(
+                            seqs,
+                            (seqs[0]..seqs[0] + 3).collect::<Vec<_>>(),
+                            "a step's messages are consecutive"
+                        );
+                        committed.extend(step.messages.into_iter().map(|m| (m.seq, m.body)));
+                    }
+                    Err(StoreError::Conflict { .. }) => conflicts += 1,
+                    Err(error) => panic!("a racing step failed: {error}"),
+                }
+            }
+            (committed, conflicts)
+        }));
+    }
+    let mut acked = Vec::new();
+    for task in tasks {
+        let (committed, _conflicts) = task.await.unwrap();
+        acked.extend(committed);
+    }
+    acked.sort();
+    let seqs: Vec<i64> = acked.iter().map(|(seq, _)| *seq).collect();
+    assert_eq!(
+        seqs,
+        (1..=acked.len() as i64).collect::<Vec<_>>(),
+        "committed steps leave no gap"
+    );
+    assert!(acked.len() >= 6 * 5 * 3, "every kept step commits");
+    let stored: Vec<(i64, String)> = store
+        .messages_after(&id, 0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|message| (message.seq, message.body))
+        .collect();
+    assert_eq!(stored, acked, "each acknowledged seq holds that message");
+    let after = store.get_conversation(&id).await.unwrap().unwrap();
+    assert_eq!(after.last_seq, acked.len() as i64);
+    // A replayed step answers with what is stored and writes nothing.
+    let replay = store
+        .commit_step(Step {
+            target: StepTarget::Keep { id: id.clone() },
+            messages: vec![
+                text_message(&id, "another body", Some("w0-s0")),
+                text_message(&id, "a reply", None),
+            ],
+            outbox: Vec::new(),
+            deadline: None,
+        })
+        .await
+        .unwrap();
+    let duplicate = replay.duplicate.expect("the replay is recognised");
+    assert_eq!(duplicate.body, "writer 0 step 0 part 0");
+    assert!(replay.messages.is_empty());
+    let unchanged = store.get_conversation(&id).await.unwrap().unwrap();
+    assert_eq!(
+        unchanged.last_seq, after.last_seq,
+        "a replay writes nothing"
+    );
+}

@@ -48,6 +48,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     step_commits_all_or_nothing(&store).await;
     ordering_across_concurrent_conversations(&store).await;
     concurrent_appends_to_one_conversation(&store).await;
+    concurrent_steps_to_one_conversation(&store).await;
     tickets_lifecycle(&store).await;
     ticket_request_key_is_idempotent(&store).await;
     ticket_numbers_concurrent(&store).await;
@@ -92,6 +93,7 @@ macro_rules! store_conformance_tests {
             step_commits_all_or_nothing,
             ordering_across_concurrent_conversations,
             concurrent_appends_to_one_conversation,
+            concurrent_steps_to_one_conversation,
             tickets_lifecycle,
             ticket_request_key_is_idempotent,
             ticket_numbers_concurrent,
