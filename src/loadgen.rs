@@ -12,7 +12,9 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 mod crossnode;
+mod takeover;
 pub use crossnode::{CrossNodeOptions, CrossNodeReport, cross_node};
+pub use takeover::{LeaseTakeover, TakeoverOptions, TakeoverReport, takeover};
 
 /// What the load run does.
 #[derive(Debug, Clone)]

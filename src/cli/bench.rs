@@ -90,6 +90,20 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Take-over time of a dead node's once-only work: starts node A on the configured
+    /// PostgreSQL (`--database-url`) and NATS (`--nats-url`), then node B, kills A with
+    /// SIGKILL and times until B holds each lease A held. Nodes listen on the configured
+    /// address and the next port.
+    Takeover {
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// Run node A under another host name (`unshare --uts`, root only), so that node B
+        /// cannot see its process is gone and waits for the lease TTL, as across machines.
+        #[arg(long)]
+        other_host: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Server memory added by idle WebSocket conversations: opens N conversations, then one
     /// WebSocket on each, and reads the server's RSS before and with them.
     Sockets {
@@ -208,6 +222,11 @@ pub(super) fn run(config: &Config, command: BenchCommand) -> anyhow::Result<Exit
             },
             json,
         ),
+        BenchCommand::Takeover {
+            rounds,
+            other_host,
+            json,
+        } => takeover(config, rounds, other_host, json),
         BenchCommand::Sockets {
             address,
             count,
@@ -430,6 +449,62 @@ fn crossnode(options: crate::loadgen::CrossNodeOptions, json: bool) -> anyhow::R
             report.p50_us,
             report.p99_us,
             report.max_us
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn takeover(
+    config: &Config,
+    rounds: usize,
+    other_host: bool,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let Some(nats_url) = config.nats_url.clone() else {
+        anyhow::bail!(
+            "the nodes exchange live events over NATS: give --nats-url (or PONTE_NATS_URL)"
+        );
+    };
+    anyhow::ensure!(
+        config.database_url.starts_with("postgres"),
+        "the nodes share one PostgreSQL database: give --database-url postgres://..."
+    );
+    let options = crate::loadgen::TakeoverOptions {
+        exe: std::env::current_exe().context("locating the ponte executable")?,
+        database_url: config.database_url.clone(),
+        nats_url,
+        knowledge_dir: config.knowledge_dir.clone(),
+        intents_dir: config.intents_dir.clone(),
+        data_dir: config
+            .data_dir
+            .join(format!("takeover-{}", std::process::id())),
+        listen: config.listen,
+        lease_ttl_ms: config.lease_ttl_ms,
+        rounds: rounds.max(1),
+        other_host,
+    };
+    let runtime = tokio::runtime::Runtime::new()?;
+    let report = runtime.block_on(crate::loadgen::takeover(options))?;
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{} rounds, lease TTL {} ms, node A {}: every lease taken over after p50 {} ms, max {} ms",
+        report.rounds,
+        report.lease_ttl_ms,
+        if report.other_host {
+            "under another host name"
+        } else {
+            "on this host"
+        },
+        report.p50_ms,
+        report.max_ms
+    );
+    for lease in &report.leases {
+        println!(
+            "  {:<18} p50 {:>6} ms  max {:>6} ms",
+            lease.name, lease.p50_ms, lease.max_ms
         );
     }
     Ok(ExitCode::SUCCESS)
