@@ -140,15 +140,15 @@ impl Orchestrator {
     ) -> Result<(Outcome, Option<super::answers::Question>), ChatError> {
         let lock = self.lock_for(conversation_id);
         let _guard = lock.lock().await;
-        let (record, envelope) = self.load(requester, conversation_id).await?;
+        let (record, replayed) = self
+            .store
+            .conversation_for_input(conversation_id, client_message_id.as_deref())
+            .await?
+            .ok_or_else(|| ChatError::UnknownConversation(conversation_id.to_string()))?;
+        let envelope = self.owned(requester, &record)?;
         // A replayed post is answered from the store before any work: the conversation may
         // have moved on (even finished) since the original was acknowledged.
-        if let Some(client_id) = &client_message_id
-            && let Some(stored) = self
-                .store
-                .message_by_client_id(&record.id, client_id)
-                .await?
-        {
+        if let Some(stored) = replayed {
             return Ok((
                 Outcome {
                     conversation: record,

@@ -322,11 +322,20 @@ impl Orchestrator {
             .get_conversation(conversation_id)
             .await?
             .ok_or_else(|| ChatError::UnknownConversation(conversation_id.to_string()))?;
+        let envelope = self.owned(requester, &record)?;
+        Ok((record, envelope))
+    }
+
+    /// The machine of `record`, when `requester` owns it.
+    fn owned(
+        &self,
+        requester: &Requester,
+        record: &store::Conversation,
+    ) -> Result<Envelope, ChatError> {
         if record.requester_id != requester.id {
             return Err(ChatError::NotYours);
         }
-        let envelope = envelope_of(&record)?;
-        Ok((record, envelope))
+        envelope_of(record)
     }
 }
 

@@ -99,6 +99,24 @@ pub trait Store: Send + Sync + 'static {
         client_message_id: &str,
     ) -> Result<Option<Message>, StoreError>;
 
+    /// The conversation an input is about and, when `client_message_id` is given and already
+    /// stored there, that message (the input is a replay). A backend across a network answers
+    /// both in one round trip.
+    async fn conversation_for_input(
+        &self,
+        id: &str,
+        client_message_id: Option<&str>,
+    ) -> Result<Option<(Conversation, Option<Message>)>, StoreError> {
+        let Some(conversation) = self.get_conversation(id).await? else {
+            return Ok(None);
+        };
+        let replayed = match client_message_id {
+            Some(client_message_id) => self.message_by_client_id(id, client_message_id).await?,
+            None => None,
+        };
+        Ok(Some((conversation, replayed)))
+    }
+
     /// Allocates the next ticket number (`T-000001`, `T-000002`, ...) in the same transaction as
     /// the insert, so numbers have no gaps and no duplicates. A ticket created with a
     /// conversation is attached to it as [`attach_ticket`](Store::attach_ticket) would.

@@ -22,7 +22,7 @@ use sqlx::{Postgres, QueryBuilder, Row};
 use super::Step;
 use super::prepared::{
     PreparedBridge, PreparedConversation, PreparedMessage, PreparedOutboxEvent, PreparedReceipt,
-    PreparedStep, PreparedTicket, PreparedToken, PreparedUpdate,
+    PreparedStep, PreparedTarget, PreparedTicket, PreparedToken, PreparedUpdate,
 };
 use super::{
     Appended, AttemptOutcome, BridgeDeadline, BridgeFile, BridgeHealth, BridgeRecord, Conversation,
@@ -39,9 +39,9 @@ use rows::{
 
 mod bridge_reads;
 mod bridge_writes;
+mod group_commit;
 mod knowledge_log;
 mod leases;
-mod one_statement;
 mod records;
 mod rows;
 mod writes;
@@ -71,6 +71,8 @@ macro_rules! in_transaction {
 /// [`Store`] on PostgreSQL. Build it with [`PostgresStore::open`] or [`super::open`].
 pub struct PostgresStore {
     pool: PgPool,
+    /// The writer of the common steps (see [`group_commit`]).
+    group: group_commit::GroupCommit,
 }
 
 impl PostgresStore {
@@ -96,7 +98,8 @@ impl PostgresStore {
             .await
             .map_err(|error| StoreError::Migration(error.to_string()))?;
         tracing::info!("postgres store opened");
-        Ok(Self { pool })
+        let group = group_commit::GroupCommit::start(pool.clone());
+        Ok(Self { pool, group })
     }
 
     async fn desk_append_at(&self, op: &str, expected: Option<i64>) -> Result<i64, StoreError> {
@@ -171,9 +174,32 @@ impl Store for PostgresStore {
 
     async fn append_message(&self, new: NewMessage) -> Result<Appended, StoreError> {
         let message = PreparedMessage::new(new)?;
-        let message = match one_statement::append(&self.pool, message).await? {
-            Ok(appended) => return Ok(appended),
-            Err(message) => message,
+        let step = PreparedStep {
+            target: PreparedTarget::Keep(message.new.conversation_id.clone()),
+            messages: vec![message],
+            outbox: Vec::new(),
+            deadline: None,
+        };
+        let message = match self.group.commit(step).await? {
+            group_commit::Written::Done(mut committed) => {
+                if let Some(message) = committed.messages.pop() {
+                    return Ok(Appended {
+                        message,
+                        duplicate: false,
+                    });
+                }
+                return Err(StoreError::Internal(
+                    "a committed append stored nothing".into(),
+                ));
+            }
+            group_commit::Written::Declined(mut step) => match step.messages.pop() {
+                Some(message) => message,
+                None => {
+                    return Err(StoreError::Internal(
+                        "a declined append lost its message".into(),
+                    ));
+                }
+            },
         };
         in_transaction!(self, |connection| {
             writes::append_message(connection, message).await
@@ -182,9 +208,9 @@ impl Store for PostgresStore {
 
     async fn commit_step(&self, step: Step) -> Result<StepCommitted, StoreError> {
         let step = PreparedStep::new(step)?;
-        let step = match one_statement::commit(&self.pool, step).await? {
-            one_statement::Written::Done(committed) => return Ok(committed),
-            one_statement::Written::Declined(step) => step,
+        let step = match self.group.commit(step).await? {
+            group_commit::Written::Done(committed) => return Ok(committed),
+            group_commit::Written::Declined(step) => step,
         };
         in_transaction!(self, |connection| writes::commit_step(connection, step)
             .await)
@@ -243,6 +269,37 @@ impl Store for PostgresStore {
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(message_from_row).transpose()
+    }
+
+    async fn conversation_for_input(
+        &self,
+        id: &str,
+        client_message_id: Option<&str>,
+    ) -> Result<Option<(Conversation, Option<Message>)>, StoreError> {
+        check_id("conversation id", id)?;
+        // The replay, rare, is read whole only when the one read finds one.
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            conversation_columns!(),
+            ", (SELECT seq FROM messages WHERE conversation_id = $1 \
+             AND client_message_id = $2) AS replayed_seq FROM conversations WHERE id = $1"
+        ))
+        .bind(id)
+        .bind(client_message_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let conversation = conversation_from_row(&row)?;
+        let replayed_seq: Option<i64> = row.try_get("replayed_seq")?;
+        let replayed = match (replayed_seq, client_message_id) {
+            (Some(_), Some(client_message_id)) => {
+                self.message_by_client_id(id, client_message_id).await?
+            }
+            _ => None,
+        };
+        Ok(Some((conversation, replayed)))
     }
 
     async fn create_ticket(&self, new: NewTicket) -> Result<Ticket, StoreError> {

@@ -210,13 +210,39 @@ pub async fn message_found_by_client_id(store: &Arc<dyn Store>) {
         .message_by_client_id(&conversation.id, "client-7")
         .await
         .unwrap();
-    assert_eq!(found, Some(stored));
+    assert_eq!(found, Some(stored.clone()));
     assert_eq!(
         store
             .message_by_client_id(&conversation.id, "client-8")
             .await
             .unwrap(),
         None
+    );
+    // The conversation an input is about comes with the replayed message, if any.
+    let (row, replayed) = store
+        .conversation_for_input(&conversation.id, Some("client-7"))
+        .await
+        .unwrap()
+        .expect("the conversation exists");
+    assert_eq!(
+        (row.id.as_str(), row.last_seq),
+        (conversation.id.as_str(), 1)
+    );
+    assert_eq!(replayed, Some(stored));
+    for fresh in [Some("client-8"), None] {
+        let (_, replayed) = store
+            .conversation_for_input(&conversation.id, fresh)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(replayed, None, "{fresh:?} is not a replay");
+    }
+    assert!(
+        store
+            .conversation_for_input("no-such-conversation", Some("client-7"))
+            .await
+            .unwrap()
+            .is_none()
     );
 }
 
