@@ -3,7 +3,8 @@
 //! Each round starts node A (`ponte serve` as a child process on the configured PostgreSQL
 //! and NATS) and waits until it holds its leases, starts node B and waits until B is healthy,
 //! kills A with SIGKILL, and times from the kill until B holds each lease A held, reading the
-//! holders from the shared `leases` table.
+//! holders from the shared `leases` table. The rounds kill A at moments spread evenly over
+//! one renewal period, since where the kill falls between two renewals decides the wait.
 //!
 //! Both nodes run on this machine, where B sees at once that A's process is gone and takes
 //! its leases without waiting for their TTL. With `other_host` node A runs in a UTS
@@ -134,6 +135,10 @@ async fn one_round(
     })
     .await
     .context("node B never became healthy")?;
+    // Where the kill falls between two renewals decides the wait: the rounds spread it
+    // evenly over one renewal period (a third of the TTL).
+    let period = Duration::from_millis(options.lease_ttl_ms / 3);
+    tokio::time::sleep(period.mul_f64(round as f64 / options.rounds as f64)).await;
     kill(pid_a, libc::SIGKILL);
     let killed = Instant::now();
     node_a.wait().await.context("reaping node A")?;
