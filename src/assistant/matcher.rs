@@ -8,6 +8,9 @@
 //! - the tantivy search (BM25 over per-language fields, fuzzy terms, strsim re-ranking) for
 //!   activities and articles, whose title similarity says how closely the text names one.
 //!
+//! Both read the text with the domain's short forms written out ([`super::shorthand`]: "pw"
+//! is "password"), the classifier in training as in prediction.
+//!
 //! An activity's confidence is the larger of the two signals; an article's is its title
 //! similarity, raised when the search ranks it clearly first. The best candidate wins when
 //! it clears its threshold; candidates within the ambiguity margin of it make a question
@@ -16,10 +19,11 @@
 //! Only what the requester's groups may see is ever a candidate.
 
 use super::intents::IntentFile;
+use super::shorthand;
 use crate::conversation::{
     ActivityHit, ArticleHit, Candidate, ControlIntent, Expecting, Understanding,
 };
-use crate::intent::{Classifier, Example, IntentError, TrainOptions};
+use crate::intent::{Classifier, Example, IntentError, TrainOptions, normalize};
 use crate::knowledge::{Activity, DocKind, Document, KnowledgeBase, KnowledgeError, SearchRequest};
 use crate::lang::Language;
 use serde::Serialize;
@@ -123,7 +127,7 @@ impl Matcher {
             for language in Language::ALL {
                 for phrase in intent.examples.get(language).into_iter().flatten() {
                     examples.push(Example {
-                        text: phrase.clone(),
+                        text: shorthand::expand(phrase, language),
                         label: format!("{INTENT_PREFIX}{}", intent.intent),
                     });
                 }
@@ -140,7 +144,7 @@ impl Matcher {
                 let phrases = activity.examples.get(language).into_iter().flatten();
                 for text in names.chain(phrases) {
                     examples.push(Example {
-                        text: text.clone(),
+                        text: shorthand::expand(text, language),
                         label: label.clone(),
                     });
                 }
@@ -198,7 +202,9 @@ impl Matcher {
         let mut signals = Vec::new();
         let mut scored: Vec<(f32, Scored)> = Vec::new();
 
-        let prediction = self.classifier.classify(input.text, 8);
+        // Short forms written out, as in training ("forgot my pw" is "forgot my password").
+        let expanded = shorthand::expand(input.text, input.language);
+        let prediction = self.classifier.classify(&expanded, 8);
         let mut activity_confidence: HashMap<String, f32> = HashMap::new();
         for entry in &prediction.scored {
             if let Some(intent) = self.intents.get(&entry.label) {
@@ -229,7 +235,14 @@ impl Matcher {
         }
 
         if want_activities || want_articles {
-            let mut request = SearchRequest::new(input.text);
+            // The search reads the text as typed unless a short form was written out: its
+            // own analyzers fold case and accents the same way.
+            let query = if expanded == normalize(input.text) {
+                input.text.to_string()
+            } else {
+                expanded.clone()
+            };
+            let mut request = SearchRequest::new(query);
             request.groups = input.groups.to_vec();
             request.language = Some(input.language);
             request.limit = 8;

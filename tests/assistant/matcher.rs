@@ -211,3 +211,39 @@ fn ambiguity_asks_at_most_three_and_is_not_a_guess() {
         Understanding::Ambiguous { .. }
     ));
 }
+
+/// The first thing the requester is shown: the first activity, the first article listed or
+/// the first option of a question.
+fn first_shown(understanding: &Understanding) -> Option<String> {
+    match understanding {
+        Understanding::Activities { hits } => hits.first().map(|hit| hit.id.clone()),
+        Understanding::Articles { hits } => hits.first().map(|hit| hit.id.clone()),
+        Understanding::Ambiguous { candidates } => candidates.first().map(|c| match c {
+            Candidate::Activity { activity } => activity.id.clone(),
+            Candidate::Article { article } => article.id.clone(),
+            Candidate::Intent { intent } => format!("{intent:?}"),
+        }),
+        Understanding::Control { intent, .. } => Some(format!("{intent:?}")),
+        Understanding::Fallback => None,
+    }
+}
+
+#[test]
+fn short_forms_of_the_domain_are_understood() {
+    for (text, language) in [
+        ("forgot my pw", Language::En),
+        ("need to reset my pwd", Language::En),
+        ("esqueci a snh", Language::PtBr),
+        ("olvidé mi pass", Language::Es),
+    ] {
+        let understanding = free(text, language);
+        let first = first_shown(&understanding);
+        assert!(
+            matches!(
+                first.as_deref(),
+                Some("password-reset") | Some("account-unlock")
+            ) || first.is_some_and(|id| id.starts_with("reset-forgotten-password")),
+            "{text:?}: {understanding:?}"
+        );
+    }
+}
