@@ -17,9 +17,13 @@
 //! (at most three options); nothing above threshold is fallback. What the conversation
 //! currently expects narrows the candidates (a yes/no question only weighs control intents).
 //! Only what the requester's groups may see is ever a candidate.
+//!
+//! A question asking how ([`super::howto`]) whose first search hit, above every activity, is
+//! an article in the requester's language is answered by that article first; the likeliest
+//! activity, when one clears its threshold, is offered after it.
 
 use super::intents::IntentFile;
-use super::shorthand;
+use super::{howto, shorthand};
 use crate::conversation::{
     ActivityHit, ArticleHit, Candidate, ControlIntent, Expecting, Understanding,
 };
@@ -201,6 +205,8 @@ impl Matcher {
         let (want_intents, want_activities, want_articles) = wanted(input.expecting);
         let mut signals = Vec::new();
         let mut scored: Vec<(f32, Scored)> = Vec::new();
+        // The article that answers a question asking how, when there is one.
+        let mut how_to: Option<ArticleHit> = None;
 
         // Short forms written out, as in training ("forgot my pw" is "forgot my password").
         let expanded = shorthand::expand(input.text, input.language);
@@ -255,6 +261,13 @@ impl Matcher {
             // clear the threshold are loaded in full.
             request.with_documents = false;
             let hits = self.knowledge.search(&request)?;
+            // A question asking how is answered by the article the search ranks first, above
+            // every activity, whatever the classifier thinks of the activities.
+            let leading_article = hits
+                .first()
+                .filter(|hit| hit.kind == DocKind::Article)
+                .filter(|_| want_articles && howto::asks_how(&expanded, input.language))
+                .map(|hit| hit.id.as_str());
             let mut article_rank = 0;
             for hit in &hits {
                 match hit.kind {
@@ -287,7 +300,8 @@ impl Matcher {
                         // in the title of an article in the requester's language lists it,
                         // however long the title is.
                         let title_part = hit.title_part && confidence < settings.article_threshold;
-                        if confidence < settings.article_threshold && !title_part {
+                        let leads = leading_article == Some(hit.id.as_str());
+                        if confidence < settings.article_threshold && !title_part && !leads {
                             continue;
                         }
                         let Some(Document::Article(article)) =
@@ -295,24 +309,28 @@ impl Matcher {
                         else {
                             continue;
                         };
-                        let confidence = match (title_part, article.language == input.language) {
+                        if !article.visibility.allows(input.groups) {
+                            continue;
+                        }
+                        let same_language = article.language == input.language;
+                        let answers_how = leads && same_language;
+                        let confidence = match (title_part, same_language) {
+                            _ if answers_how => confidence.max(settings.article_threshold),
                             (false, _) => confidence,
                             (true, true) => settings.article_threshold,
                             (true, false) => continue,
                         };
-                        if !article.visibility.allows(input.groups) {
-                            continue;
+                        let found = ArticleHit {
+                            id: article.id.clone(),
+                            title: article.title.clone(),
+                            summary: article.summary.clone(),
+                            url: article.url.clone().unwrap_or_default(),
+                            score: confidence,
+                        };
+                        if answers_how {
+                            how_to = Some(found.clone());
                         }
-                        scored.push((
-                            confidence,
-                            Scored::Article(ArticleHit {
-                                id: article.id.clone(),
-                                title: article.title.clone(),
-                                summary: article.summary.clone(),
-                                url: article.url.clone().unwrap_or_default(),
-                                score: confidence,
-                            }),
-                        ));
+                        scored.push((confidence, Scored::Article(found)));
                     }
                     _ => {}
                 }
@@ -335,7 +353,7 @@ impl Matcher {
             Scored::Article(_) => *confidence >= settings.article_threshold,
         });
         scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let understanding = self.understanding(&scored, input.language);
+        let understanding = self.understanding(&scored, how_to, input.language);
         Ok(Decision {
             understanding,
             signals,
@@ -445,10 +463,47 @@ impl Matcher {
         })
     }
 
-    fn understanding(&self, scored: &[(f32, Scored)], language: Language) -> Understanding {
+    fn understanding(
+        &self,
+        scored: &[(f32, Scored)],
+        how_to: Option<ArticleHit>,
+        language: Language,
+    ) -> Understanding {
         let Some((best, first)) = scored.first() else {
             return Understanding::Fallback;
         };
+        // A question asking how is answered by its article first, unless it is a control
+        // intent ("how do I open a ticket"); the likeliest activity stays on offer after it.
+        if let Some(article) = how_to
+            && !matches!(first, Scored::Intent(_))
+        {
+            let activity = scored
+                .iter()
+                .find_map(|(confidence, candidate)| match candidate {
+                    Scored::Activity(id) => self.activity_hit(id, *confidence, language),
+                    _ => None,
+                });
+            if let Some(activity) = activity {
+                return Understanding::Ambiguous {
+                    candidates: vec![
+                        Candidate::Article { article },
+                        Candidate::Activity { activity },
+                    ],
+                };
+            }
+            let others: Vec<ArticleHit> = scored
+                .iter()
+                .filter_map(|(_, candidate)| match candidate {
+                    Scored::Article(other) if other.id != article.id => Some(other.clone()),
+                    _ => None,
+                })
+                .collect();
+            let hits = std::iter::once(article)
+                .chain(others)
+                .take(crate::conversation::MAX_LISTED)
+                .collect();
+            return Understanding::Articles { hits };
+        }
         let close: Vec<&(f32, Scored)> = scored
             .iter()
             .filter(|(confidence, _)| best - confidence <= self.settings.ambiguity_margin)

@@ -229,6 +229,48 @@ fn first_shown(understanding: &Understanding) -> Option<String> {
 }
 
 #[test]
+fn how_do_i_questions_show_the_how_to_article_first() {
+    for (text, language, article) in [
+        (
+            "cómo configuro la vpn en mi portátil",
+            Language::Es,
+            "vpn-connect.es",
+        ),
+        (
+            "how do I add a printer",
+            Language::En,
+            "add-network-printer.en",
+        ),
+        (
+            "como faço pra conectar na vpn de casa?",
+            Language::PtBr,
+            "vpn-connect.pt-BR",
+        ),
+    ] {
+        let understanding = free(text, language);
+        assert_eq!(
+            first_shown(&understanding).as_deref(),
+            Some(article),
+            "{text:?}: {understanding:?}"
+        );
+        // An activity that is also likely stays on offer, after the article.
+        if let Understanding::Ambiguous { candidates } = &understanding {
+            assert!(
+                candidates[1..]
+                    .iter()
+                    .all(|c| matches!(c, Candidate::Activity { .. })),
+                "{text:?}: {candidates:?}"
+            );
+        }
+    }
+    // A problem report still opens the ticket's activity.
+    match free("a vpn não conecta", Language::PtBr) {
+        Understanding::Activities { hits } => assert_eq!(hits[0].id, "vpn-problem"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn short_forms_of_the_domain_are_understood() {
     for (text, language) in [
         ("forgot my pw", Language::En),
