@@ -18,10 +18,16 @@
 //! currently expects narrows the candidates (a yes/no question only weighs control intents).
 //! Only what the requester's groups may see is ever a candidate.
 //!
-//! A question asking how ([`super::howto`]) whose first search hit, above every activity, is
-//! an article in the requester's language is answered by that article first; the likeliest
-//! activity, when one clears its threshold, is offered after it.
+//! Two rules keep the kinds apart:
+//! - a question asking how ([`super::howto`]) whose first search hit, above every activity,
+//!   is an article in the requester's language is answered by that article first; the
+//!   likeliest activity, when one clears its threshold, is offered after it;
+//! - text about something else, with as many words foreign to the catalogue as in-domain
+//!   content words ([`super::domain`]), gets an activity from the classifier only as far as
+//!   its words alone say it, so that character n-grams ("print" in "print me a joke" against
+//!   "printer") never stand in for an in-domain request.
 
+use super::domain::DomainWords;
 use super::intents::IntentFile;
 use super::{howto, shorthand};
 use crate::conversation::{
@@ -103,6 +109,8 @@ pub struct Matcher {
     classifier: Classifier,
     intents: HashMap<usize, ControlIntent>,
     activity_labels: HashMap<usize, String>,
+    /// The words the catalogue is written in, to tell text about something else.
+    domain: DomainWords,
     activities: HashMap<String, Activity>,
     knowledge: Arc<KnowledgeBase>,
     pub settings: MatcherSettings,
@@ -127,6 +135,7 @@ impl Matcher {
     ) -> Result<Matcher, MatcherError> {
         let trained_at = knowledge.version();
         let mut examples = Vec::new();
+        let mut descriptions = Vec::new();
         for intent in intents {
             for language in Language::ALL {
                 for phrase in intent.examples.get(language).into_iter().flatten() {
@@ -153,8 +162,19 @@ impl Matcher {
                     });
                 }
             }
+            for language in Language::ALL {
+                if let Some(description) = activity.description.get(language) {
+                    descriptions.push(shorthand::expand(description, language));
+                }
+            }
             activities.insert(activity.id.clone(), activity);
         }
+        let domain = DomainWords::build(
+            examples
+                .iter()
+                .map(|example| (example.text.as_str(), example.label.as_str())),
+            descriptions.iter().map(String::as_str),
+        );
         let classifier = Classifier::train(&examples, &TrainOptions::default())?;
         let mut intent_labels = HashMap::new();
         let mut activity_labels = HashMap::new();
@@ -171,6 +191,7 @@ impl Matcher {
             classifier,
             intents: intent_labels,
             activity_labels,
+            domain,
             activities,
             knowledge,
             settings,
@@ -211,6 +232,13 @@ impl Matcher {
         // Short forms written out, as in training ("forgot my pw" is "forgot my password").
         let expanded = shorthand::expand(input.text, input.language);
         let prediction = self.classifier.classify(&expanded, 8);
+        // Text about something else ("print me a joke") gets an activity from the classifier
+        // only as far as its words say it: parts of words ("print" inside "printer") must not
+        // make up for the absence of in-domain words.
+        let word_probabilities = self
+            .domain
+            .is_about_something_else(&expanded)
+            .then(|| self.classifier.word_probabilities(&expanded));
         let mut activity_confidence: HashMap<String, f32> = HashMap::new();
         for entry in &prediction.scored {
             if let Some(intent) = self.intents.get(&entry.label) {
@@ -231,12 +259,18 @@ impl Matcher {
                 if !visible {
                     continue;
                 }
+                let confidence = match &word_probabilities {
+                    Some(words) => entry
+                        .probability
+                        .min(words.get(entry.label).copied().unwrap_or(0.0)),
+                    None => entry.probability,
+                };
                 signals.push(Signal {
                     candidate: format!("{ACTIVITY_PREFIX}{id}"),
-                    confidence: entry.probability,
+                    confidence,
                     source: "classifier",
                 });
-                activity_confidence.insert(id.clone(), entry.probability);
+                activity_confidence.insert(id.clone(), confidence);
             }
         }
 

@@ -271,6 +271,17 @@ fn how_do_i_questions_show_the_how_to_article_first() {
 }
 
 #[test]
+fn sub_words_alone_do_not_make_out_of_scope_text_an_activity() {
+    for (text, language) in [
+        ("print me a joke", Language::En),
+        ("imprímeme un chiste", Language::Es),
+        ("imprime uma piada pra mim", Language::PtBr),
+    ] {
+        assert_eq!(free(text, language), Understanding::Fallback, "{text:?}");
+    }
+}
+
+#[test]
 fn short_forms_of_the_domain_are_understood() {
     for (text, language) in [
         ("forgot my pw", Language::En),
