@@ -8,18 +8,32 @@
 //! - the tantivy search (BM25 over per-language fields, fuzzy terms, strsim re-ranking) for
 //!   activities and articles, whose title similarity says how closely the text names one.
 //!
+//! Both read the text with the domain's short forms written out ([`super::shorthand`]: "pw"
+//! is "password"), the classifier in training as in prediction.
+//!
 //! An activity's confidence is the larger of the two signals; an article's is its title
 //! similarity, raised when the search ranks it clearly first. The best candidate wins when
 //! it clears its threshold; candidates within the ambiguity margin of it make a question
 //! (at most three options); nothing above threshold is fallback. What the conversation
 //! currently expects narrows the candidates (a yes/no question only weighs control intents).
 //! Only what the requester's groups may see is ever a candidate.
+//!
+//! Two rules keep the kinds apart:
+//! - a question asking how ([`super::howto`]) whose first search hit, above every activity,
+//!   is an article in the requester's language is answered by that article first; the
+//!   likeliest activity, when one clears its threshold, is offered after it;
+//! - text about something else, with as many words foreign to the catalogue as in-domain
+//!   content words ([`super::domain`]), gets an activity from the classifier only as far as
+//!   its words alone say it, so that character n-grams ("print" in "print me a joke" against
+//!   "printer") never stand in for an in-domain request.
 
+use super::domain::DomainWords;
 use super::intents::IntentFile;
+use super::{howto, shorthand};
 use crate::conversation::{
     ActivityHit, ArticleHit, Candidate, ControlIntent, Expecting, Understanding,
 };
-use crate::intent::{Classifier, Example, IntentError, TrainOptions};
+use crate::intent::{Classifier, Example, IntentError, TrainOptions, normalize};
 use crate::knowledge::{Activity, DocKind, Document, KnowledgeBase, KnowledgeError, SearchRequest};
 use crate::lang::Language;
 use serde::Serialize;
@@ -95,6 +109,8 @@ pub struct Matcher {
     classifier: Classifier,
     intents: HashMap<usize, ControlIntent>,
     activity_labels: HashMap<usize, String>,
+    /// The words the catalogue is written in, to tell text about something else.
+    domain: DomainWords,
     activities: HashMap<String, Activity>,
     knowledge: Arc<KnowledgeBase>,
     pub settings: MatcherSettings,
@@ -119,11 +135,12 @@ impl Matcher {
     ) -> Result<Matcher, MatcherError> {
         let trained_at = knowledge.version();
         let mut examples = Vec::new();
+        let mut descriptions = Vec::new();
         for intent in intents {
             for language in Language::ALL {
                 for phrase in intent.examples.get(language).into_iter().flatten() {
                     examples.push(Example {
-                        text: phrase.clone(),
+                        text: shorthand::expand(phrase, language),
                         label: format!("{INTENT_PREFIX}{}", intent.intent),
                     });
                 }
@@ -140,13 +157,24 @@ impl Matcher {
                 let phrases = activity.examples.get(language).into_iter().flatten();
                 for text in names.chain(phrases) {
                     examples.push(Example {
-                        text: text.clone(),
+                        text: shorthand::expand(text, language),
                         label: label.clone(),
                     });
                 }
             }
+            for language in Language::ALL {
+                if let Some(description) = activity.description.get(language) {
+                    descriptions.push(shorthand::expand(description, language));
+                }
+            }
             activities.insert(activity.id.clone(), activity);
         }
+        let domain = DomainWords::build(
+            examples
+                .iter()
+                .map(|example| (example.text.as_str(), example.label.as_str())),
+            descriptions.iter().map(String::as_str),
+        );
         let classifier = Classifier::train(&examples, &TrainOptions::default())?;
         let mut intent_labels = HashMap::new();
         let mut activity_labels = HashMap::new();
@@ -163,6 +191,7 @@ impl Matcher {
             classifier,
             intents: intent_labels,
             activity_labels,
+            domain,
             activities,
             knowledge,
             settings,
@@ -197,8 +226,19 @@ impl Matcher {
         let (want_intents, want_activities, want_articles) = wanted(input.expecting);
         let mut signals = Vec::new();
         let mut scored: Vec<(f32, Scored)> = Vec::new();
+        // The article that answers a question asking how, when there is one.
+        let mut how_to: Option<ArticleHit> = None;
 
-        let prediction = self.classifier.classify(input.text, 8);
+        // Short forms written out, as in training ("forgot my pw" is "forgot my password").
+        let expanded = shorthand::expand(input.text, input.language);
+        let prediction = self.classifier.classify(&expanded, 8);
+        // Text about something else ("print me a joke") gets an activity from the classifier
+        // only as far as its words say it: parts of words ("print" inside "printer") must not
+        // make up for the absence of in-domain words.
+        let word_probabilities = self
+            .domain
+            .is_about_something_else(&expanded)
+            .then(|| self.classifier.word_probabilities(&expanded));
         let mut activity_confidence: HashMap<String, f32> = HashMap::new();
         for entry in &prediction.scored {
             if let Some(intent) = self.intents.get(&entry.label) {
@@ -219,17 +259,30 @@ impl Matcher {
                 if !visible {
                     continue;
                 }
+                let confidence = match &word_probabilities {
+                    Some(words) => entry
+                        .probability
+                        .min(words.get(entry.label).copied().unwrap_or(0.0)),
+                    None => entry.probability,
+                };
                 signals.push(Signal {
                     candidate: format!("{ACTIVITY_PREFIX}{id}"),
-                    confidence: entry.probability,
+                    confidence,
                     source: "classifier",
                 });
-                activity_confidence.insert(id.clone(), entry.probability);
+                activity_confidence.insert(id.clone(), confidence);
             }
         }
 
         if want_activities || want_articles {
-            let mut request = SearchRequest::new(input.text);
+            // The search reads the text as typed unless a short form was written out: its
+            // own analyzers fold case and accents the same way.
+            let query = if expanded == normalize(input.text) {
+                input.text.to_string()
+            } else {
+                expanded.clone()
+            };
+            let mut request = SearchRequest::new(query);
             request.groups = input.groups.to_vec();
             request.language = Some(input.language);
             request.limit = 8;
@@ -242,6 +295,13 @@ impl Matcher {
             // clear the threshold are loaded in full.
             request.with_documents = false;
             let hits = self.knowledge.search(&request)?;
+            // A question asking how is answered by the article the search ranks first, above
+            // every activity, whatever the classifier thinks of the activities.
+            let leading_article = hits
+                .first()
+                .filter(|hit| hit.kind == DocKind::Article)
+                .filter(|_| want_articles && howto::asks_how(&expanded, input.language))
+                .map(|hit| hit.id.as_str());
             let mut article_rank = 0;
             for hit in &hits {
                 match hit.kind {
@@ -274,7 +334,8 @@ impl Matcher {
                         // in the title of an article in the requester's language lists it,
                         // however long the title is.
                         let title_part = hit.title_part && confidence < settings.article_threshold;
-                        if confidence < settings.article_threshold && !title_part {
+                        let leads = leading_article == Some(hit.id.as_str());
+                        if confidence < settings.article_threshold && !title_part && !leads {
                             continue;
                         }
                         let Some(Document::Article(article)) =
@@ -282,24 +343,28 @@ impl Matcher {
                         else {
                             continue;
                         };
-                        let confidence = match (title_part, article.language == input.language) {
+                        if !article.visibility.allows(input.groups) {
+                            continue;
+                        }
+                        let same_language = article.language == input.language;
+                        let answers_how = leads && same_language;
+                        let confidence = match (title_part, same_language) {
+                            _ if answers_how => confidence.max(settings.article_threshold),
                             (false, _) => confidence,
                             (true, true) => settings.article_threshold,
                             (true, false) => continue,
                         };
-                        if !article.visibility.allows(input.groups) {
-                            continue;
+                        let found = ArticleHit {
+                            id: article.id.clone(),
+                            title: article.title.clone(),
+                            summary: article.summary.clone(),
+                            url: article.url.clone().unwrap_or_default(),
+                            score: confidence,
+                        };
+                        if answers_how {
+                            how_to = Some(found.clone());
                         }
-                        scored.push((
-                            confidence,
-                            Scored::Article(ArticleHit {
-                                id: article.id.clone(),
-                                title: article.title.clone(),
-                                summary: article.summary.clone(),
-                                url: article.url.clone().unwrap_or_default(),
-                                score: confidence,
-                            }),
-                        ));
+                        scored.push((confidence, Scored::Article(found)));
                     }
                     _ => {}
                 }
@@ -322,7 +387,7 @@ impl Matcher {
             Scored::Article(_) => *confidence >= settings.article_threshold,
         });
         scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let understanding = self.understanding(&scored, input.language);
+        let understanding = self.understanding(&scored, how_to, input.language);
         Ok(Decision {
             understanding,
             signals,
@@ -432,10 +497,47 @@ impl Matcher {
         })
     }
 
-    fn understanding(&self, scored: &[(f32, Scored)], language: Language) -> Understanding {
+    fn understanding(
+        &self,
+        scored: &[(f32, Scored)],
+        how_to: Option<ArticleHit>,
+        language: Language,
+    ) -> Understanding {
         let Some((best, first)) = scored.first() else {
             return Understanding::Fallback;
         };
+        // A question asking how is answered by its article first, unless it is a control
+        // intent ("how do I open a ticket"); the likeliest activity stays on offer after it.
+        if let Some(article) = how_to
+            && !matches!(first, Scored::Intent(_))
+        {
+            let activity = scored
+                .iter()
+                .find_map(|(confidence, candidate)| match candidate {
+                    Scored::Activity(id) => self.activity_hit(id, *confidence, language),
+                    _ => None,
+                });
+            if let Some(activity) = activity {
+                return Understanding::Ambiguous {
+                    candidates: vec![
+                        Candidate::Article { article },
+                        Candidate::Activity { activity },
+                    ],
+                };
+            }
+            let others: Vec<ArticleHit> = scored
+                .iter()
+                .filter_map(|(_, candidate)| match candidate {
+                    Scored::Article(other) if other.id != article.id => Some(other.clone()),
+                    _ => None,
+                })
+                .collect();
+            let hits = std::iter::once(article)
+                .chain(others)
+                .take(crate::conversation::MAX_LISTED)
+                .collect();
+            return Understanding::Articles { hits };
+        }
         let close: Vec<&(f32, Scored)> = scored
             .iter()
             .filter(|(confidence, _)| best - confidence <= self.settings.ambiguity_margin)

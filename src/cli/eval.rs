@@ -1,6 +1,6 @@
-//! `ponte eval retrieval` and `ponte eval intents`: run the evaluation engines of
-//! [`crate::eval`] and [`crate::intent`] (with the language model on `--llm`) and print
-//! their reports.
+//! `ponte eval retrieval`, `ponte eval intents` and `ponte eval understanding`: run the
+//! evaluation engines of [`crate::eval`] and [`crate::intent`] (with the language model on
+//! `--llm`) and print their reports.
 
 use super::EvalCommand;
 use crate::app::required_llm;
@@ -26,7 +26,21 @@ pub(super) fn run(config: &Config, command: EvalCommand) -> anyhow::Result<ExitC
             json,
             llm,
         } => intents(config, [&train, &val, &test], oos_train, json, llm),
+        EvalCommand::Understanding { cases, json } => understanding(config, &cases, json),
     }
+}
+
+/// The assistant's first answers on `cases`, with the configured catalogue and intents.
+fn understanding(config: &Config, cases: &Path, json: bool) -> anyhow::Result<ExitCode> {
+    let cases = crate::eval::understanding::read_cases(cases)?;
+    let knowledge = std::sync::Arc::new(crate::app::open_knowledge(config)?);
+    let matcher = crate::app::train_matcher(config, knowledge)?;
+    let report = crate::eval::understanding::evaluate(&matcher, &cases)?;
+    print!("{}", report.render());
+    if json {
+        println!("{}", report.json_line());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn intents(

@@ -152,6 +152,15 @@ pub enum EvalCommand {
         #[arg(long)]
         llm: bool,
     },
+    /// First-answer accuracy of the assistant on labelled requester texts, per language.
+    Understanding {
+        /// JSONL cases: {"text","language","accept":[...],"kind"?,"groups"?}.
+        #[arg(long, default_value = "fixtures/understanding/requests.jsonl")]
+        cases: PathBuf,
+        /// End with one JSON line of the headline figures.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Parses the command line and runs it.

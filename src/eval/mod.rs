@@ -1,10 +1,11 @@
-//! The evaluation commands' engines (`ponte eval retrieval`, `ponte eval intents`): they
-//! read labelled data, run Ponte's own matching code on it and compute the metrics that
-//! DESIGN.md fixes, independent of how the CLI prints them; `llm` runs them with the
-//! language model in the loop (`--llm`).
+//! The evaluation commands' engines (`ponte eval retrieval`, `ponte eval intents`,
+//! `ponte eval understanding`): they read labelled data, run Ponte's own matching code on it
+//! and compute the metrics that DESIGN.md fixes, independent of how the CLI prints them;
+//! `llm` runs them with the language model in the loop (`--llm`).
 
 pub mod llm;
 pub mod retrieval;
+pub mod understanding;
 
 /// The value at quantile `q` (0..=1) of the samples (nearest rank, read from an HDR
 /// histogram).

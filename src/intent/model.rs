@@ -281,6 +281,25 @@ impl Classifier {
         Prediction { scored, confidence }
     }
 
+    /// The calibrated probabilities over labels (indexed as [`Scored::label`]) from the
+    /// words of `text` alone, without their character n-grams: what the words, rather than
+    /// parts of them, say.
+    pub fn word_probabilities(&self, text: &str) -> Vec<f32> {
+        let words_only = FeatureOptions {
+            char_max: 0,
+            ..self.features.clone()
+        };
+        let raw = extract(&normalize(text), &words_only);
+        // Each feature group is normalised on its own, so this is the full vector's word part.
+        let vector = self.vocabulary.vectorize(&raw, &self.features);
+        let mut probabilities = self.logits(&vector);
+        for value in probabilities.iter_mut() {
+            *value /= self.temperature;
+        }
+        softmax_in_place(&mut probabilities);
+        probabilities
+    }
+
     /// Fits the softmax temperature that minimises the negative log-likelihood of
     /// `held_out` (examples the model was not trained on; unknown labels are skipped),
     /// keeps it and returns it. Without usable examples the temperature is unchanged.

@@ -211,3 +211,92 @@ fn ambiguity_asks_at_most_three_and_is_not_a_guess() {
         Understanding::Ambiguous { .. }
     ));
 }
+
+/// The first thing the requester is shown: the first activity, the first article listed or
+/// the first option of a question.
+fn first_shown(understanding: &Understanding) -> Option<String> {
+    match understanding {
+        Understanding::Activities { hits } => hits.first().map(|hit| hit.id.clone()),
+        Understanding::Articles { hits } => hits.first().map(|hit| hit.id.clone()),
+        Understanding::Ambiguous { candidates } => candidates.first().map(|c| match c {
+            Candidate::Activity { activity } => activity.id.clone(),
+            Candidate::Article { article } => article.id.clone(),
+            Candidate::Intent { intent } => format!("{intent:?}"),
+        }),
+        Understanding::Control { intent, .. } => Some(format!("{intent:?}")),
+        Understanding::Fallback => None,
+    }
+}
+
+#[test]
+fn how_do_i_questions_show_the_how_to_article_first() {
+    for (text, language, article) in [
+        (
+            "cómo configuro la vpn en mi portátil",
+            Language::Es,
+            "vpn-connect.es",
+        ),
+        (
+            "how do I add a printer",
+            Language::En,
+            "add-network-printer.en",
+        ),
+        (
+            "como faço pra conectar na vpn de casa?",
+            Language::PtBr,
+            "vpn-connect.pt-BR",
+        ),
+    ] {
+        let understanding = free(text, language);
+        assert_eq!(
+            first_shown(&understanding).as_deref(),
+            Some(article),
+            "{text:?}: {understanding:?}"
+        );
+        // An activity that is also likely stays on offer, after the article.
+        if let Understanding::Ambiguous { candidates } = &understanding {
+            assert!(
+                candidates[1..]
+                    .iter()
+                    .all(|c| matches!(c, Candidate::Activity { .. })),
+                "{text:?}: {candidates:?}"
+            );
+        }
+    }
+    // A problem report still opens the ticket's activity.
+    match free("a vpn não conecta", Language::PtBr) {
+        Understanding::Activities { hits } => assert_eq!(hits[0].id, "vpn-problem"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn sub_words_alone_do_not_make_out_of_scope_text_an_activity() {
+    for (text, language) in [
+        ("print me a joke", Language::En),
+        ("imprímeme un chiste", Language::Es),
+        ("imprime uma piada pra mim", Language::PtBr),
+    ] {
+        assert_eq!(free(text, language), Understanding::Fallback, "{text:?}");
+    }
+}
+
+#[test]
+fn short_forms_of_the_domain_are_understood() {
+    for (text, language) in [
+        ("forgot my pw", Language::En),
+        ("need to reset my pwd", Language::En),
+        ("esqueci a snh", Language::PtBr),
+        ("olvidé mi pass", Language::Es),
+    ] {
+        let understanding = free(text, language);
+        let first = first_shown(&understanding);
+        assert!(
+            matches!(
+                first.as_deref(),
+                Some("password-reset") | Some("account-unlock")
+            ) || first.is_some_and(|id| id.starts_with("reset-forgotten-password")),
+            "{text:?}: {understanding:?}"
+        );
+    }
+}

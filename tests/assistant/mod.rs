@@ -7,6 +7,7 @@ mod determinism;
 mod flows;
 mod matcher;
 mod restart;
+mod understanding;
 
 use async_trait::async_trait;
 use ponte::assistant::{Matcher, load_intents};
