@@ -17,7 +17,7 @@ pub const DEFAULT_LEASE_TTL_MS: u64 = 10_000;
 /// The subject prefix of live events on NATS unless told otherwise.
 pub const DEFAULT_NATS_PREFIX: &str = "ponte";
 /// Connections a node keeps to PostgreSQL unless told otherwise.
-pub const DEFAULT_DATABASE_POOL: u32 = 32;
+pub const DEFAULT_DATABASE_POOL: u32 = 8;
 
 /// Settings shared by every subcommand.
 #[derive(Args, Clone)]
@@ -69,9 +69,9 @@ pub struct GlobalArgs {
     /// own. Letters, digits, `_` and `-`.
     #[arg(long, env = "PONTE_NATS_PREFIX", global = true)]
     pub nats_prefix: Option<String>,
-    /// Connections a node keeps to PostgreSQL (default 32). Every write commits on a
-    /// connection of its own, so this bounds how many commits the server can flush together;
-    /// the SQLite store ignores it (it has one writer).
+    /// Connections a node keeps to PostgreSQL (default 8): reads, and the writes that do not
+    /// go through the group commit (which uses one at a time). More backends than cores cost
+    /// the server more in switching than they bring. The SQLite store ignores it.
     #[arg(long, env = "PONTE_DATABASE_POOL", global = true)]
     pub database_pool: Option<u32>,
     /// How long a node holds the lease of a piece of work that runs on one node (the

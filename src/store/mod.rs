@@ -384,8 +384,7 @@ pub struct StoreOptions {
     pub busy_timeout: Duration,
     /// Connections in the read pool.
     pub read_connections: u32,
-    /// Connections in the PostgreSQL pool, reads and writes alike: every write commits on its
-    /// own connection, so this bounds how many commits one WAL flush can carry.
+    /// Connections in the PostgreSQL pool: reads, and writes outside the group commit.
     pub pool_connections: u32,
     /// Most writes committed in one transaction. `1` turns group commit off (one transaction
     /// per write), which is only useful for comparison.
@@ -404,7 +403,7 @@ impl Default for StoreOptions {
             synchronous: Synchronous::Full,
             busy_timeout: Duration::from_secs(5),
             read_connections: 4,
-            pool_connections: 32,
+            pool_connections: 8,
             max_batch: 512,
             batch_linger: Duration::ZERO,
             queue_capacity: 4096,
