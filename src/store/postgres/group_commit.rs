@@ -116,9 +116,18 @@ async fn run(pool: PgPool, mut receiver: mpsc::Receiver<Request>) {
         };
         let mut conversations = HashSet::from([conversation_of(&first.step).to_string()]);
         let mut batch = vec![first];
+        let mut yielded = false;
         while batch.len() < MAX_BATCH {
-            let Ok(request) = receiver.try_recv() else {
-                break;
+            let request = match receiver.try_recv() {
+                Ok(request) => request,
+                // Once, let the tasks that are about to send do so: a step in flight joins
+                // this batch rather than waiting for the next commit.
+                Err(_) if !yielded => {
+                    yielded = true;
+                    tokio::task::yield_now().await;
+                    continue;
+                }
+                Err(_) => break,
             };
             if !conversations.insert(conversation_of(&request.step).to_string()) {
                 held_over = Some(request);
