@@ -145,7 +145,7 @@ impl Orchestrator {
             .conversation_for_input(conversation_id, client_message_id.as_deref())
             .await?
             .ok_or_else(|| ChatError::UnknownConversation(conversation_id.to_string()))?;
-        let envelope = self.owned(requester, &record)?;
+        let envelope = super::owned(requester, &record)?;
         // A replayed post is answered from the store before any work: the conversation may
         // have moved on (even finished) since the original was acknowledged.
         if let Some(stored) = replayed {

@@ -322,20 +322,8 @@ impl Orchestrator {
             .get_conversation(conversation_id)
             .await?
             .ok_or_else(|| ChatError::UnknownConversation(conversation_id.to_string()))?;
-        let envelope = self.owned(requester, &record)?;
+        let envelope = owned(requester, &record)?;
         Ok((record, envelope))
-    }
-
-    /// The machine of `record`, when `requester` owns it.
-    fn owned(
-        &self,
-        requester: &Requester,
-        record: &store::Conversation,
-    ) -> Result<Envelope, ChatError> {
-        if record.requester_id != requester.id {
-            return Err(ChatError::NotYours);
-        }
-        envelope_of(record)
     }
 }
 
@@ -344,6 +332,14 @@ fn machine_error(error: MachineError, language: Language) -> ChatError {
         .user_reply()
         .map(|reply| texts::render(&reply, language));
     ChatError::Machine { error, reply }
+}
+
+/// The machine of `record`, when `requester` owns it.
+fn owned(requester: &Requester, record: &store::Conversation) -> Result<Envelope, ChatError> {
+    if record.requester_id != requester.id {
+        return Err(ChatError::NotYours);
+    }
+    envelope_of(record)
 }
 
 fn envelope_of(record: &store::Conversation) -> Result<Envelope, ChatError> {

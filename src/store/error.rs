@@ -107,6 +107,6 @@ impl From<sqlx::Error> for StoreError {
 
 /// PostgreSQL's codes for a connection that failed or a server shutting down or starting
 /// (class 08, `admin_shutdown`, `crash_shutdown`, `cannot_connect_now`).
-fn is_server_going_away(code: Option<std::borrow::Cow<'_, str>>) -> bool {
+pub(super) fn is_server_going_away(code: Option<std::borrow::Cow<'_, str>>) -> bool {
     code.is_some_and(|code| code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03"))
 }

@@ -23,6 +23,7 @@ use std::collections::{HashMap, HashSet};
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot};
 
+use super::super::error::is_server_going_away;
 use super::super::prepared::{PreparedStep, PreparedTarget};
 use super::super::{Conversation, Message, StepCommitted, StoreError, now_millis};
 use super::rows::{conversation_columns, conversation_from_row};
@@ -47,13 +48,7 @@ pub(super) struct GroupCommit {
 
 struct Request {
     step: PreparedStep,
-    reply: oneshot::Sender<Reply>,
-}
-
-enum Reply {
-    Done(StepCommitted),
-    Declined(PreparedStep),
-    Failed(StoreError),
+    reply: oneshot::Sender<Result<Written, StoreError>>,
 }
 
 impl GroupCommit {
@@ -75,14 +70,11 @@ impl GroupCommit {
             // The writer is gone (the store is closing): the transactional path says so.
             return Ok(Written::Declined(refused.0.step));
         }
-        match answer.await {
-            Ok(Reply::Done(committed)) => Ok(Written::Done(committed)),
-            Ok(Reply::Declined(step)) => Ok(Written::Declined(step)),
-            Ok(Reply::Failed(error)) => Err(error),
-            Err(_) => Err(StoreError::Internal(
+        answer.await.unwrap_or_else(|_| {
+            Err(StoreError::Internal(
                 "the group commit writer stopped with a step in hand".into(),
-            )),
-        }
+            ))
+        })
     }
 }
 
@@ -255,17 +247,17 @@ async fn write(pool: &PgPool, batch: Vec<Request>) {
         Ok(rows) => rows,
         // The server refused the statement, so nothing of it was written: every step goes
         // the transactional way, which answers each exactly.
-        Err(sqlx::Error::Database(error)) if !is_connection_class(error.code().as_deref()) => {
+        Err(sqlx::Error::Database(error)) if !is_server_going_away(error.code()) => {
             tracing::debug!(steps = batch.len(), %error, "a batch was refused; its steps go one by one");
             for request in batch {
-                let _ = request.reply.send(Reply::Declined(request.step));
+                let _ = request.reply.send(Ok(Written::Declined(request.step)));
             }
             return;
         }
         Err(error) => {
             let error = StoreError::from(error);
             for request in batch {
-                let _ = request.reply.send(Reply::Failed(error.clone()));
+                let _ = request.reply.send(Err(error.clone()));
             }
             return;
         }
@@ -279,7 +271,7 @@ async fn write(pool: &PgPool, batch: Vec<Request>) {
             Err(error) => {
                 // Committed, but unreadable: say so rather than guess.
                 for request in batch {
-                    let _ = request.reply.send(Reply::Failed(error.clone()));
+                    let _ = request.reply.send(Err(error.clone()));
                 }
                 return;
             }
@@ -287,8 +279,8 @@ async fn write(pool: &PgPool, batch: Vec<Request>) {
     }
     for request in batch {
         let reply = match updated.remove(conversation_of(&request.step)) {
-            Some(conversation) => Reply::Done(committed(request.step, conversation, now)),
-            None => Reply::Declined(request.step),
+            Some(conversation) => Ok(Written::Done(committed(request.step, conversation, now))),
+            None => Ok(Written::Declined(request.step)),
         };
         let _ = request.reply.send(reply);
     }
@@ -319,9 +311,4 @@ fn committed(step: PreparedStep, conversation: Conversation, now: i64) -> StepCo
         messages,
         duplicate: None,
     }
-}
-
-/// Class 08 (connection exception) and the shutdown codes: the statement's fate is unknown.
-fn is_connection_class(code: Option<&str>) -> bool {
-    code.is_some_and(|code| code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03"))
 }
