@@ -380,3 +380,39 @@ async fn events_cross_one_by_one_in_order_and_the_crossing_time_is_reported() {
         times[times.len() - 1]
     );
 }
+
+/// A burst published at once crosses whole and in order, gathered into a few NATS messages
+/// (one publish, one ack and one delivery per batch instead of per event).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_crosses_in_order_as_a_few_batches() {
+    let Some(nats) = PrivateNats::start().await else {
+        println!("skipped: no nats-server on the PATH");
+        return;
+    };
+    let a = bus(&nats, "burst").await;
+    let b = bus(&nats, "burst").await;
+    let mut staff = b.subscribe_staff();
+    const EVENTS: usize = 1000;
+    for index in 0..EVENTS {
+        a.publish_staff(unread(&format!("c{index}")));
+    }
+    for index in 0..EVENTS {
+        assert_eq!(next_staff(&mut staff).await, unread(&format!("c{index}")));
+    }
+    until("A's backlog drains", async || {
+        a.link().unwrap().backlog == 0
+    })
+    .await;
+    assert!(staff.is_empty(), "once each");
+    let client = async_nats::connect(nats.url()).await.unwrap();
+    let mut stream = async_nats::jetstream::new(client)
+        .get_stream("BURST_LIVE")
+        .await
+        .unwrap();
+    let stored = stream.info().await.unwrap().state.messages;
+    assert!(
+        (1..=(EVENTS / 10) as u64).contains(&stored),
+        "{EVENTS} events took {stored} NATS messages"
+    );
+    println!("{EVENTS} events crossed in {stored} NATS messages");
+}

@@ -1,12 +1,12 @@
 //! What other nodes relay, read from the stream with an ordered consumer and fanned out on
-//! this node's [`LocalBus`]. The intake remembers the stream sequence after the last message
+//! this node's [`LocalBus`]: each message is a batch, its events handed out in order. The intake remembers the stream sequence after the last message
 //! it read; whenever the connection comes back (or the consumer ends) it makes a new
 //! consumer from there, so an outage loses nothing the stream still holds. A stream created
 //! anew (the server lost it) is read from its start. Messages this node sent are skipped
 //! (`Ponte-Node`), and so is a message id already delivered (a copy republished after the
 //! stream's duplicate window).
 
-use super::{MESSAGE_ID_HEADER, NODE_HEADER, Wire, decode_token};
+use super::{Entry, MESSAGE_ID_HEADER, NODE_HEADER, Wire};
 use crate::live::bus::{EventBus, LocalBus};
 use async_nats::jetstream::{self, consumer::DeliverPolicy, consumer::pull::OrderedConfig};
 use futures_util::StreamExt;
@@ -28,8 +28,8 @@ pub(super) struct Intake {
     config: jetstream::stream::Config,
     node: String,
     local: Arc<LocalBus>,
-    staff_subject: String,
-    conversation_prefix: String,
+    /// What the nodes' batches are published under: `<prefix>.events.`.
+    events_prefix: String,
     /// The stream sequence the next consumer starts at.
     next: u64,
     /// When the stream this node reads was created: another one means it was lost.
@@ -54,8 +54,7 @@ impl Intake {
             config,
             node,
             local,
-            staff_subject: format!("{prefix}.staff"),
-            conversation_prefix: format!("{prefix}.conversation."),
+            events_prefix: format!("{prefix}.events."),
             next: info.state.last_sequence + 1,
             created: info.created,
             seen: Seen::default(),
@@ -159,27 +158,26 @@ impl Intake {
             return;
         }
         let subject = message.subject.as_str();
-        let wire: Wire = match serde_json::from_slice(&message.payload) {
-            Ok(wire) => wire,
+        if !subject.starts_with(&self.events_prefix) {
+            tracing::warn!(%subject, "event on an unexpected subject");
+            return;
+        }
+        let entries: Vec<Entry> = match serde_json::from_slice(&message.payload) {
+            Ok(entries) => entries,
             Err(error) => {
-                tracing::warn!(%subject, %error, "unreadable event from another node");
+                tracing::warn!(%subject, %error, "unreadable events from another node");
                 return;
             }
         };
-        match wire {
-            Wire::Message(stored) if subject.starts_with(&self.conversation_prefix) => {
-                self.local.publish_message(&stored)
-            }
-            Wire::Event(event) => {
-                if let Some(id) = subject
-                    .strip_prefix(&self.conversation_prefix)
-                    .and_then(decode_token)
-                {
-                    self.local.publish(&id, event);
+        for entry in entries {
+            match (entry.event, entry.conversation) {
+                (Wire::Message(stored), _) => self.local.publish_message(&stored),
+                (Wire::Event(event), Some(id)) => self.local.publish(&id, event),
+                (Wire::Staff(event), _) => self.local.publish_staff(event),
+                (Wire::Event(_), None) => {
+                    tracing::warn!(%subject, "a conversation's event without its conversation")
                 }
             }
-            Wire::Staff(event) if subject == self.staff_subject => self.local.publish_staff(event),
-            _ => tracing::warn!(%subject, "event on an unexpected subject"),
         }
     }
 }
