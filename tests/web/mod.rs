@@ -95,11 +95,11 @@ async fn a_requester_is_helped_by_an_article_then_served_by_an_attendant_on_the_
         .text()
         .await
         .unwrap();
-    assert_eq!(title, "Virtual Assistant");
+    assert_eq!(title, "Virtual assistant");
     assert!(
         eval(
             &requester,
-            "document.querySelector('#ponte-status').classList.contains('ponte-dot-waiting')"
+            "document.querySelector('#ponte-status').classList.contains('ponte-dot-assistant')"
         )
         .await
         .as_bool()
