@@ -5,11 +5,17 @@
 //! sides; the widget reconnects across a server restart without losing or repeating a
 //! message; the knowledge page edits an article and shows a reindex's per-file errors; an
 //! external desk's agent reaches the widget through a bridge, and the bridges page
-//! (`bridges.rs`) watches, disables and replays. Every page is saved as a screenshot among the test artifacts.
+//! (`bridges.rs`) watches, disables and replays. `widget.rs` follows the widget's header,
+//! an attendant's files, reading an article in the chat, Spanish and the portal on a phone,
+//! with axe-core on every widget and portal state; `localized.rs` the staff pages' errors,
+//! reasons and unread dot in Portuguese. Every page is saved as a screenshot among the
+//! test artifacts.
 
 mod bridges;
 mod harness;
+mod localized;
 mod serving;
+mod widget;
 
 use fantoccini::{Client, Locator};
 use harness::{
