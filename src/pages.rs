@@ -29,11 +29,15 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
      frame-ancestors 'self'; base-uri 'none'; form-action 'self'";
 
 /// Files a portal on another origin loads.
-/// `widget.js` loads its parts `widget-texts.js` and `widget-view.js` itself, from `/assets/`.
+/// `widget.js` loads its parts (the error texts, its texts, the Markdown reader, the view and
+/// the media) itself, from `/assets/`.
 const EMBEDDABLE: &[&str] = &[
     "widget.js",
+    "errors.js",
     "widget-texts.js",
+    "widget-markdown.js",
     "widget-view.js",
+    "widget-media.js",
     "widget.css",
 ];
 

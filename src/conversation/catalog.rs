@@ -92,49 +92,49 @@ texts! {
     /// What the assistant can do (greeting and "help").
     AssistantHelp [] {
         pt: "Escreva com suas palavras o que você precisa: posso encontrar artigos de ajuda, abrir um chamado, retomar um dos seus chamados ou chamar um atendente. Para recomeçar, digite \"cancelar\".",
-        es: "Escribe con tus palabras lo que necesitas: puedo buscar artículos de ayuda, abrir un ticket, retomar uno de tus tickets o pasarte con un agente. Para empezar de nuevo, escribe \"cancelar\".",
+        es: "Escriba con sus palabras lo que necesita: puedo buscar artículos de ayuda, abrir un ticket, retomar uno de sus tickets o pasarlo con un agente. Para empezar de nuevo, escriba \"cancelar\".",
         en: "Tell me in your own words what you need: I can find help articles, open a ticket, resume one of your tickets or get you an attendant. To start over, type \"cancel\".",
     }
     /// Smart Chat greeting with its three options (423 off).
     SmartChatGreeting [] {
         pt: "Olá! Como podemos ajudar? Escolha uma opção ou digite o que você procura.",
-        es: "¡Hola! ¿En qué podemos ayudarte? Elige una opción o escribe lo que buscas.",
+        es: "¡Hola! ¿En qué podemos ayudarle? Elija una opción o escriba lo que busca.",
         en: "Hi! How can we help? Choose an option or type what you're looking for.",
     }
     /// What Smart Chat can do ("help" with 423 off).
     SmartChatHelp [] {
         pt: "Você pode abrir um chamado, procurar um serviço pelo nome ou buscar um artigo pelo título. Para recomeçar, digite \"cancelar\".",
-        es: "Puedes abrir un ticket, buscar un servicio por su nombre o buscar un artículo por su título. Para empezar de nuevo, escribe \"cancelar\".",
+        es: "Puede abrir un ticket, buscar un servicio por su nombre o buscar un artículo por su título. Para empezar de nuevo, escriba \"cancelar\".",
         en: "You can open a ticket, look for a service by its name or find an article by its title. To start over, type \"cancel\".",
     }
     /// Smart Chat menu shown again when a flow ends.
     SmartChatMenu [] {
         pt: "O que você gostaria de fazer?",
-        es: "¿Qué te gustaría hacer?",
+        es: "¿Qué le gustaría hacer?",
         en: "What would you like to do?",
     }
     /// Assistant prompt when a flow ends.
     AnythingElse [] {
         pt: "Posso ajudar em mais alguma coisa?",
-        es: "¿Te puedo ayudar con algo más?",
+        es: "¿Le puedo ayudar con algo más?",
         en: "Can I help you with anything else?",
     }
     /// Assistant prompt when asked again what the requester wants.
     HowCanIHelp [] {
         pt: "Como posso ajudar?",
-        es: "¿En qué te puedo ayudar?",
+        es: "¿En qué le puedo ayudar?",
         en: "How can I help?",
     }
     /// Mode manual: the chat goes straight to people.
     ManualGreeting [Group] {
         pt: "Olá! Vou encaminhar você para um atendente da fila {group}. Aguarde só um momento.",
-        es: "¡Hola! Te paso con un agente de la cola {group}. Espera un momento, por favor.",
+        es: "¡Hola! Lo paso con un agente de la cola {group}. Espere un momento, por favor.",
         en: "Hi! I'm passing you to an attendant from the {group} queue. Please wait a moment.",
     }
     /// Talk to an attendant without a ticket (mode manual, mid-conversation).
     ConnectingToAttendant [Group] {
         pt: "Certo, vou encaminhar você para um atendente da fila {group}. Aguarde só um momento.",
-        es: "De acuerdo, te paso con un agente de la cola {group}. Espera un momento, por favor.",
+        es: "De acuerdo, lo paso con un agente de la cola {group}. Espere un momento, por favor.",
         en: "OK, I'm passing you to an attendant from the {group} queue. Please wait a moment.",
     }
     GreetingAgain [] {
@@ -170,30 +170,30 @@ texts! {
     /// Unclear text while options are offered; the options are offered again.
     ChooseAnOption [] {
         pt: "Desculpe, não entendi. Escolha uma das opções abaixo.",
-        es: "Perdón, no entendí. Elige una de las opciones de abajo.",
+        es: "Perdón, no entendí. Elija una de las opciones de abajo.",
         en: "Sorry, I didn't get that. Please choose one of the options below.",
     }
     /// Text while a ticket is being opened, listed or attached.
     PleaseWait [] {
         pt: "Só um momento, ainda estou cuidando do seu pedido.",
-        es: "Un momento, todavía estoy atendiendo tu solicitud.",
+        es: "Un momento, todavía estoy atendiendo su solicitud.",
         en: "One moment, I'm still working on your request.",
     }
 
     // ----- Creating a ticket -----
     AskDescription [] {
         pt: "Claro. Descreva em poucas palavras o problema ou o que você precisa.",
-        es: "Claro. Describe en pocas palabras el problema o lo que necesitas.",
+        es: "Claro. Describa en pocas palabras el problema o lo que necesita.",
         en: "Sure. Please describe the problem or what you need in a few words.",
     }
     AskDescriptionFor [Activity] {
         pt: "Claro, um chamado de \"{activity}\". Descreva em poucas palavras o que você precisa.",
-        es: "Claro, un ticket de \"{activity}\". Describe en pocas palabras lo que necesitas.",
+        es: "Claro, un ticket de \"{activity}\". Describa en pocas palabras lo que necesita.",
         en: "Sure, a ticket for \"{activity}\". Please describe what you need in a few words.",
     }
     AskDescriptionForAttendant [] {
         pt: "Claro. Para eu encaminhar você a um atendente, conte rapidamente do que se trata.",
-        es: "Claro. Para pasarte con un agente, cuéntame brevemente de qué se trata.",
+        es: "Claro. Para pasarlo con un agente, cuénteme brevemente de qué se trata.",
         en: "Sure. So I can pass you to an attendant, tell me briefly what it's about.",
     }
     DescriptionNeeded [] {
@@ -203,7 +203,7 @@ texts! {
     }
     RewriteDescription [] {
         pt: "Sem problemas. Escreva a descrição de novo, ou digite \"cancelar\" para desistir.",
-        es: "No hay problema. Escribe la descripción de nuevo, o escribe \"cancelar\" para dejarlo.",
+        es: "No hay problema. Escriba la descripción de nuevo, o escriba \"cancelar\" para dejarlo.",
         en: "No problem. Write the description again, or type \"cancel\" to stop.",
     }
     ConfirmTicket [Description] {
@@ -218,62 +218,62 @@ texts! {
     }
     CreatingTicket [] {
         pt: "Certo, estou abrindo o seu chamado…",
-        es: "Bien, estoy abriendo tu ticket…",
+        es: "Bien, estoy abriendo su ticket…",
         en: "Great, I'm opening your ticket…",
     }
     /// Ticket opened and the chat queued for a person (modes both and manual).
     TicketCreatedQueued [Ticket] {
         pt: "Seu chamado {ticket} foi aberto. Um atendente vai entrar nesta conversa em breve; enquanto isso, você pode continuar escrevendo aqui.",
-        es: "Tu ticket {ticket} fue abierto. Un agente se unirá a esta conversación en breve; mientras tanto, puedes seguir escribiendo aquí.",
+        es: "Su ticket {ticket} fue abierto. Un agente se unirá a esta conversación en breve; mientras tanto, puede seguir escribiendo aquí.",
         en: "Your ticket {ticket} is open. An attendant will join this chat shortly; meanwhile, you can keep writing here.",
     }
     /// Ticket opened, no live chat (mode automatic).
     TicketCreatedNoChat [Ticket] {
         pt: "Seu chamado {ticket} foi aberto. Nossa equipe vai dar andamento e responder por ele.",
-        es: "Tu ticket {ticket} fue abierto. Nuestro equipo le dará seguimiento y te responderá por allí.",
+        es: "Su ticket {ticket} fue abierto. Nuestro equipo le dará seguimiento y le responderá por allí.",
         en: "Your ticket {ticket} is open. Our team will follow up and reply on it.",
     }
     TicketCreationFailed [] {
         pt: "Desculpe, não consegui abrir o chamado agora. Quer tentar de novo?",
-        es: "Perdón, no pude abrir el ticket ahora. ¿Quieres intentarlo de nuevo?",
+        es: "Perdón, no pude abrir el ticket ahora. ¿Quiere intentarlo de nuevo?",
         en: "Sorry, I couldn't open the ticket just now. Do you want to try again?",
     }
 
     // ----- Activities and open tickets -----
     AskActivityQuery [] {
         pt: "Digite o nome do serviço que você procura.",
-        es: "Escribe el nombre del servicio que buscas.",
+        es: "Escriba el nombre del servicio que busca.",
         en: "Type the name of the service you're looking for.",
     }
     ActivityFound [Activity] {
         pt: "Encontrei o serviço \"{activity}\". O que você quer fazer?",
-        es: "Encontré el servicio \"{activity}\". ¿Qué quieres hacer?",
+        es: "Encontré el servicio \"{activity}\". ¿Qué quiere hacer?",
         en: "I found the service \"{activity}\". What would you like to do?",
     }
     NoActivityFound [] {
         pt: "Não encontrei nenhum serviço com esse nome. Tente outras palavras ou escolha uma opção.",
-        es: "No encontré ningún servicio con ese nombre. Prueba con otras palabras o elige una opción.",
+        es: "No encontré ningún servicio con ese nombre. Pruebe con otras palabras o elija una opción.",
         en: "I couldn't find a service with that name. Try other words or choose an option.",
     }
     LookingUpTickets [] {
         pt: "Vou procurar os seus chamados abertos…",
-        es: "Voy a buscar tus tickets abiertos…",
+        es: "Voy a buscar sus tickets abiertos…",
         en: "Let me look up your open tickets…",
     }
     ChooseTicket [] {
         pt: "Estes são os seus chamados abertos. Qual deles você quer retomar?",
-        es: "Estos son tus tickets abiertos. ¿Cuál quieres retomar?",
+        es: "Estos son sus tickets abiertos. ¿Cuál quiere retomar?",
         en: "These are your open tickets. Which one do you want to resume?",
     }
     NoOpenTickets [] {
         pt: "Você não tem chamados abertos no momento. Quer abrir um novo?",
-        es: "No tienes tickets abiertos en este momento. ¿Quieres abrir uno nuevo?",
+        es: "No tiene tickets abiertos en este momento. ¿Quiere abrir uno nuevo?",
         en: "You have no open tickets right now. Would you like to open a new one?",
     }
     /// A typed or requested ticket number that is not one of the requester's open tickets.
     TicketNotYours [Ticket] {
         pt: "Não encontrei o chamado {ticket} entre os seus chamados abertos.",
-        es: "No encontré el ticket {ticket} entre tus tickets abiertos.",
+        es: "No encontré el ticket {ticket} entre sus tickets abiertos.",
         en: "I couldn't find ticket {ticket} among your open tickets.",
     }
     AttachingTicket [Ticket] {
@@ -283,39 +283,39 @@ texts! {
     }
     TicketAttachedQueued [Ticket] {
         pt: "Pronto! Esta conversa agora está vinculada ao chamado {ticket}. Um atendente vai continuar com você em breve.",
-        es: "¡Listo! Esta conversación ahora está vinculada al ticket {ticket}. Un agente seguirá contigo en breve.",
+        es: "¡Listo! Esta conversación ahora está vinculada al ticket {ticket}. Un agente seguirá con usted en breve.",
         en: "Done! This chat is now linked to ticket {ticket}. An attendant will continue with you shortly.",
     }
     TicketAttachedNoChat [Ticket] {
         pt: "Pronto! Esta conversa agora está vinculada ao chamado {ticket}. A equipe vai responder por ele.",
-        es: "¡Listo! Esta conversación ahora está vinculada al ticket {ticket}. El equipo te responderá por allí.",
+        es: "¡Listo! Esta conversación ahora está vinculada al ticket {ticket}. El equipo le responderá por allí.",
         en: "Done! This chat is now linked to ticket {ticket}. The team will reply on it.",
     }
     AttachFailed [Ticket] {
         pt: "Desculpe, não consegui vincular o chamado {ticket} agora. Tente de novo em instantes.",
-        es: "Perdón, no pude vincular el ticket {ticket} ahora. Inténtalo de nuevo en unos instantes.",
+        es: "Perdón, no pude vincular el ticket {ticket} ahora. Inténtelo de nuevo en unos instantes.",
         en: "Sorry, I couldn't link ticket {ticket} just now. Please try again in a moment.",
     }
     LookupFailed [] {
         pt: "Desculpe, não consegui consultar os seus chamados agora. Tente de novo em instantes.",
-        es: "Perdón, no pude consultar tus tickets ahora. Inténtalo de nuevo en unos instantes.",
+        es: "Perdón, no pude consultar sus tickets ahora. Inténtelo de nuevo en unos instantes.",
         en: "Sorry, I couldn't look up your tickets just now. Please try again in a moment.",
     }
 
     // ----- Knowledge -----
     AskArticleQuery [] {
         pt: "Digite o título do artigo, ou parte dele.",
-        es: "Escribe el título del artículo, o parte de él.",
+        es: "Escriba el título del artículo, o parte de él.",
         en: "Type the title of the article, or part of it.",
     }
     ArticlesFound [] {
         pt: "Encontrei estes artigos. Escolha um para ler:",
-        es: "Encontré estos artículos. Elige uno para leerlo:",
+        es: "Encontré estos artículos. Elija uno para leerlo:",
         en: "I found these articles. Choose one to read it:",
     }
     NoArticleFound [] {
         pt: "Não encontrei nenhum artigo com esse título. Tente outras palavras ou escolha uma opção.",
-        es: "No encontré ningún artículo con ese título. Prueba con otras palabras o elige una opción.",
+        es: "No encontré ningún artículo con ese título. Pruebe con otras palabras o elija una opción.",
         en: "I couldn't find an article with that title. Try other words or choose an option.",
     }
     ArticleShown [Title, Summary] {
@@ -332,37 +332,37 @@ texts! {
     // ----- Ambiguity and fallback -----
     WhichOne [] {
         pt: "Não tenho certeza se entendi. Qual destas opções você quis dizer?",
-        es: "No sé si te entendí bien. ¿Cuál de estas opciones quisiste decir?",
+        es: "No sé si le entendí bien. ¿Cuál de estas opciones quiso decir?",
         en: "I'm not sure I understood. Which of these did you mean?",
     }
     /// Assistant fallback when people can take the chat (mode both).
     FallbackWithAttendant [] {
         pt: "Desculpe, não encontrei uma resposta para isso. Posso chamar um atendente ou ajudar você a retomar um chamado.",
-        es: "Perdón, no encontré una respuesta para eso. Puedo pasarte con un agente o ayudarte a retomar un ticket.",
+        es: "Perdón, no encontré una respuesta para eso. Puedo pasarlo con un agente o ayudarle a retomar un ticket.",
         en: "Sorry, I couldn't find an answer to that. I can get you an attendant or help you resume a ticket.",
     }
     /// Assistant fallback without live chat (mode automatic).
     FallbackWithoutChat [] {
         pt: "Desculpe, não encontrei uma resposta para isso. O atendimento por chat não está disponível, mas posso abrir um chamado para você ou ajudar a retomar um chamado.",
-        es: "Perdón, no encontré una respuesta para eso. La atención por chat no está disponible, pero puedo abrir un ticket para ti o ayudarte a retomar uno.",
+        es: "Perdón, no encontré una respuesta para eso. La atención por chat no está disponible, pero puedo abrir un ticket para usted o ayudarle a retomar uno.",
         en: "Sorry, I couldn't find an answer to that. Live chat isn't available, but I can open a ticket for you or help you resume one.",
     }
     /// The fallback options again, when people can take the chat.
     OfferAttendantOrResume [] {
         pt: "Posso chamar um atendente ou ajudar você a retomar um dos seus chamados.",
-        es: "Puedo pasarte con un agente o ayudarte a retomar uno de tus tickets.",
+        es: "Puedo pasarlo con un agente o ayudarle a retomar uno de sus tickets.",
         en: "I can get you an attendant or help you resume one of your tickets.",
     }
     /// Smart Chat fallback (423 off).
     FallbackSmartChat [] {
         pt: "Não encontrei nada sobre isso. Tente outras palavras ou escolha uma opção.",
-        es: "No encontré nada sobre eso. Prueba con otras palabras o elige una opción.",
+        es: "No encontré nada sobre eso. Pruebe con otras palabras o elija una opción.",
         en: "I couldn't find anything about that. Try other words or choose an option.",
     }
     /// "Talk to an attendant" in mode automatic.
     NoLiveChat [] {
         pt: "O atendimento por chat com uma pessoa não está disponível, mas posso abrir um chamado para a equipe ajudar você.",
-        es: "La atención por chat con una persona no está disponible, pero puedo abrir un ticket para que el equipo te ayude.",
+        es: "La atención por chat con una persona no está disponible, pero puedo abrir un ticket para que el equipo le ayude.",
         en: "Live chat with a person isn't available, but I can open a ticket so the team can help you.",
     }
 
@@ -374,13 +374,13 @@ texts! {
     }
     AttendantLeft [] {
         pt: "O atendente saiu da conversa. Aguarde, outro atendente vai continuar com você.",
-        es: "El agente salió de la conversación. Espera, otro agente seguirá contigo.",
+        es: "El agente salió de la conversación. Espere, otro agente seguirá con usted.",
         en: "The attendant left the chat. Please wait, another attendant will continue with you.",
     }
     /// Built-in parameter 447 notice.
     OfflineNotice [] {
         pt: "No momento não há atendente disponível. Sua mensagem foi registrada e será respondida assim que possível.",
-        es: "En este momento no hay agentes disponibles. Tu mensaje quedó registrado y será respondido lo antes posible.",
+        es: "En este momento no hay agentes disponibles. Su mensaje quedó registrado y será respondido lo antes posible.",
         en: "No attendant is available right now. Your message has been saved and will be answered as soon as possible.",
     }
     /// Custom parameter 447 text, as configured.
@@ -393,7 +393,7 @@ texts! {
     /// accepted in time): the chat goes to Ponte's own desk queue.
     HandoffFellBack [] {
         pt: "Não conseguimos falar com a equipe de atendimento externa agora. Você continua na fila da nossa equipe e será atendido em breve.",
-        es: "No pudimos comunicarnos con el equipo de atención externo en este momento. Sigues en la fila de nuestro equipo y te atenderemos pronto.",
+        es: "No pudimos comunicarnos con el equipo de atención externo en este momento. Sigue en la fila de nuestro equipo y le atenderemos pronto.",
         en: "We couldn't reach the external support team right now. You're still in our team's queue and will be helped shortly.",
     }
     ConversationClosed [] {
@@ -405,27 +405,27 @@ texts! {
     // ----- Replies to errors -----
     ChatDisabled [] {
         pt: "O chat não está disponível no momento. Você pode abrir um chamado pelo portal.",
-        es: "El chat no está disponible en este momento. Puedes abrir un ticket desde el portal.",
+        es: "El chat no está disponible en este momento. Puede abrir un ticket desde el portal.",
         en: "Chat isn't available right now. You can open a ticket through the portal.",
     }
     EmptyMessage [] {
         pt: "Sua mensagem está vazia. Escreva alguma coisa para continuar.",
-        es: "Tu mensaje está vacío. Escribe algo para continuar.",
+        es: "Su mensaje está vacío. Escriba algo para continuar.",
         en: "Your message is empty. Please type something to continue.",
     }
     MessageTooLong [Limit] {
         pt: "Sua mensagem é longa demais. Resuma em até {limit} caracteres, por favor.",
-        es: "Tu mensaje es demasiado largo. Resúmelo en {limit} caracteres como máximo, por favor.",
+        es: "Su mensaje es demasiado largo. Resúmalo en {limit} caracteres como máximo, por favor.",
         en: "Your message is too long. Please keep it to {limit} characters or fewer.",
     }
     OptionUnavailable [] {
         pt: "Essa opção não está mais disponível. Escolha uma das opções atuais.",
-        es: "Esa opción ya no está disponible. Elige una de las opciones actuales.",
+        es: "Esa opción ya no está disponible. Elija una de las opciones actuales.",
         en: "That option is no longer available. Please choose one of the current options.",
     }
     ConversationEnded [] {
         pt: "Esta conversa já foi encerrada. Para falar conosco de novo, inicie uma nova conversa.",
-        es: "Esta conversación ya terminó. Para hablar con nosotros de nuevo, inicia una nueva conversación.",
+        es: "Esta conversación ya terminó. Para hablar con nosotros de nuevo, inicie una nueva conversación.",
         en: "This conversation has ended. To talk to us again, please start a new one.",
     }
 
@@ -537,7 +537,7 @@ texts! {
     }
     OptionHelp [] {
         pt: "Saber o que você pode fazer",
-        es: "Saber en qué me puedes ayudar",
+        es: "Saber en qué me puede ayudar",
         en: "See what you can do",
     }
     OptionCancel [] {

@@ -454,10 +454,16 @@ impl Machine<'_> {
             },
             State::ActivityFound { .. }
             | State::NoOpenTickets { .. }
-            | State::ChoosingArticle { .. }
+            | State::Disambiguating { .. } => self.understood(&text, understanding, true),
+            // The assistant could not help, or offered articles: what the requester writes
+            // now is a new question (said again in other words, or what the matter really
+            // is). Should it fall back, the fallback is about this text, not an earlier one.
+            // Smart Chat, which has no free-text understanding, still asks to choose.
+            State::ChoosingArticle { .. }
             | State::ViewingArticle { .. }
-            | State::Disambiguating { .. }
-            | State::FallbackOffered { .. } => self.understood(&text, understanding, true),
+            | State::FallbackOffered { .. } => {
+                self.understood(&text, understanding, !self.params.assistant_enabled);
+            }
             State::NotStarted
             | State::Finished
             | State::Queued { .. }

@@ -335,7 +335,8 @@
       data = null;
     }
     if (!response.ok) {
-      const message = (data && typeof data.message === "string" && data.message) || t("error_generic", { status: response.status });
+      // The server's own message is English for developers: the page says what the code means.
+      const message = window.PonteErrors.text(data && data.code, LANG, response.status);
       throw new ApiError(response.status, message);
     }
     return data;

@@ -86,7 +86,7 @@
     const select = $("close-reason");
     select.replaceChildren(
       el("option", { value: "" }, t("choose_reason")),
-      ...(state.config.close_reasons || []).map((reason) => el("option", { value: reason }, reason)),
+      ...(state.config.close_reasons || []).map((reason) => el("option", { value: reason }, C.reasonLabel(reason))),
     );
     $("close-message").value = "";
     $("dialog-close").dataset.returnFocus = "composer";
@@ -139,7 +139,7 @@
         case "untag": return `−${action.tag}`;
         case "transfer": return `${t("transfer")} → ${personName(action.to)}`;
         case "send_quick_reply": return action.shortcut;
-        case "close": return `${t("close")}: ${action.reason}`;
+        case "close": return `${t("close")}: ${C.reasonLabel(action.reason)}`;
         default: return action.action;
       }
     }).join(" · ");

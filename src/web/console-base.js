@@ -131,8 +131,9 @@
       try { data = JSON.parse(text); } catch (_) { data = null; }
     }
     if (!response.ok) {
-      const message = (data && typeof data.message === "string" && data.message) || t("error_generic", { status: response.status });
-      const error = new ApiError(response.status, message, data && data.code);
+      // The server's own message is English for developers: the page says what the code means.
+      const code = data && typeof data.code === "string" ? data.code : "";
+      const error = new ApiError(response.status, window.PonteErrors.text(code, C.LANG, response.status), code);
       if (response.status === 401 && !(options && options.signin)) sessionExpired();
       throw error;
     }

@@ -260,7 +260,7 @@
     if (record.participants && record.participants.length) {
       parts.push(t("participants", { names: record.participants.map(personName).join(", ") }));
     }
-    if (record.close_reason) parts.push(t("closed_reason", { reason: record.close_reason }));
+    if (record.close_reason) parts.push(t("closed_reason", { reason: C.reasonLabel(record.close_reason) }));
     meta.textContent = parts.join(" · ");
 
     const member = isMember(record, me);

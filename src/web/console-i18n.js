@@ -489,6 +489,27 @@
     return text;
   }
 
+  // Pause and close reasons are configuration keys (`break`, `no_response`): the page shows
+  // each with a label in its language. A key without one reads as words ("after_hours" →
+  // "After hours") rather than as a key.
+  const REASONS = {
+    break: { en: "Break", "pt-BR": "Intervalo", es: "Descanso" },
+    lunch: { en: "Lunch", "pt-BR": "Almoço", es: "Almuerzo" },
+    meeting: { en: "Meeting", "pt-BR": "Reunião", es: "Reunión" },
+    training: { en: "Training", "pt-BR": "Treinamento", es: "Capacitación" },
+    resolved: { en: "Resolved", "pt-BR": "Resolvido", es: "Resuelto" },
+    no_response: { en: "No response from the requester", "pt-BR": "Sem resposta do solicitante", es: "Sin respuesta del solicitante" },
+    duplicate: { en: "Duplicate", "pt-BR": "Duplicado", es: "Duplicado" },
+    other: { en: "Other", "pt-BR": "Outro", es: "Otro" },
+  };
+
+  function reasonLabel(key) {
+    const known = REASONS[key];
+    if (known) return known[LANG] || known.en;
+    const words = String(key || "").replace(/[_-]+/g, " ").trim();
+    return words ? words.charAt(0).toUpperCase() + words.slice(1) : "";
+  }
+
   function translatePage() {
     document.documentElement.lang = LANG;
     document.title = "Ponte — " + t("app_title");
@@ -497,5 +518,5 @@
     for (const el of document.querySelectorAll("[data-i18n-placeholder]")) el.setAttribute("placeholder", t(el.dataset.i18nPlaceholder));
   }
 
-  Object.assign(C, { pickLanguage, t, translatePage, MESSAGES, LANG });
+  Object.assign(C, { pickLanguage, t, translatePage, reasonLabel, MESSAGES, LANG });
 })();

@@ -18,6 +18,7 @@
   const showError = (...args) => C.showError(...args);
   const syncOpenRecord = (...args) => C.syncOpenRecord(...args);
   const t = (...args) => C.t(...args);
+  const reasonLabel = (...args) => C.reasonLabel(...args);
 
   // ---------------------------------------------------------------- presence
 
@@ -66,7 +67,7 @@
       checkbox.checked = isOnline;
       checkbox.addEventListener("change", () => setPresence(channel, checkbox.checked ? "online" : "offline"));
 
-      const stateText = isPaused ? t("paused_reason", { reason: value.reason || "" }) : t(isOnline ? "online" : "offline");
+      const stateText = isPaused ? t("paused_reason", { reason: reasonLabel(value.reason) }) : t(isOnline ? "online" : "offline");
       const status = el("span", { id: `presence-state-${channel}`, class: `presence-state state-${value.state}` },
         el("span", { class: "dot", "aria-hidden": "true" }),
         el("span", { class: "presence-state-text" }, stateText),
@@ -109,7 +110,7 @@
         const selectId = `pause-reason-${channel}`;
         const select = el("select", { id: selectId, class: "pause-reason", dataset: { pauseChannel: channel }, required: true },
           el("option", { value: "" }, t("choose_reason")),
-          ...(state.config.pause_reasons || []).map((reason) => el("option", { value: reason }, reason)),
+          ...(state.config.pause_reasons || []).map((reason) => el("option", { value: reason }, reasonLabel(reason))),
         );
         const confirm = el("button", { type: "submit", class: "button small primary" }, t("pause_confirm"));
         const form = el("form", { class: "pause-form", id: `pause-form-${channel}` },

@@ -96,14 +96,18 @@
       try { data = JSON.parse(text); } catch (_) { data = null; }
     }
     if (!response.ok) {
-      let message = data && typeof data.message === 'string' && data.message ? data.message : '';
+      // The server's own message is English for developers: the page says what the code
+      // means, and keeps the message as `detail` (it names the field a document lacks).
+      const detail = data && typeof data.message === 'string' ? data.message : '';
       const code = data && typeof data.code === 'string' ? data.code : '';
+      let message = window.PonteErrors.text(code, UI_LANG, response.status);
       if (response.status === 429) {
         const retry = response.headers.get('Retry-After') || '1';
         message = t('rateLimited', retry);
       }
-      if (!message) message = t('serverError', response.status);
-      throw new ApiError(response.status, code, message);
+      const error = new ApiError(response.status, code, message);
+      error.detail = detail;
+      throw error;
     }
     return { status: response.status, data };
   }

@@ -266,8 +266,9 @@
   }
 
   // Points at the field a server message is about, when it names one.
+  // Marks the field the server's (English) message names; returns its label, or null.
   function markFieldFromMessage(kind, message) {
-    const text = String(message).toLowerCase();
+    const text = String(message || '').toLowerCase();
     const candidates = kind === 'article'
       ? ['title', 'language', 'visibility', 'url', 'tags', 'topic', 'summary', 'body', 'id']
       : ['name', 'visibility', 'examples', 'description', 'category', 'contract', 'group', 'id'];
@@ -275,9 +276,10 @@
       if (new RegExp(`\\b${name}\\b`).test(text)) {
         const input = name === 'name' ? field(`name-${UI_LANG}`) : field(name);
         if (input) input.setAttribute('aria-invalid', 'true');
-        return;
+        return t('f' + name.charAt(0).toUpperCase() + name.slice(1));
       }
     }
+    return null;
   }
 
   function setBusy(busy) {
@@ -323,8 +325,8 @@
       selectTab(kind);
     } catch (error) {
       if (handleAuthLoss(error)) return;
-      markFieldFromMessage(kind, error.message);
-      setMessage(error.message, 'error');
+      const label = error.code === 'invalid_document' ? markFieldFromMessage(kind, error.detail) : null;
+      setMessage(label ? t('fieldInvalid', label.replace(/\s*\(.*\)$/, '')) : error.message, 'error');
     } finally {
       setBusy(false);
     }

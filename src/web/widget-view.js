@@ -1,7 +1,8 @@
-// Ponte's requester chat widget: its elements (the button, the panel, the log, the form)
-// and the rendering of messages, articles, options and notices in the log. Every text is
-// inserted as text, never as HTML. Loaded by widget.js after widget-texts.js; shares what
-// it owns on window.PonteWidgetParts.
+// Ponte's requester chat widget: its elements (the button, the panel, the log, the form),
+// the header that says who answers (the assistant, nobody yet, a person, or nobody any
+// more) and the rendering of messages, articles, options and notices in the log. Every
+// text is inserted as text, never as HTML. Loaded by widget.js after widget-markdown.js;
+// shares what it owns on window.PonteWidgetParts.
 (function () {
   "use strict";
   const W = window.PonteWidgetParts;
@@ -36,18 +37,35 @@
     "aria-expanded": "false",
     "aria-controls": "ponte-panel",
   });
-  talk.appendChild(el("span", { className: "ponte-talk-icon", "aria-hidden": "true", text: "💬" }));
-  talk.appendChild(el("span", { text: t.talk }));
+  talk.appendChild(talkIcon());
+  talk.appendChild(el("span", { className: "ponte-talk-label", text: t.talk }));
 
-  const dot = el("span", {
-    id: "ponte-status",
-    className: "ponte-dot ponte-dot-waiting",
-    role: "img",
-    "aria-label": t.waiting,
-    title: t.waiting,
-  });
-  const heading = el("h2", { id: "ponte-title", className: "ponte-title", text: t.title });
-  const who = el("span", { id: "ponte-agent", className: "ponte-agent", text: t.assistant });
+  // A speech bubble drawn inline: an emoji would be an empty box without an emoji font.
+  function talkIcon() {
+    const svgNs = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(svgNs, "svg");
+    for (const [key, value] of [["viewBox", "0 0 24 24"], ["width", "20"], ["height", "20"],
+      ["aria-hidden", "true"], ["focusable", "false"], ["class", "ponte-talk-icon"]]) {
+      svg.setAttribute(key, value);
+    }
+    const bubbleShape = document.createElementNS(svgNs, "path");
+    bubbleShape.setAttribute("d", "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z");
+    bubbleShape.setAttribute("fill", "currentColor");
+    svg.appendChild(bubbleShape);
+    for (const x of [8, 12, 16]) {
+      const dotShape = document.createElementNS(svgNs, "circle");
+      dotShape.setAttribute("cx", String(x));
+      dotShape.setAttribute("cy", "11");
+      dotShape.setAttribute("r", "1.4");
+      dotShape.setAttribute("fill", "#0b5cad");
+      svg.appendChild(dotShape);
+    }
+    return svg;
+  }
+
+  const dot = el("span", { id: "ponte-status", className: "ponte-dot ponte-dot-assistant", role: "img" });
+  const heading = el("h2", { id: "ponte-title", className: "ponte-title", text: t.assistant });
+  const who = el("span", { id: "ponte-agent", className: "ponte-agent", text: t.stageAssistant });
   const ticket = el("span", { id: "ponte-ticket", className: "ponte-ticket", hidden: true });
   const closeButton = el("button", {
     id: "ponte-close",
@@ -57,19 +75,20 @@
     title: t.close,
     text: "×",
   });
-  const header = el("header", { className: "ponte-header" }, [
+  // A plain block, not <header>: the portal's own header is the page's banner.
+  const header = el("div", { className: "ponte-header" }, [
     dot,
     el("div", { className: "ponte-heading" }, [heading, el("div", { className: "ponte-sub" }, [who, ticket])]),
     closeButton,
   ]);
   const notice = el("div", { id: "ponte-notice", className: "ponte-notice", role: "status", hidden: true });
   const queue = el("div", { id: "ponte-queue", className: "ponte-queue", role: "status", hidden: true });
-  const log = el("ol", {
+  const log = el("div", {
     id: "ponte-log",
     className: "ponte-log",
     role: "log",
     "aria-live": "polite",
-    "aria-label": t.title,
+    "aria-label": t.conversation,
   });
   const input = el("textarea", {
     id: "ponte-input",
@@ -139,7 +158,7 @@
         return;
       case "handoff":
         if (payload.ticket) showTicket(payload.ticket);
-        setOnline(false, null);
+        setStage("waiting");
         return;
       case "grounded_answer":
         finishStream(payload.answer_id, message, payload.citations || []);
@@ -149,7 +168,15 @@
     }
 
     if (message.sender_kind === "system" && !message.body) return;
-    const item = bubble(message.sender_kind, message.body, message.seq);
+    const attachment = payload.attachment && typeof payload.attachment === "object" && payload.attachment.id
+      ? payload.attachment
+      : null;
+    // A file's message says "📎 name" for clients that cannot show files; this one can.
+    const item = bubble(message.sender_kind, attachment ? "" : message.body, message.seq);
+    if (attachment) {
+      item.classList.add("ponte-has-attachment");
+      item.appendChild(W.attachmentView(attachment));
+    }
     if (payload.text_key) item.dataset.textKey = payload.text_key;
     const options = Array.isArray(payload.options) ? payload.options : [];
     if (options.length) item.appendChild(optionRow(options));
@@ -159,10 +186,11 @@
       showNotice(message.body);
     }
     if (payload.text_key === "conversation_closed") markFinished();
+    if (payload.text_key === "attendant_left") setStage("waiting");
   }
 
   function bubble(kind, text, seq) {
-    const item = el("li", { className: "ponte-message ponte-from-" + kind });
+    const item = el("div", { className: "ponte-message ponte-from-" + kind });
     if (seq) item.dataset.seq = String(seq);
     const label = kind === "requester" ? t.you : kind === "attendant" ? t.attendant : t.assistant;
     item.appendChild(el("span", { className: "ponte-visually-hidden", text: label + ": " }));
@@ -186,7 +214,7 @@
   }
 
   function systemLine(text) {
-    append(el("li", { className: "ponte-message ponte-system", text }));
+    append(el("div", { className: "ponte-message ponte-system", text }));
   }
 
   function optionRow(options) {
@@ -204,8 +232,10 @@
     return row;
   }
 
+  // Options of earlier replies cannot be chosen any more. An article card stays readable:
+  // only its Close, a step of the conversation, goes.
   function disableOldOptions() {
-    for (const button of log.querySelectorAll(".ponte-option, .ponte-article-actions button")) {
+    for (const button of log.querySelectorAll(".ponte-option, .ponte-article-close")) {
       button.disabled = true;
     }
   }
@@ -222,23 +252,15 @@
       text: article.title || id,
     });
     const summary = el("p", { id: bodyId, className: "ponte-article-summary", text: article.summary || "" });
-    const actions = el("div", { className: "ponte-article-actions" });
-    if (article.url) {
-      const view = el("button", { type: "button", className: "ponte-article-view", text: t.view });
-      view.addEventListener("click", () => {
-        openUrl(article.url);
-        choose("view", view);
-      });
-      actions.appendChild(view);
-    }
-    const close = el("button", { type: "button", className: "ponte-article-close", text: t.closeArticle });
-    close.addEventListener("click", () => choose("close", close));
-    actions.appendChild(close);
-    const card = el("li", { className: "ponte-message ponte-article", "data-article-id": id, "data-seq": String(seq) }, [
+    const full = el("div", { id: bodyId + "-body", className: "ponte-article-body", hidden: true });
+    const card = el("div", { className: "ponte-message ponte-article", "data-article-id": id, "data-seq": String(seq) }, [
       toggle,
       summary,
-      actions,
+      full,
     ]);
+    // Reading the article and opening its portal page happen here, without a word to the
+    // server: only closing the card is a step of the conversation.
+    card.appendChild(W.articleActions(card, article, bodyId + "-body"));
     toggle.addEventListener("click", () => setExpanded(card, toggle.getAttribute("aria-expanded") !== "true"));
     // The text message just before says the same and carries the same choices; the card
     // takes its place.
@@ -254,6 +276,11 @@
     toggle.setAttribute("aria-expanded", expanded ? "true" : "false");
     toggle.title = expanded ? t.collapse : t.expand;
     summary.hidden = !expanded;
+    if (!expanded) {
+      const body = card.querySelector(".ponte-article-body");
+      const read = card.querySelector(".ponte-article-read");
+      if (body && !body.hidden && read) read.click();
+    }
   }
 
   function collapseArticle(id) {
@@ -261,7 +288,7 @@
     if (!card) return;
     setExpanded(card, false);
     card.classList.add("ponte-article-closed");
-    for (const button of card.querySelectorAll(".ponte-article-actions button")) button.disabled = true;
+    for (const button of card.querySelectorAll(".ponte-article-close")) button.disabled = true;
     const note = card.querySelector(".ponte-article-note") || el("span", { className: "ponte-article-note" });
     note.textContent = t.articleClosed;
     card.appendChild(note);
@@ -296,14 +323,26 @@
     follow();
   }
 
-  function setOnline(online, name) {
-    dot.classList.toggle("ponte-dot-online", online);
-    dot.classList.toggle("ponte-dot-waiting", !online);
-    const label = online ? t.online : t.waiting;
-    dot.setAttribute("aria-label", label);
-    dot.title = label;
-    who.textContent = online && name ? name : t.assistant;
+  // Who answers, in the header: "assistant" (the virtual assistant), "waiting" (queued for a
+  // person, or the person left), "person" (`name` is in the chat: filled dot) or "closed".
+  const STAGES = ["assistant", "waiting", "person", "closed"];
+  function setStage(stage, name) {
+    const person = stage === "person" ? name || t.attendant : null;
+    for (const each of STAGES) dot.classList.toggle("ponte-dot-" + each, each === stage);
+    dot.classList.toggle("ponte-dot-online", stage === "person");
+    const [title, line] = {
+      assistant: [t.assistant, t.stageAssistant],
+      waiting: [t.desk, t.waiting],
+      person: [person, t.online],
+      closed: [t.desk, t.ended],
+    }[stage];
+    heading.textContent = title;
+    who.textContent = line;
+    dot.setAttribute("aria-label", line);
+    dot.title = line;
+    root.dataset.stage = stage;
   }
+  setStage("assistant");
 
   function showSpecialists(candidates) {
     if (!candidates.length) return;
@@ -323,7 +362,7 @@
       });
       row.appendChild(button);
     }
-    append(el("li", { className: "ponte-message ponte-from-assistant" }, [el("span", { text: t.specialists }), row]));
+    append(el("div", { className: "ponte-message ponte-from-assistant" }, [el("span", { text: t.specialists }), row]));
   }
 
   function streamPiece(id, text) {
@@ -375,7 +414,7 @@
     form.hidden = true;
     restart.hidden = false;
     systemLine(t.ended);
-    setOnline(false, null);
+    setStage("closed");
     queue.hidden = true;
   }
 
@@ -392,7 +431,7 @@
   Object.assign(W, {
     el, mount, render, bubble, follow, append, systemLine,
     optionRow, disableOldOptions, showArticle, setExpanded, collapseArticle, openUrl, showTicket,
-    showQueue, setOnline, showSpecialists, streamPiece, dropStream, finishStream, markFinished,
+    showQueue, setStage, showSpecialists, streamPiece, dropStream, finishStream, markFinished,
     showNotice, hideNotice, stylesheet, root, talk, dot, heading,
     who, ticket, closeButton, header, notice, queue, log,
     input, send, form, restart, panel,

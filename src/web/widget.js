@@ -9,8 +9,8 @@
 // loses nor repeats a message). Every text from the server or the requester is inserted
 // as text, never as HTML.
 //
-// This file is the one a portal loads; it loads its parts widget-texts.js and widget-view.js
-// from the same server, then starts.
+// This file is the one a portal loads; it loads its parts (errors.js, widget-texts.js,
+// widget-markdown.js, widget-view.js, widget-media.js) from the same server, then starts.
 (function () {
   "use strict";
   if ((window.Ponte && window.Ponte.loaded) || window.PonteWidgetParts) return;
@@ -65,7 +65,7 @@
   const W = (window.PonteWidgetParts = {
     load, save, script, base, config, STORE_KEY, MAX_TEXT, saved, state,
   });
-  const PARTS = ["widget-texts.js", "widget-view.js"];
+  const PARTS = ["errors.js", "widget-texts.js", "widget-markdown.js", "widget-view.js", "widget-media.js"];
   let waiting = PARTS.length;
   for (const name of PARTS) {
     const part = document.createElement("script");
@@ -81,17 +81,20 @@
   function run() {
     const {
       lang, t, el, render, bubble, append, systemLine,
-      disableOldOptions, showQueue, setOnline, showSpecialists, streamPiece, dropStream, markFinished,
+      disableOldOptions, showQueue, setStage, showSpecialists, streamPiece, dropStream, markFinished,
       showNotice, hideNotice, root, talk, ticket, closeButton, queue,
       log, input, form, restart, panel,
     } = W;
 
     // ---------- http ----------
+    // The server's own message is English for developers: the requester reads what the
+    // error's code means, in the widget's language.
     class ApiError extends Error {
       constructor(status, body) {
-        super((body && body.message) || "HTTP " + status);
+        const code = body && typeof body.code === "string" ? body.code : "";
+        super(window.PonteErrors.text(code, lang, status));
         this.status = status;
-        this.code = body && body.code;
+        this.code = code;
       }
     }
 
@@ -196,7 +199,7 @@
       log.replaceChildren();
       restart.hidden = true;
       form.hidden = false;
-      setOnline(false, null);
+      setStage("assistant");
       queue.hidden = true;
       ticket.hidden = true;
       save();
@@ -254,7 +257,7 @@
           showQueue(frame.position, frame.eta_ms);
           break;
         case "attendant":
-          setOnline(frame.status === "online", frame.name);
+          setStage(frame.status === "online" ? "person" : "waiting", frame.name);
           queue.hidden = true;
           break;
         case "participant":
@@ -277,9 +280,14 @@
 
     // Who the requester talks to, from the conversation's own view (on resuming a chat).
     function showPerson(view) {
-      if (view && view.status === "online" && typeof view.attendant === "string" && view.attendant) {
-        setOnline(true, view.attendant);
+      if (!view) return;
+      if (view.status === "online" && typeof view.attendant === "string" && view.attendant) {
+        setStage("person", view.attendant);
         queue.hidden = true;
+      } else if (view.status === "waiting_for_attendant") {
+        setStage("waiting");
+      } else if (view.status === "bot") {
+        setStage("assistant");
       }
     }
 
@@ -288,13 +296,13 @@
       try {
         const status = await api("GET", "/api/conversations/" + encodeURIComponent(state.conversation) + "/queue");
         if (status.state === "in_progress" && status.responsible) {
-          setOnline(true, status.responsible.name);
+          setStage("person", status.responsible.name);
           queue.hidden = true;
         } else if (status.state === "queued") {
-          setOnline(false, null);
+          setStage("waiting");
           if (status.position) showQueue(status.position, status.eta_ms);
         } else if (status.state === "closed" || status.state === "lost") {
-          setOnline(false, null);
+          setStage("closed");
           queue.hidden = true;
         } else if (status.state === "bot") {
           // Not in Ponte's desk: a chat handed to an external desk names its agent in the

@@ -221,7 +221,7 @@ async fn the_widget_names_an_external_desks_agent_and_shows_their_messages() {
     until(
         &requester,
         "the agent's name in the widget's header",
-        "document.querySelector('#ponte-agent').textContent === 'Ana Externa'",
+        "document.querySelector('#ponte-title').textContent === 'Ana Externa'",
     )
     .await;
     until(
@@ -268,7 +268,7 @@ async fn the_widget_names_an_external_desks_agent_and_shows_their_messages() {
     until(
         &requester,
         "the agent's name after a reload",
-        "document.querySelector('#ponte-agent').textContent === 'Ana Externa' && document.querySelector('#ponte-status').classList.contains('ponte-dot-online')",
+        "document.querySelector('#ponte-title').textContent === 'Ana Externa' && document.querySelector('#ponte-status').classList.contains('ponte-dot-online')",
     )
     .await;
     requester.close().await.unwrap();

@@ -3,7 +3,9 @@
 //! headless Chromium, and small waits over WebDriver.
 //!
 //! Without chromedriver the tests say they were skipped and pass; `.ci/run` installs it and
-//! sets `PONTE_E2E=1`, which turns a missing driver into a failure.
+//! sets `PONTE_E2E=1`, which turns a missing driver into a failure. [`axe`] runs axe-core
+//! from the file `PONTE_AXE_JS` names (`.ci/run` installs a pinned version from npm into
+//! target/); without it, each check says it was skipped.
 
 use crate::durability::{free_port, http, wait_ready};
 use fantoccini::elements::Element;
@@ -192,6 +194,93 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+impl Server {
+    /// Sends a file in `conversation` as the holder of `token` (raw body, like the console's
+    /// attach button); answers the status and the JSON body.
+    pub async fn upload(
+        &self,
+        token: &str,
+        conversation: &str,
+        name: &str,
+        content_type: &str,
+        bytes: &[u8],
+    ) -> (u16, Value) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .unwrap();
+        let head = format!(
+            "POST /api/conversations/{conversation}/attachments?name={name} HTTP/1.1\r\n\
+             Host: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nContent-Type: {content_type}\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n",
+            bytes.len()
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        stream.write_all(bytes).await.unwrap();
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await.unwrap();
+        let text = String::from_utf8_lossy(&response).to_string();
+        let (head, body) = text.split_once("\r\n\r\n").expect("an HTTP answer");
+        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+        // The body may be chunked: the JSON object is between the first `{` and the last `}`.
+        let json = match (body.find('{'), body.rfind('}')) {
+            (Some(start), Some(end)) => {
+                serde_json::from_str(&body[start..=end]).unwrap_or(Value::Null)
+            }
+            _ => Value::Null,
+        };
+        (status, json)
+    }
+}
+
+/// Runs axe-core (the file `PONTE_AXE_JS` names; `.ci/run` installs a pinned version into
+/// target/) on the page as it is now, and fails on any violation, naming each rule and the
+/// elements it found. Without `PONTE_AXE_JS` it says that the check was skipped.
+pub async fn axe(client: &Client, state: &str) {
+    let Some(path) = std::env::var_os("PONTE_AXE_JS") else {
+        eprintln!(
+            "skipped the axe-core check of {state}: PONTE_AXE_JS is not set (.ci/run installs axe-core and sets it)"
+        );
+        return;
+    };
+    let source = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("PONTE_AXE_JS={}: {error}", path.to_string_lossy()));
+    // WebDriver's scripts are not the page's: the page's Content-Security-Policy does not
+    // stop them.
+    client
+        .execute(&format!("{source}\n;return typeof axe;"), vec![])
+        .await
+        .expect("axe-core loads in the page");
+    let found = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { resultTypes: ['violations'] })
+               .then((result) => done(result.violations.map((v) => ({
+                 id: v.id, impact: v.impact, help: v.help,
+                 targets: v.nodes.map((n) => n.target.join(' ')).slice(0, 5),
+               }))))
+               .catch((error) => done([{ id: 'axe-error', help: String(error), targets: [] }]));",
+            vec![],
+        )
+        .await
+        .expect("axe-core runs");
+    let violations = found.as_array().cloned().unwrap_or_default();
+    assert!(
+        violations.is_empty(),
+        "axe-core found {} violation(s) on {state}:\n{}",
+        violations.len(),
+        violations
+            .iter()
+            .map(|v| format!(
+                "  {} ({}): {} at {}",
+                v["id"], v["impact"], v["help"], v["targets"]
+            ))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    eprintln!("axe-core: 0 violations on {state}");
 }
 
 /// chromedriver on a free port, stopped on drop.

@@ -5,11 +5,17 @@
 //! sides; the widget reconnects across a server restart without losing or repeating a
 //! message; the knowledge page edits an article and shows a reindex's per-file errors; an
 //! external desk's agent reaches the widget through a bridge, and the bridges page
-//! (`bridges.rs`) watches, disables and replays. Every page is saved as a screenshot among the test artifacts.
+//! (`bridges.rs`) watches, disables and replays. `widget.rs` follows the widget's header,
+//! an attendant's files, reading an article in the chat, Spanish and the portal on a phone,
+//! with axe-core on every widget and portal state; `localized.rs` the staff pages' errors,
+//! reasons and unread dot in Portuguese. Every page is saved as a screenshot among the
+//! test artifacts.
 
 mod bridges;
 mod harness;
+mod localized;
 mod serving;
+mod widget;
 
 use fantoccini::{Client, Locator};
 use harness::{
@@ -95,11 +101,11 @@ async fn a_requester_is_helped_by_an_article_then_served_by_an_attendant_on_the_
         .text()
         .await
         .unwrap();
-    assert_eq!(title, "Virtual Assistant");
+    assert_eq!(title, "Virtual assistant");
     assert!(
         eval(
             &requester,
-            "document.querySelector('#ponte-status').classList.contains('ponte-dot-waiting')"
+            "document.querySelector('#ponte-status').classList.contains('ponte-dot-assistant')"
         )
         .await
         .as_bool()

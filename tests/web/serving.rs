@@ -68,14 +68,22 @@ async fn every_page_is_served_with_its_type_and_a_policy_that_forbids_inline_scr
         "text/javascript; charset=utf-8"
     );
     assert_eq!(headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
-    assert!(
-        String::from_utf8(body)
-            .unwrap()
-            .contains("/api/widget/session")
-    );
-    // The parts widget.js loads itself, from any portal.
-    for part in ["/assets/widget-texts.js", "/assets/widget-view.js"] {
-        let (status, headers, _) = fetch(&desk.app, part, &[]).await;
+    let script = String::from_utf8(body).unwrap();
+    assert!(script.contains("/api/widget/session"));
+    // The parts widget.js loads itself (its `PARTS` list), from any portal.
+    let parts = script
+        .split_once("const PARTS = [")
+        .and_then(|(_, rest)| rest.split_once(']'))
+        .expect("widget.js lists its parts")
+        .0;
+    let parts: Vec<&str> = parts
+        .split(',')
+        .map(|name| name.trim().trim_matches('"'))
+        .collect();
+    assert!(parts.len() >= 4, "{parts:?}");
+    for name in parts {
+        let part = format!("/assets/{name}");
+        let (status, headers, _) = fetch(&desk.app, &part, &[]).await;
         assert_eq!(status, StatusCode::OK, "{part}");
         assert_eq!(headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*", "{part}");
     }

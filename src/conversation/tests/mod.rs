@@ -7,6 +7,7 @@ mod flows;
 mod flows_assistant;
 mod fuzz;
 mod matrix;
+mod rephrase;
 mod restart;
 mod transcripts;
 
