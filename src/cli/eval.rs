@@ -45,7 +45,7 @@ fn understanding(config: &Config, cases: &Path, json: bool) -> anyhow::Result<Ex
 
 fn intents(
     config: &Config,
-    [train, val, test]: [&Path; 3],
+    [train_path, val_path, test_path]: [&Path; 3],
     oos_train: bool,
     json: bool,
     llm: bool,
@@ -55,9 +55,9 @@ fn intents(
     } else {
         None
     };
-    let train = crate::intent::read_jsonl(train)?;
-    let val = crate::intent::read_jsonl(val)?;
-    let test = crate::intent::read_jsonl(test)?;
+    let train = crate::intent::read_jsonl(train_path)?;
+    let val = crate::intent::read_jsonl(val_path)?;
+    let test = crate::intent::read_jsonl(test_path)?;
     let mut progress = |message: &str| eprintln!("{message}");
     let report = match llm {
         Some(llm) => {
@@ -75,10 +75,23 @@ fn intents(
         None => crate::intent::evaluate(&train, &val, &test, oos_train, &mut progress)?,
     };
     print!("{}", report.render_text());
+    if same_file(val_path, test_path) {
+        println!(
+            "note: the test file is the validation file, so the test figures are validation figures, not held-out ones"
+        );
+    }
     if json {
         println!("{}", report.to_json_line());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether two paths name the same file (compared after resolving links and `..`).
+fn same_file(first: &Path, second: &Path) -> bool {
+    match (first.canonicalize(), second.canonicalize()) {
+        (Ok(first), Ok(second)) => first == second,
+        _ => first == second,
+    }
 }
 
 fn retrieval(

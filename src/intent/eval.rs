@@ -1,7 +1,9 @@
 //! `ponte eval intents`: reads labelled JSONL rows, trains a [`Classifier`] on the training
 //! rows, picks the fallback threshold on the validation rows and reports on the test rows
 //! (accuracy with and without the threshold, out-of-scope recall, hand-off precision, the
-//! operating curve and per-call latency).
+//! operating curve and per-call latency). The raw accuracy and the operating curve are
+//! reported on the validation rows too, apart and labelled: they are what settings are
+//! chosen on, while the test figures are only read to report.
 //!
 //! Definitions, for a threshold `t`:
 //! - a row *falls back* when its confidence is below `t`, or, when "oos" is trained as a
@@ -100,6 +102,10 @@ pub struct IntentReport {
     pub p99_us: u64,
     pub val_in_scope_accuracy: Option<f64>,
     pub val_oos_recall: Option<f64>,
+    /// Raw accuracy on the validation rows (what settings are chosen on).
+    pub val_raw_accuracy: Option<f64>,
+    /// The operating curve on the validation rows.
+    pub val_in_scope_at_oos_recall: BTreeMap<String, Option<f64>>,
     pub train_ms: u64,
     /// Softmax temperature the classifier calibrated for itself.
     pub temperature: f32,
@@ -156,15 +162,30 @@ impl IntentReport {
             self.train_ms
         ));
         text.push_str(&format!(
-            "val:   {} rows ({} oos): threshold {:.4}, in-scope accuracy {}, oos recall {}\n",
-            counts.val_rows,
-            counts.val_oos,
-            self.threshold,
-            ratio(self.val_in_scope_accuracy),
+            "validation (threshold chosen here): {} rows ({} oos)\n",
+            counts.val_rows, counts.val_oos
+        ));
+        text.push_str(&format!("  threshold            {:.4}\n", self.threshold));
+        text.push_str(&format!(
+            "  in-scope accuracy    {}\n",
+            ratio(self.val_in_scope_accuracy)
+        ));
+        text.push_str(&format!(
+            "  oos recall           {}\n",
             ratio(self.val_oos_recall)
         ));
         text.push_str(&format!(
-            "test:  {} rows ({} in scope, {} oos)\n",
+            "  raw accuracy         {}\n",
+            ratio(self.val_raw_accuracy)
+        ));
+        for (key, value) in &self.val_in_scope_at_oos_recall {
+            text.push_str(&format!(
+                "  in-scope at oos recall {key}: {}\n",
+                ratio(*value)
+            ));
+        }
+        text.push_str(&format!(
+            "test (report only): {} rows ({} in scope, {} oos)\n",
             counts.test_rows, counts.test_in_scope, counts.test_oos
         ));
         text.push_str(&format!(
@@ -463,6 +484,7 @@ pub fn evaluate_reviewed(
     let val_in_scope = val.iter().filter(|row| !row.is_oos()).count();
     let val_oos = val.len() - val_in_scope;
     let val_tally = tally_at(&val_outcomes, threshold);
+    let val_raw_right = val_outcomes.iter().filter(|o| o.correct).count();
 
     progress(&format!("scoring {} test rows", test.len()));
     let mut nanos = Vec::with_capacity(test.len());
@@ -488,6 +510,8 @@ pub fn evaluate_reviewed(
         p99_us: percentile_us(&nanos, 99),
         val_in_scope_accuracy: ratio(val_tally.in_scope_right, val_in_scope),
         val_oos_recall: ratio(val_tally.oos_fallen, val_oos),
+        val_raw_accuracy: ratio(val_raw_right, val_in_scope),
+        val_in_scope_at_oos_recall: operating_curve(&val_outcomes),
         train_ms,
         temperature: classifier.temperature(),
         feature_count: classifier.feature_count(),

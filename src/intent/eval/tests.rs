@@ -115,6 +115,11 @@ fn report() -> IntentReport {
         p99_us: 12,
         val_in_scope_accuracy: Some(0.5),
         val_oos_recall: None,
+        val_raw_accuracy: Some(0.75),
+        val_in_scope_at_oos_recall: CURVE_POINTS
+            .iter()
+            .map(|&(key, _)| (key.to_string(), Some(0.625)))
+            .collect(),
         train_ms: 1,
         temperature: 1.0,
         feature_count: 10,
@@ -132,6 +137,15 @@ fn json_line_is_the_design_object() {
     let text = report().render_text();
     assert!(text.contains("oos recall           n/a"), "{text}");
     assert!(text.contains("p99 12 us"), "{text}");
+    // Validation and test figures are told apart.
+    let (validation, test) = text.split_once("test (report only)").unwrap();
+    assert!(validation.contains("raw accuracy         0.7500"), "{text}");
+    assert!(
+        validation.contains("in-scope at oos recall 0.5: 0.6250"),
+        "{text}"
+    );
+    assert!(test.contains("raw accuracy         1.0000"), "{text}");
+    assert!(test.contains("in-scope at oos recall 0.5: n/a"), "{text}");
 }
 
 #[test]
