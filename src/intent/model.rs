@@ -55,7 +55,9 @@ pub struct TrainOptions {
     pub learning_rate: f32,
     /// L2 regularisation strength (per step).
     pub l2: f32,
-    /// Probability of dropping each feature of an example at each step.
+    /// Probability of dropping each feature of an example at each step. 0.7 rather than 0.5:
+    /// over four seeds, validation raw accuracy +0.6 point on cosibot and +0.04 on CLINC150
+    /// (0.8 was no better).
     pub dropout: f32,
     /// Class re-weighting: an example weighs `(mean class size / its class size)^balance`,
     /// so 0 is no re-weighting and 0.5 the square root of inverse frequency.
@@ -76,7 +78,7 @@ impl Default for TrainOptions {
             epochs: 20,
             learning_rate: 1.0,
             l2: 1e-6,
-            dropout: 0.5,
+            dropout: 0.7,
             balance: 0.5,
             seed: 0x5eed_1234_abcd_0001,
             calibration_fraction: 0.1,
