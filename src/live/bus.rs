@@ -231,6 +231,20 @@ impl LocalBus {
             .len()
     }
 
+    /// Whether somebody on this node listens to `conversation_id` now.
+    pub fn watched(&self, conversation_id: &str) -> bool {
+        self.channels
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(conversation_id)
+            .is_some_and(|sender| sender.receiver_count() > 0)
+    }
+
+    /// Whether somebody on this node listens to the staff feed now.
+    pub fn staff_watched(&self) -> bool {
+        self.staff.receiver_count() > 0
+    }
+
     fn send(&self, conversation_id: &str, delivery: impl FnOnce() -> Delivery) {
         let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(sender) = channels.get(conversation_id)

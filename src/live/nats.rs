@@ -53,13 +53,23 @@ enum Wire {
     Staff(StaffEvent),
 }
 
-/// One event of a batch: the conversation it belongs to, when it does and does not say so
-/// itself (a message names its conversation).
-#[derive(Debug, Serialize, Deserialize)]
-struct Entry {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    conversation: Option<String>,
+/// One event of a batch, and the conversation it belongs to (none: the staff feed's). A
+/// node reads the event only when somebody there listens to that conversation or feed; one
+/// who starts listening later reads what it missed from the store, as on one node.
+#[derive(Debug, Serialize)]
+struct Entry<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    conversation: Option<&'a str>,
     event: Wire,
+}
+
+/// An [`Entry`] as read, its event still unparsed.
+#[derive(Debug, Deserialize)]
+struct Received<'a> {
+    #[serde(default, borrow)]
+    conversation: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow)]
+    event: &'a serde_json::value::RawValue,
 }
 
 /// Why a node could not join the others.
@@ -216,7 +226,7 @@ impl NatsBus {
         }))
     }
 
-    fn send(&self, entry: &Entry) {
+    fn send(&self, entry: &Entry<'_>) {
         match serde_json::to_vec(entry) {
             Ok(entry) => {
                 // The relay only stops with the bus.
@@ -241,7 +251,7 @@ impl EventBus for NatsBus {
     fn publish_message(&self, message: &Message) {
         self.local.publish_message(message);
         self.send(&Entry {
-            conversation: None,
+            conversation: Some(&message.conversation_id),
             event: Wire::Message(message.clone()),
         });
     }
@@ -249,7 +259,7 @@ impl EventBus for NatsBus {
     fn publish(&self, conversation_id: &str, event: FeedEvent) {
         self.local.publish(conversation_id, event.clone());
         self.send(&Entry {
-            conversation: Some(conversation_id.to_string()),
+            conversation: Some(conversation_id),
             event: Wire::Event(event),
         });
     }

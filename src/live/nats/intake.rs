@@ -6,7 +6,7 @@
 //! (`Ponte-Node`), and so is a message id already delivered (a copy republished after the
 //! stream's duplicate window).
 
-use super::{Entry, MESSAGE_ID_HEADER, NODE_HEADER, Wire};
+use super::{MESSAGE_ID_HEADER, NODE_HEADER, Received, Wire};
 use crate::live::bus::{EventBus, LocalBus};
 use async_nats::jetstream::{self, consumer::DeliverPolicy, consumer::pull::OrderedConfig};
 use futures_util::StreamExt;
@@ -162,7 +162,7 @@ impl Intake {
             tracing::warn!(%subject, "event on an unexpected subject");
             return;
         }
-        let entries: Vec<Entry> = match serde_json::from_slice(&message.payload) {
+        let entries: Vec<Received> = match serde_json::from_slice(&message.payload) {
             Ok(entries) => entries,
             Err(error) => {
                 tracing::warn!(%subject, %error, "unreadable events from another node");
@@ -170,7 +170,21 @@ impl Intake {
             }
         };
         for entry in entries {
-            match (entry.event, entry.conversation) {
+            let listened = match &entry.conversation {
+                Some(id) => self.local.watched(id),
+                None => self.local.staff_watched(),
+            };
+            if !listened {
+                continue;
+            }
+            let event: Wire = match serde_json::from_str(entry.event.get()) {
+                Ok(event) => event,
+                Err(error) => {
+                    tracing::warn!(%subject, %error, "an unreadable event from another node");
+                    continue;
+                }
+            };
+            match (event, entry.conversation) {
                 (Wire::Message(stored), _) => self.local.publish_message(&stored),
                 (Wire::Event(event), Some(id)) => self.local.publish(&id, event),
                 (Wire::Staff(event), _) => self.local.publish_staff(event),
