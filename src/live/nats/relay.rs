@@ -1,7 +1,7 @@
 //! This node's events on their way to the stream, in the order they came, gathered into
 //! batches: one NATS message (one publish, one ack, one delivery to each node) carries every
-//! event that arrived while the previous batches were in flight, so the cost per event falls
-//! as the load rises, and an event on a quiet node still leaves at once, alone. At most
+//! event that arrived within [`LINGER`] of the previous batch, so the cost per event falls as
+//! the load rises, and an event on a quiet node still leaves at once, alone. At most
 //! [`WINDOW`] batches await their acks; each has a message id (node id and a counter) and is
 //! never changed once sent. A batch leaves the queue only once JetStream acknowledged it.
 //! When an ack fails (the server is gone, the stream too) or the connection comes back, every
@@ -25,6 +25,12 @@ use tokio::time::Instant;
 /// Batches published and not yet acknowledged, at most: few, so that what comes meanwhile
 /// gathers into the next batch instead of leaving as many small messages.
 const WINDOW: usize = 4;
+
+/// How long the newest batch may wait for more events when the previous one left less than
+/// this ago: under steady traffic a node publishes at most one batch per `LINGER` (an ack
+/// comes back far sooner than events stop coming, so the window alone would send nearly
+/// every event on its own); after a quiet spell the first event leaves at once.
+const LINGER: Duration = Duration::from_millis(1);
 
 /// Events in one batch, at most.
 const BATCH_EVENTS: usize = 512;
@@ -172,6 +178,9 @@ impl Relay {
         let mut queue = Queue::default();
         let mut acks: VecDeque<Ack> = VecDeque::new();
         let mut retry_at: Option<Instant> = None;
+        // When the last batch left, and until when the newest one waits for company.
+        let mut last_sent: Option<Instant> = None;
+        let mut linger_at: Option<Instant> = None;
         let mut backoff = MIN_BACKOFF;
         // Set when an ack said the stream is gone: get or create it before sending again.
         let mut lost_stream = false;
@@ -185,9 +194,17 @@ impl Relay {
                     }
                 }
                 while !lost_stream && acks.len() < queue.batches.len().min(WINDOW) {
-                    let batch = &mut queue.batches[acks.len()];
+                    let index = acks.len();
+                    if let Some(at) = linger_until(&queue, index, last_sent) {
+                        linger_at = Some(at);
+                        break;
+                    }
+                    let batch = &mut queue.batches[index];
                     match self.send(batch).await {
-                        Ok(ack) => acks.push_back(ack),
+                        Ok(ack) => {
+                            acks.push_back(ack);
+                            last_sent = Some(Instant::now());
+                        }
                         Err(error) => {
                             tracing::debug!(%error, "events could not be sent to the other nodes yet");
                             retry_at = Some(Instant::now() + backoff);
@@ -203,6 +220,7 @@ impl Relay {
             }
             self.backlog.store(queue.events, Ordering::Relaxed);
             let waiting = retry_at;
+            let lingering = linger_at.take();
             tokio::select! {
                 event = incoming.recv() => {
                     let Some(event) = event else { return };
@@ -233,6 +251,7 @@ impl Relay {
                     }
                 }
                 _ = sleep_until(waiting), if waiting.is_some() => retry_at = None,
+                _ = sleep_until(lingering), if lingering.is_some() => {}
                 changed = connected.changed() => {
                     if changed.is_err() {
                         return;
@@ -276,6 +295,16 @@ impl Relay {
             }
         }
     }
+}
+
+/// Until when the batch at `index`, next to send, waits for more events: only the newest
+/// batch, not yet full and never sent, while the previous one left less than [`LINGER`] ago.
+fn linger_until(queue: &Queue, index: usize, last_sent: Option<Instant>) -> Option<Instant> {
+    let batch = &queue.batches[index];
+    let newest = index + 1 == queue.batches.len();
+    let open = batch.payload.is_none() && batch.entries.len() < BATCH_EVENTS;
+    let until = last_sent? + LINGER;
+    (newest && open && Instant::now() < until).then_some(until)
 }
 
 /// The first ack in flight; never, when none is.
@@ -359,6 +388,28 @@ mod tests {
             let bytes = batch.bytes;
             assert_eq!(batch.payload().len(), bytes);
         }
+    }
+
+    #[test]
+    fn only_the_newest_open_batch_lingers_and_only_right_after_a_send() {
+        let mut queue = Queue::default();
+        queue.push("n", entry("a"));
+        let now = Instant::now();
+        // After a quiet spell (or at start) the first event leaves at once.
+        assert_eq!(linger_until(&queue, 0, None), None);
+        assert_eq!(linger_until(&queue, 0, Some(now - LINGER * 2)), None);
+        assert_eq!(linger_until(&queue, 0, Some(now)), Some(now + LINGER));
+        // A batch sealed by a send (being sent again) or followed by another leaves at once.
+        queue.batches[0].payload();
+        queue.push("n", entry("b"));
+        assert_eq!(linger_until(&queue, 0, Some(now)), None);
+        assert_eq!(linger_until(&queue, 1, Some(now)), Some(now + LINGER));
+        // A full one too.
+        for index in 1..BATCH_EVENTS {
+            queue.push("n", entry(&index.to_string()));
+        }
+        assert_eq!(queue.batches[1].entries.len(), BATCH_EVENTS);
+        assert_eq!(linger_until(&queue, 1, Some(now)), None);
     }
 
     #[test]
