@@ -5,6 +5,9 @@
 //!   server restart resumes the same conversation. When guest chat is off
 //!   (`PONTE_GUEST_CHAT=false`) it answers 403 `guest_chat_disabled`, and the portal passes
 //!   its signed-in user's requester token to the widget instead (`data-token`).
+//! - `GET /api/widget/config` → 200 `{attachments: [{content_type, kind, max_bytes}]}`: what
+//!   the widget needs to know before sending a file (the allowed types and each one's size
+//!   limit, the same rules the upload applies), so it can refuse a file without sending it.
 
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
@@ -15,7 +18,39 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(guest_session))
+    OpenApiRouter::new()
+        .routes(routes!(guest_session))
+        .routes(routes!(widget_config))
+}
+
+/// A type of file the requester may send, and its size limit.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct AttachmentRule {
+    content_type: &'static str,
+    kind: crate::desk::AttachmentKind,
+    max_bytes: u64,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct WidgetConfig {
+    /// The allow-listed file types; any other is refused with 415 `unsupported_media_type`,
+    /// a larger file with 413 `attachment_too_large`.
+    attachments: Vec<AttachmentRule>,
+}
+
+/// What the widget checks before sending a file: the allowed types and their size limits.
+#[utoipa::path(get, path = "/api/widget/config", tag = "widget", security(()),
+    responses((status = 200, description = "`{attachments: [{content_type, kind, max_bytes}]}`", body = WidgetConfig)))]
+async fn widget_config() -> axum::Json<WidgetConfig> {
+    let attachments = crate::desk::ops::ALLOWED_MEDIA
+        .iter()
+        .map(|(content_type, kind)| AttachmentRule {
+            content_type,
+            kind: *kind,
+            max_bytes: kind.max_bytes(),
+        })
+        .collect();
+    axum::Json(WidgetConfig { attachments })
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -1,6 +1,10 @@
-// Ponte's requester chat widget: what a message carries besides its text. A file the other
-// party sent shows as a picture when it is an image and as a link otherwise (both fetched
-// with the requester's token, which a plain <img src> or <a href> could not send); an
+// Ponte's requester chat widget: what a message carries besides its text. A file in the
+// chat, whoever sent it, shows as a picture when it is an image and as a link otherwise
+// (both fetched with the requester's token, which a plain <img src> or <a href> could not
+// send). The requester sends files with the attach button, by dropping them on the chat or
+// by pasting (an image from the clipboard), with the upload's progress; a file the server's
+// rules refuse (its allowed types and their sizes, from /api/widget/config) is refused
+// before it is sent, and a refusal by the server is told in the widget's language. An
 // article offered by the assistant can be read in full inside the chat, its Markdown body
 // rendered safely, with the portal page a link beside it.
 // Loaded by widget.js after widget-view.js; shares what it owns on window.PonteWidgetParts.
@@ -8,7 +12,7 @@
   "use strict";
   const W = window.PonteWidgetParts;
   if (!W) return;
-  const { base, state, t, el, markdown, safeHref } = W;
+  const { base, state, t, el, markdown, safeHref, lang, root, panel, form, input } = W;
 
   // The bytes of an attachment, as a blob URL that lives as long as the page.
   const blobs = new Map(); // attachment id -> Promise<string>
@@ -30,7 +34,8 @@
   function sizeText(bytes) {
     if (!bytes) return "";
     if (bytes < 1024 * 1024) return Math.max(1, Math.round(bytes / 1024)) + " KB";
-    return (bytes / (1024 * 1024)).toFixed(1) + " MB";
+    const mib = bytes / (1024 * 1024);
+    return (Number.isInteger(mib) ? String(mib) : mib.toFixed(1)) + " MB";
   }
 
   // The file of `attachment` (the payload of its message) for the log.
@@ -91,6 +96,221 @@
     svg.appendChild(path);
     return svg;
   }
+
+  // ---------- sending files ----------
+  // The server's rules: content type -> {kind, max_bytes}. Fetched once; until they are
+  // known (or when they cannot be), the server alone decides.
+  let rules = null;
+  function loadRules() {
+    if (!rules) {
+      rules = fetch(base + "/api/widget/config", { headers: { Accept: "application/json" } })
+        .then((response) => (response.ok ? response.json() : null))
+        .then((config) => {
+          const found = new Map();
+          for (const rule of (config && config.attachments) || []) found.set(rule.content_type, rule);
+          if (!found.size) return null;
+          picker.accept = Array.from(found.keys()).join(",");
+          return found;
+        })
+        .catch(() => null);
+      rules.then((found) => {
+        if (!found) rules = null;
+      });
+    }
+    return rules;
+  }
+
+  // Why the server would refuse `file`, in the widget's language; null when it would not
+  // or the widget cannot tell (no rules, a type the browser does not know).
+  async function refusal(file) {
+    if (!file.size) return t.emptyFile;
+    const known = await loadRules();
+    const type = String(file.type || "").split(";")[0].trim().toLowerCase();
+    if (!known || !type) return null;
+    const rule = known.get(type);
+    if (!rule) return window.PonteErrors.text("unsupported_media_type", lang, 415);
+    if (file.size > rule.max_bytes) {
+      return window.PonteErrors.text("attachment_too_large", lang, 413) + " " + t.limit(sizeText(rule.max_bytes));
+    }
+    return null;
+  }
+
+  // Files are for the people serving the chat: while only the assistant answers (or after
+  // the close) there is nobody to read them.
+  function mayAttach() {
+    return Boolean(state.conversation) && !state.finished
+      && (root.dataset.stage === "waiting" || root.dataset.stage === "person");
+  }
+
+  function sendFiles(files) {
+    const list = Array.from(files || []);
+    if (!list.length || state.finished) return;
+    if (!mayAttach()) {
+      W.showNotice(t.filesLater);
+      return;
+    }
+    W.hideNotice();
+    W.disableOldOptions();
+    for (const file of list) sendFile(file);
+  }
+
+  // A pasted image may come without a name: "image-20260131-142501.png".
+  function nameOf(file) {
+    if (file.name) return file.name;
+    const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+    const extension = String(file.type || "").split("/")[1] || "bin";
+    return t.pasted + "-" + stamp + "." + extension.replace(/[^a-z0-9]/gi, "");
+  }
+
+  // The file in the log while it goes: its name, its size and a progress bar; then the file
+  // as the chat shows it, or why it was not sent.
+  async function sendFile(file) {
+    const name = nameOf(file);
+    const item = W.bubble("requester", "", 0);
+    item.classList.add("ponte-pending", "ponte-uploading");
+    const line = el("div", { className: "ponte-attachment-link" }, [fileIcon()]);
+    line.appendChild(el("span", { className: "ponte-attachment-name", text: name }));
+    line.appendChild(el("span", { className: "ponte-attachment-size", text: sizeText(file.size) }));
+    const bar = el("progress", { className: "ponte-progress", max: "100", value: "0", "aria-label": t.uploading(name) });
+    item.appendChild(el("div", { className: "ponte-attachment" }, [line, bar]));
+    W.append(item);
+    const refused = await refusal(file);
+    if (refused) {
+      failed(item, refused);
+      return;
+    }
+    upload(file, name, item, bar);
+  }
+
+  function failed(item, text, retry) {
+    item.classList.remove("ponte-pending", "ponte-uploading");
+    item.classList.add("ponte-failed");
+    for (const old of item.querySelectorAll(".ponte-progress, .ponte-error, .ponte-retry")) old.remove();
+    item.appendChild(el("span", { className: "ponte-error", text }));
+    if (retry) {
+      const again = el("button", { type: "button", className: "ponte-retry", text: t.fileRetry });
+      again.addEventListener("click", retry);
+      item.appendChild(again);
+    }
+    W.follow();
+  }
+
+  // POST /api/conversations/{id}/attachments with the file as the body: XMLHttpRequest,
+  // whose upload reports its progress (fetch does not).
+  function upload(file, name, item, bar) {
+    const request = new XMLHttpRequest();
+    const path = "/api/conversations/" + encodeURIComponent(state.conversation) + "/attachments?name=" + encodeURIComponent(name);
+    request.open("POST", base + path);
+    request.setRequestHeader("Authorization", "Bearer " + state.token);
+    request.setRequestHeader("Content-Type", file.type || "application/octet-stream");
+    request.setRequestHeader("Accept", "application/json");
+    request.upload.addEventListener("progress", (event) => {
+      if (event.lengthComputable && event.total) bar.value = Math.round((event.loaded * 100) / event.total);
+    });
+    request.addEventListener("load", () => {
+      let body = null;
+      try {
+        body = JSON.parse(request.responseText);
+      } catch (_) {
+        body = null;
+      }
+      if (request.status === 201 && body && body.attachment) {
+        sent(item, body.attachment, body.message);
+        return;
+      }
+      // The body limit in front of the upload answers 413 too.
+      const code = body && typeof body.code === "string" ? body.code : request.status === 413 ? "attachment_too_large" : "";
+      failed(item, code === "empty_text" ? t.emptyFile : window.PonteErrors.text(code, lang, request.status));
+      if (code === "conversation_finished") W.markFinished();
+    });
+    request.addEventListener("error", () => {
+      failed(item, window.PonteErrors.text("network", lang, 0), () => {
+        item.classList.remove("ponte-failed");
+        item.classList.add("ponte-pending", "ponte-uploading");
+        for (const old of item.querySelectorAll(".ponte-error, .ponte-retry")) old.remove();
+        bar.value = 0;
+        item.querySelector(".ponte-attachment").appendChild(bar);
+        upload(file, name, item, bar);
+      });
+    });
+    request.send(file);
+  }
+
+  // Sent: the bubble becomes the file as the chat shows it, unless the live feed already
+  // showed its message (then that one stays).
+  function sent(item, attachment, message) {
+    const seq = message && typeof message.seq === "number" ? message.seq : 0;
+    if (seq && state.shownSeqs.has(seq)) {
+      item.remove();
+      return;
+    }
+    if (seq) {
+      state.shownSeqs.add(seq);
+      state.lastSeq = Math.max(state.lastSeq, seq);
+    }
+    item.replaceWith(W.fileBubble("requester", attachment, seq));
+    W.follow();
+  }
+
+  // The attach button and its file picker, before the text field.
+  const picker = el("input", {
+    id: "ponte-file",
+    type: "file",
+    className: "ponte-visually-hidden",
+    tabindex: "-1",
+    multiple: true,
+    "aria-label": t.attach,
+  });
+  const attach = el("button", { id: "ponte-attach", type: "button", className: "ponte-attach", "aria-label": t.attach, title: t.attach });
+  attach.appendChild(fileIcon());
+  form.insertBefore(picker, form.firstChild);
+  form.insertBefore(attach, input);
+  attach.addEventListener("click", () => {
+    loadRules();
+    picker.click();
+  });
+  picker.addEventListener("change", () => {
+    sendFiles(picker.files);
+    picker.value = "";
+  });
+
+  // Dropping files anywhere on the open chat.
+  const dropZone = el("div", { className: "ponte-drop", hidden: true, "aria-hidden": "true" }, [
+    el("span", { text: t.dropHere }),
+  ]);
+  panel.appendChild(dropZone);
+  const carriesFiles = (event) => Boolean(event.dataTransfer) && Array.from(event.dataTransfer.types || []).includes("Files");
+  let depth = 0;
+  panel.addEventListener("dragenter", (event) => {
+    if (!carriesFiles(event)) return;
+    event.preventDefault();
+    depth += 1;
+    dropZone.hidden = false;
+  });
+  panel.addEventListener("dragover", (event) => {
+    if (!carriesFiles(event)) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "copy";
+  });
+  panel.addEventListener("dragleave", () => {
+    depth = Math.max(0, depth - 1);
+    if (!depth) dropZone.hidden = true;
+  });
+  panel.addEventListener("drop", (event) => {
+    if (!carriesFiles(event)) return;
+    event.preventDefault();
+    depth = 0;
+    dropZone.hidden = true;
+    sendFiles(event.dataTransfer.files);
+  });
+  // Pasting a file (a screenshot copied to the clipboard) in the chat sends it; pasted text
+  // stays text.
+  panel.addEventListener("paste", (event) => {
+    const files = event.clipboardData ? Array.from(event.clipboardData.files || []) : [];
+    if (!files.length) return;
+    event.preventDefault();
+    sendFiles(files);
+  });
 
   // ---------- reading an article in the chat ----------
   const bodies = new Map(); // article id -> Promise<article>
@@ -161,5 +381,8 @@
     return actions;
   }
 
-  Object.assign(W, { attachmentView, attachmentUrl, fileIcon, fetchArticle, toggleReading, articleActions });
+  Object.assign(W, {
+    attachmentView, attachmentUrl, fileIcon, fetchArticle, toggleReading, articleActions,
+    loadRules, refusal, mayAttach, sendFiles, sendFile, attach, picker, dropZone,
+  });
 })();

@@ -81,6 +81,7 @@
     el("div", { className: "ponte-heading" }, [heading, el("div", { className: "ponte-sub" }, [who, ticket])]),
     closeButton,
   ]);
+
   const notice = el("div", { id: "ponte-notice", className: "ponte-notice", role: "status", hidden: true });
   const queue = el("div", { id: "ponte-queue", className: "ponte-queue", role: "status", hidden: true });
   const log = el("div", {
@@ -132,6 +133,9 @@
     state.shownSeqs.add(message.seq);
     state.lastSeq = Math.max(state.lastSeq, message.seq);
     const payload = message.payload || {};
+    const attachment = payload.attachment && typeof payload.attachment === "object" && payload.attachment.id
+      ? payload.attachment
+      : null;
 
     if (message.sender_kind === "requester") {
       const pending = message.client_message_id && state.pending.get(message.client_message_id);
@@ -142,7 +146,7 @@
         return;
       }
       disableOldOptions();
-      append(bubble("requester", message.body, message.seq));
+      append(attachment ? fileBubble("requester", attachment, message.seq) : bubble("requester", message.body, message.seq));
       return;
     }
 
@@ -168,15 +172,7 @@
     }
 
     if (message.sender_kind === "system" && !message.body) return;
-    const attachment = payload.attachment && typeof payload.attachment === "object" && payload.attachment.id
-      ? payload.attachment
-      : null;
-    // A file's message says "📎 name" for clients that cannot show files; this one can.
-    const item = bubble(message.sender_kind, attachment ? "" : message.body, message.seq);
-    if (attachment) {
-      item.classList.add("ponte-has-attachment");
-      item.appendChild(W.attachmentView(attachment));
-    }
+    const item = attachment ? fileBubble(message.sender_kind, attachment, message.seq) : bubble(message.sender_kind, message.body, message.seq);
     if (payload.text_key) item.dataset.textKey = payload.text_key;
     const options = Array.isArray(payload.options) ? payload.options : [];
     if (options.length) item.appendChild(optionRow(options));
@@ -195,6 +191,15 @@
     const label = kind === "requester" ? t.you : kind === "attendant" ? t.attendant : t.assistant;
     item.appendChild(el("span", { className: "ponte-visually-hidden", text: label + ": " }));
     item.appendChild(el("span", { className: "ponte-text", text: text || "" }));
+    return item;
+  }
+
+  // A file's message says "📎 name" for clients that cannot show files; this one shows the
+  // file itself, whoever sent it.
+  function fileBubble(kind, attachment, seq) {
+    const item = bubble(kind, "", seq);
+    item.classList.add("ponte-has-attachment");
+    item.appendChild(W.attachmentView(attachment));
     return item;
   }
 
@@ -429,7 +434,7 @@
   }
 
   Object.assign(W, {
-    el, mount, render, bubble, follow, append, systemLine,
+    el, mount, render, bubble, fileBubble, follow, append, systemLine,
     optionRow, disableOldOptions, showArticle, setExpanded, collapseArticle, openUrl, showTicket,
     showQueue, setStage, showSpecialists, streamPiece, dropStream, finishStream, markFinished,
     showNotice, hideNotice, stylesheet, root, talk, dot, heading,

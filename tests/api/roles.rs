@@ -29,6 +29,7 @@ const REQUESTER_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/attachments/{id}"),
     ("GET", "/api/tickets"),
     ("POST", "/api/widget/session"),
+    ("GET", "/api/widget/config"),
 ];
 
 /// The routes of external chat services: they authenticate by a Standard Webhooks signature

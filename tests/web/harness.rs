@@ -235,6 +235,37 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Downloads `path` as the holder of `token`: the status and the body's bytes (the
+    /// answer is read to the end: `Connection: close`).
+    pub async fn download(&self, token: &str, path: &str) -> (u16, Vec<u8>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .unwrap();
+        let head = format!(
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\
+             Connection: close\r\n\r\n"
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await.unwrap();
+        let end = response
+            .windows(4)
+            .position(|window| window == b"\r\n\r\n")
+            .expect("an HTTP answer");
+        let head = String::from_utf8_lossy(&response[..end]).to_string();
+        assert!(
+            !head
+                .to_ascii_lowercase()
+                .contains("transfer-encoding: chunked"),
+            "{head}"
+        );
+        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+        (status, response[end + 4..].to_vec())
+    }
+}
+
 /// Runs axe-core (the file `PONTE_AXE_JS` names; `.ci/run` installs a pinned version into
 /// target/) on the page as it is now, and fails on any violation, naming each rule and the
 /// elements it found. Without `PONTE_AXE_JS` it says that the check was skipped.

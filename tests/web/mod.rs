@@ -7,7 +7,8 @@
 //! external desk's agent reaches the widget through a bridge, and the bridges page
 //! (`bridges.rs`) watches, disables and replays. `widget.rs` follows the widget's header,
 //! an attendant's files, reading an article in the chat, Spanish and the portal on a phone,
-//! with axe-core on every widget and portal state; `localized.rs` the staff pages' errors,
+//! with axe-core on every widget and portal state; `upload.rs` the requester's files (button,
+//! paste, drop, progress, refusals); `localized.rs` the staff pages' errors,
 //! reasons and unread dot in Portuguese. Every page is saved as a screenshot among the
 //! test artifacts.
 
@@ -15,6 +16,7 @@ mod bridges;
 mod harness;
 mod localized;
 mod serving;
+mod upload;
 mod widget;
 
 use fantoccini::{Client, Locator};
