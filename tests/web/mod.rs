@@ -68,6 +68,26 @@ async fn fall_back_to_a_person(client: &Client) {
     shown(client, "#ponte-queue").await;
 }
 
+/// Ana goes online on the web chat and captures `conversation`.
+async fn ana_captures(server: &Server, conversation: &str) {
+    server
+        .ok(
+            "PUT",
+            "/api/desk/presence",
+            ATTENDANT,
+            Some(json!({ "channel": "web_chat", "state": "online" })),
+        )
+        .await;
+    server
+        .ok(
+            "POST",
+            &format!("/api/desk/chats/{conversation}/capture"),
+            ATTENDANT,
+            None,
+        )
+        .await;
+}
+
 /// The conversation the widget is in, from its storage.
 async fn widget_conversation(client: &Client) -> String {
     eval(
@@ -298,22 +318,7 @@ async fn the_widget_resumes_after_a_server_restart_without_losing_or_repeating_a
     open_widget(&requester, &server).await;
     fall_back_to_a_person(&requester).await;
     let conversation = widget_conversation(&requester).await;
-    server
-        .ok(
-            "PUT",
-            "/api/desk/presence",
-            ATTENDANT,
-            Some(json!({ "channel": "web_chat", "state": "online" })),
-        )
-        .await;
-    server
-        .ok(
-            "POST",
-            &format!("/api/desk/chats/{conversation}/capture"),
-            ATTENDANT,
-            None,
-        )
-        .await;
+    ana_captures(&server, &conversation).await;
     attendant_writes(&server, &conversation, "first").await;
     until(
         &requester,

@@ -10,29 +10,14 @@
 use super::harness::{
     ATTENDANT, Driver, Server, axe, driver_or_skip, eval, screenshot, shown, until,
 };
-use super::{fall_back_to_a_person, open_widget, widget_conversation};
+use super::{ana_captures, fall_back_to_a_person, open_widget, widget_conversation};
 use fantoccini::Client;
 use serde_json::{Value, json};
 
 /// Ana goes online and takes the widget's chat; the widget names her.
 async fn ana_takes_the_chat(server: &Server, requester: &Client) -> String {
     let conversation = widget_conversation(requester).await;
-    server
-        .ok(
-            "PUT",
-            "/api/desk/presence",
-            ATTENDANT,
-            Some(json!({ "channel": "web_chat", "state": "online" })),
-        )
-        .await;
-    server
-        .ok(
-            "POST",
-            &format!("/api/desk/chats/{conversation}/capture"),
-            ATTENDANT,
-            None,
-        )
-        .await;
+    ana_captures(server, &conversation).await;
     until(
         requester,
         "Ana in the header",

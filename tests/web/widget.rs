@@ -11,7 +11,7 @@ use super::harness::{
     ATTENDANT, Driver, Server, axe, click, driver_or_skip, eval, screenshot, shown, type_and_enter,
     until,
 };
-use super::widget_conversation;
+use super::{ana_captures, widget_conversation};
 use crate::durability::http;
 use fantoccini::Client;
 use serde_json::{Value, json};
@@ -155,22 +155,7 @@ async fn the_header_follows_who_answers_and_an_attendants_files_show_as_an_image
 
     // Ana takes the chat: her name, the filled green dot.
     let conversation = widget_conversation(&requester).await;
-    server
-        .ok(
-            "PUT",
-            "/api/desk/presence",
-            ATTENDANT,
-            Some(json!({ "channel": "web_chat", "state": "online" })),
-        )
-        .await;
-    server
-        .ok(
-            "POST",
-            &format!("/api/desk/chats/{conversation}/capture"),
-            ATTENDANT,
-            None,
-        )
-        .await;
+    ana_captures(&server, &conversation).await;
     until(
         &requester,
         "Ana in the header",
