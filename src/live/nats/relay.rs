@@ -117,16 +117,16 @@ struct Queue {
 
 impl Queue {
     /// Adds `entry` to the newest batch not yet sent, or to a new one; past [`CAPACITY`]
-    /// events the oldest batch goes, and how many batches went (0 or 1) is returned so that
-    /// the caller forgets the ack it awaited for it.
-    fn push(&mut self, node: &str, entry: Bytes) -> usize {
-        let mut gone = 0;
+    /// events the oldest batch goes, and whether it did is returned so that the caller
+    /// forgets the ack it awaited for it.
+    fn push(&mut self, node: &str, entry: Bytes) -> bool {
+        let mut gone = false;
         if self.events >= CAPACITY
             && let Some(oldest) = self.batches.pop_front()
         {
             self.events -= oldest.entries.len();
             self.dropped += oldest.entries.len() as u64;
-            gone = 1;
+            gone = true;
             tracing::warn!(
                 dropped = self.dropped,
                 "NATS is away too long: the oldest live events were dropped"
@@ -227,7 +227,7 @@ impl Relay {
                     // Everything already waiting joins the same batch.
                     let mut next = Some(event);
                     while let Some(event) = next {
-                        if queue.push(&self.node, event.entry) > 0 && !acks.is_empty() {
+                        if queue.push(&self.node, event.entry) && !acks.is_empty() {
                             acks.pop_front();
                         }
                         next = incoming.try_recv().ok();
@@ -336,7 +336,7 @@ mod tests {
     fn events_waiting_together_leave_as_one_json_array_in_order() {
         let mut queue = Queue::default();
         for text in ["a", "b", "c"] {
-            assert_eq!(queue.push("n", entry(text)), 0);
+            assert!(!queue.push("n", entry(text)));
         }
         assert_eq!(queue.batches.len(), 1);
         assert_eq!(queue.events, 3);
@@ -415,17 +415,17 @@ mod tests {
     #[test]
     fn past_capacity_the_oldest_batch_goes_and_the_count_stays_bounded() {
         let mut queue = Queue::default();
-        let mut gone = 0;
+        let mut gone = false;
         for index in 0..CAPACITY {
-            gone += queue.push("n", entry(&index.to_string()));
+            gone |= queue.push("n", entry(&index.to_string()));
             if index % BATCH_EVENTS == 0 {
                 // Sent: the next events start another batch.
                 let last = queue.batches.len() - 1;
                 queue.batches[last].payload();
             }
         }
-        assert_eq!((gone, queue.events), (0, CAPACITY));
-        assert_eq!(queue.push("n", entry("late")), 1);
+        assert_eq!((gone, queue.events), (false, CAPACITY));
+        assert!(queue.push("n", entry("late")));
         assert!(queue.events <= CAPACITY);
         assert!(queue.dropped > 0);
         assert_eq!(queue.events as u64 + queue.dropped, CAPACITY as u64 + 1);
