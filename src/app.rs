@@ -181,7 +181,8 @@ impl AppBuilder {
             .with_lease(Arc::new(lease))
             .with_llm(llm)
             .with_grounded_answers(self.grounded_answers)
-            .with_hybrid(hybrid);
+            .with_hybrid(hybrid)
+            .with_reports(self.config.record_reports);
         if let Some(bus) = bus {
             orchestrator = orchestrator.with_bus(bus);
         }
@@ -256,6 +257,7 @@ impl AppBuilder {
         };
         let mut state = AppState::new(knowledge, orchestrator, auth)
             .with_rate_limit(RateLimit::per_second(self.config.rate_limit))
+            .with_gap_examples(self.config.gap_examples)
             .with_hybrid(hybrid);
         if let Some(desk) = attendance {
             state = state.with_attendance(desk);

@@ -99,6 +99,14 @@ pub struct GlobalArgs {
     /// a portal that signs its users in passes their requester token instead.
     #[arg(long, env = "PONTE_GUEST_CHAT", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub guest_chat: bool,
+    /// Whether the knowledge-gap report shows the requesters' texts as examples (to admins
+    /// and knowledge managers only); off, it shows the clusters' words and counts alone.
+    #[arg(long, env = "PONTE_GAP_EXAMPLES", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub gap_examples: bool,
+    /// Whether what happens to conversations is recorded for the reports (desk report, gaps,
+    /// articles); off, the reports show nothing new.
+    #[arg(long, env = "PONTE_RECORD_REPORTS", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub record_reports: bool,
     /// A bearer token with the admin role, registered at start (never logged).
     #[arg(long, env = "PONTE_ADMIN_TOKEN", hide_env_values = true, global = true)]
     pub admin_token: Option<String>,
@@ -240,6 +248,8 @@ struct FileConfig {
     tokens_file: Option<PathBuf>,
     rate_limit: Option<u32>,
     guest_chat: Option<bool>,
+    gap_examples: Option<bool>,
+    record_reports: Option<bool>,
     #[serde(default)]
     tokens: Vec<ConfiguredToken>,
     llm: Option<LlmFile>,
@@ -289,6 +299,10 @@ pub struct Config {
     pub rate_limit: u32,
     /// Whether anonymous guests may chat through the widget.
     pub guest_chat: bool,
+    /// Whether gap clusters show the requesters' texts as examples.
+    pub gap_examples: bool,
+    /// Whether what happens to conversations is recorded for the reports.
+    pub record_reports: bool,
     /// The language-model endpoint, when one is configured.
     pub llm: Option<LlmConfig>,
     /// The admin token from `PONTE_ADMIN_TOKEN` (or `--admin-token`), when one is given.
@@ -377,6 +391,14 @@ impl Config {
             guest_chat: match file.guest_chat {
                 Some(allowed) if defaulted("guest_chat") => allowed,
                 _ => args.guest_chat,
+            },
+            gap_examples: match file.gap_examples {
+                Some(shown) if defaulted("gap_examples") => shown,
+                _ => args.gap_examples,
+            },
+            record_reports: match file.record_reports {
+                Some(on) if defaulted("record_reports") => on,
+                _ => args.record_reports,
             },
             knowledge_dir: pick(
                 "knowledge_dir",
@@ -468,6 +490,8 @@ impl fmt::Debug for Config {
             )
             .field("rate_limit", &self.rate_limit)
             .field("guest_chat", &self.guest_chat)
+            .field("gap_examples", &self.gap_examples)
+            .field("record_reports", &self.record_reports)
             .field("llm", &self.llm)
             .field("admin_token", &self.admin_token.as_ref().map(|_| "***"))
             .finish()

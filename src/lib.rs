@@ -63,6 +63,7 @@ pub mod eval;
 pub mod fault;
 pub mod guest;
 pub mod http;
+pub mod insight;
 pub mod intent;
 pub mod jobs;
 pub mod knowledge;

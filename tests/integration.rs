@@ -16,5 +16,6 @@ mod lease;
 mod live;
 mod llm;
 mod nodes;
+mod reports;
 mod store;
 mod web;

@@ -167,6 +167,16 @@ impl Attendance {
         &self.attachments_dir
     }
 
+    /// Tells the reports a person answered in the chat now (the first time counts).
+    pub(crate) fn record_answer(&self, conversation_id: &str) {
+        self.chat
+            .insight()
+            .record(crate::insight::facts::attendant_message(
+                conversation_id,
+                self.now_ms() as i64,
+            ));
+    }
+
     /// Reads the book.
     pub async fn book<T>(&self, read: impl FnOnce(&DeskBook) -> T) -> T {
         read(&self.inner.lock().await.book)
@@ -238,12 +248,15 @@ impl Attendance {
                 MacroStep::Say { text } => {
                     // The desk steps are committed: a text that cannot be sent is reported,
                     // but the later steps are still carried out.
-                    if let Err(error) = self
+                    match self
                         .chat
                         .staff_message(conversation_id, person, text, None, None)
                         .await
                     {
-                        first_failure.get_or_insert(error);
+                        Ok(_) => self.record_answer(conversation_id),
+                        Err(error) => {
+                            first_failure.get_or_insert(error);
+                        }
                     }
                 }
             }

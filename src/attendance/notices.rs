@@ -11,6 +11,9 @@ use crate::live::{AttendantStatus, FeedEvent, Specialist, StaffEvent};
 impl Attendance {
     /// Tells the requester, the machine and the staff what `op` changed.
     pub(super) async fn carry_out(&self, op: &DeskOp, applied: &Applied) {
+        self.chat
+            .insight()
+            .record(crate::insight::facts::desk(op, applied));
         self.bus.publish_staff(StaffEvent::Desk(op.clone()));
         if matches!(
             op,

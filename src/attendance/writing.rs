@@ -65,6 +65,9 @@ impl Attendance {
             .orchestrator()
             .staff_message(conversation_id, person, text, None, client_message_id)
             .await?;
+        if !outcome.duplicate {
+            self.record_answer(conversation_id);
+        }
         let read = DeskOp::MarkRead {
             conversation_id: conversation_id.to_string(),
             person: person.to_string(),

@@ -142,6 +142,9 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Fill the configured store with a generated history (100,000 conversations and
+    /// 1,000,000 messages by default) and time the desk report and the gap clustering.
+    Reports(super::bench_reports::ReportBenchArgs),
     /// Latency of one assistant decision (matcher + state machine, no I/O) over the bundled
     /// intents, activities, article titles and out-of-scope texts.
     Decide {
@@ -244,6 +247,16 @@ pub(super) fn run(config: &Config, command: BenchCommand) -> anyhow::Result<Exit
             json,
         ),
         BenchCommand::Decide { rounds, json } => decide(config, rounds, json),
+        BenchCommand::Reports(args) => {
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            runtime.block_on(async {
+                let store = crate::app::open_store(config).await?;
+                let result = super::bench_reports::run(store.clone(), &args).await;
+                store.close().await;
+                result
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
         BenchCommand::Bridge {
             events,
             conversations,

@@ -1,4 +1,4 @@
-//! The command line: `serve`, `nodes`, `reindex`, `ask`, `chat`, `eval` and, in a build with the
+//! The command line: `serve`, `nodes`, `reindex`, `ask`, `chat`, `eval`, `report` and, in a build with the
 //! `devtools` feature, `bench`. This module holds the clap types and a dispatch calling one
 //! function per subcommand; each resolves the configuration, calls into the library (the
 //! app is composed in [`crate::app`]) and prints. The printing of the larger reports lives
@@ -9,9 +9,12 @@ mod ask;
 pub mod bench;
 #[cfg(feature = "devtools")]
 mod bench_bridge;
+#[cfg(feature = "devtools")]
+mod bench_reports;
 mod eval;
 mod nodes;
 mod reindex;
+mod report;
 
 use crate::app::{self, AppBuilder};
 use crate::config::{Config, GlobalArgs};
@@ -92,6 +95,8 @@ pub enum Command {
     /// Measure retrieval or intent recognition on labelled data.
     #[command(subcommand)]
     Eval(EvalCommand),
+    /// The desk report, the knowledge gaps or the articles' effectiveness, from the store.
+    Report(report::ReportArgs),
     /// Benchmark helpers.
     #[cfg(feature = "devtools")]
     #[command(subcommand)]
@@ -219,6 +224,7 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             groups,
         } => chat(config, lang, requester, groups),
         Command::Eval(command) => eval::run(&config, command),
+        Command::Report(args) => report::run(&config, args),
         #[cfg(feature = "devtools")]
         Command::Bench(command) => bench::run(&config, command),
         #[cfg(not(feature = "devtools"))]

@@ -62,6 +62,15 @@ pub enum ApiError {
     DeskChat(String),
     #[error("{what} {id:?} was not found")]
     NotFound { what: &'static str, id: String },
+    /// A report's period that cannot be read (see `insight::period`).
+    #[error("{0}")]
+    InvalidPeriod(String),
+    /// The requester rated this conversation before: a rating is given once.
+    #[error("this conversation was rated already")]
+    AlreadyRated,
+    /// A rating of a conversation that has not ended.
+    #[error("a conversation is rated once it has ended")]
+    ConversationOpen,
     #[error("{0}")]
     Desk(crate::desk::DeskError),
     /// A bridge's inbound event or definition refused.
@@ -124,6 +133,8 @@ impl Coded for ApiError {
         use ApiError::*;
         match self {
             BadRequest(_) | MalformedJson(_) | EmptyText(_) | InvalidId(_) => ErrorKind::BadRequest,
+            InvalidPeriod(_) => ErrorKind::BadRequest,
+            AlreadyRated | ConversationOpen => ErrorKind::Conflict,
             WebSocketRequired(_) | InvalidEvent(_) => ErrorKind::BadRequest,
             TextTooLong(_) | PayloadTooLarge => ErrorKind::TooLarge,
             InvalidDocument(_) | InvalidParameter(_) => ErrorKind::Unprocessable,
@@ -169,6 +180,9 @@ impl Coded for ApiError {
             Conflict(_) => "conflict",
             DeskChat(_) => "desk_chat",
             NotFound { .. } => "not_found",
+            InvalidPeriod(_) => "invalid_period",
+            AlreadyRated => "already_rated",
+            ConversationOpen => "conversation_open",
             Desk(error) => error.code(),
             Bridge(error) => crate::fault::Coded::code(error),
             ContactBlocked => "contact_blocked",
@@ -379,3 +393,9 @@ impl From<crate::jobs::JobError> for ApiError {
 #[cfg(test)]
 #[path = "error_codes_tests.rs"]
 mod codes_tests;
+
+impl From<crate::insight::PeriodError> for ApiError {
+    fn from(error: crate::insight::PeriodError) -> Self {
+        ApiError::InvalidPeriod(error.0)
+    }
+}

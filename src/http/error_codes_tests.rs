@@ -100,6 +100,19 @@ fn api_rows() -> Vec<Row> {
         ),
         (ApiError::Conflict(text()), 409, "conflict", INVALID),
         (
+            ApiError::InvalidPeriod(text()),
+            400,
+            "invalid_period",
+            INVALID,
+        ),
+        (ApiError::AlreadyRated, 409, "already_rated", INVALID),
+        (
+            ApiError::ConversationOpen,
+            409,
+            "conversation_open",
+            INVALID,
+        ),
+        (
             ApiError::NotFound {
                 what: "thing",
                 id: text(),

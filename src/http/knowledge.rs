@@ -324,7 +324,7 @@ fn document_body<T: serde::de::DeserializeOwned>(
 }
 
 /// Writes `document`: 201 when it is new, 200 when it replaced one.
-async fn write_document(
+pub(crate) async fn write_document(
     state: &AppState,
     document: Document,
 ) -> Result<(StatusCode, axum::Json<Document>), ApiError> {

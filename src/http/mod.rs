@@ -28,6 +28,7 @@ pub mod live;
 pub mod matrix;
 pub mod outbound;
 pub mod replies;
+pub mod reports;
 pub mod state;
 pub mod transcripts;
 pub mod widget;
@@ -64,6 +65,7 @@ fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(desk::router())
         .merge(contacts::router())
         .merge(replies::router())
+        .merge(reports::router())
         .merge(attendance::router())
         .merge(transcripts::router())
         .merge(outbound::router())

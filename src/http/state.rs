@@ -31,6 +31,8 @@ pub struct AppState {
     pub bridges: Option<Arc<crate::bridge::service::Bridges>>,
     /// Knowledge changes shared with the other nodes over the store; absent without a store.
     pub knowledge_sync: Option<Arc<crate::knowledge_sync::KnowledgeSync>>,
+    /// Whether gap clusters show the requesters' texts (to admins and knowledge managers).
+    pub gap_examples: bool,
 }
 
 impl AppState {
@@ -50,6 +52,7 @@ impl AppState {
             hybrid: None,
             bridges: None,
             knowledge_sync: None,
+            gap_examples: true,
         }
     }
 
@@ -74,6 +77,12 @@ impl AppState {
     /// The same state sharing knowledge changes with the other nodes through `sync`.
     pub fn with_knowledge_sync(mut self, sync: Arc<crate::knowledge_sync::KnowledgeSync>) -> Self {
         self.knowledge_sync = Some(sync);
+        self
+    }
+
+    /// The same state showing gap examples or not.
+    pub fn with_gap_examples(mut self, on: bool) -> Self {
+        self.gap_examples = on;
         self
     }
 

@@ -141,6 +141,15 @@ impl<T> PerLanguage<T> {
             .or(self.en.as_ref())
     }
 
+    /// The slot of `language`, to set or change.
+    pub fn slot_mut(&mut self, language: Language) -> &mut Option<T> {
+        match language {
+            Language::PtBr => &mut self.pt_br,
+            Language::Es => &mut self.es,
+            Language::En => &mut self.en,
+        }
+    }
+
     pub fn languages(&self) -> impl Iterator<Item = Language> + '_ {
         Language::ALL
             .into_iter()

@@ -176,6 +176,14 @@ impl Orchestrator {
             (Understanding::Fallback, Expecting::FreeText | Expecting::ArticleTitle) => true,
             _ => false,
         };
+        let facts = crate::insight::facts::understood(
+            &record.id,
+            crate::store::now_millis(),
+            language.tag(),
+            text,
+            &understanding,
+            expecting,
+        );
         let event = Event::RequesterText {
             text: text.to_string(),
             understanding,
@@ -228,6 +236,7 @@ impl Orchestrator {
             // Another node stored the same client id between the check above and now.
             return Ok((outcome, None));
         }
+        self.insight.record(facts);
         let still_with_assistant =
             outcome.handoff.is_none() && outcome.conversation.status == ConversationStatus::Bot;
         let question = (is_question && still_with_assistant).then(|| super::answers::Question {

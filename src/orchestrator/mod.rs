@@ -157,6 +157,8 @@ pub struct Orchestrator {
     grounded_answers: bool,
     /// Hybrid retrieval for those answers, when an embedding model is configured.
     hybrid: Option<Arc<crate::llm::hybrid::Hybrid>>,
+    /// Where what happens to conversations goes for the reports.
+    insight: Arc<crate::insight::Recorder>,
 }
 
 /// How long read parameters are trusted.
@@ -180,6 +182,7 @@ impl Orchestrator {
         Orchestrator {
             desk: std::sync::OnceLock::new(),
             bridges: std::sync::OnceLock::new(),
+            insight: Arc::new(crate::insight::Recorder::new(store.clone())),
             store,
             knowledge,
             matcher: RwLock::new(matcher),
@@ -246,6 +249,19 @@ impl Orchestrator {
     /// Where the work that must run on one node takes its lease (the desk's timer too).
     pub fn lease(&self) -> &Arc<dyn Lease> {
         &self.lease
+    }
+
+    /// Records what happens to conversations for the reports (`true`, the default) or not.
+    pub fn with_reports(mut self, on: bool) -> Self {
+        if !on {
+            self.insight = Arc::new(crate::insight::Recorder::off(self.store.clone()));
+        }
+        self
+    }
+
+    /// The recorder of report facts.
+    pub fn insight(&self) -> &Arc<crate::insight::Recorder> {
+        &self.insight
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

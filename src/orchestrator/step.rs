@@ -6,13 +6,14 @@
 use super::bridged::BridgeWrites;
 use super::{ChatError, Envelope, Orchestrator, Outcome, machine_error, status_of, to_json};
 use crate::conversation::{self, ChatStatus, Effect, Event, State, TicketSummary, texts};
+use crate::insight::facts as insight;
 use crate::knowledge::{DocKind, Document};
 use crate::lang::Language;
 #[cfg(doc)]
 use crate::store::Store;
 use crate::store::{
-    self, ConversationStatus, ConversationUpdate, NewConversation, NewMessage, NewTicket,
-    SenderKind, Step, StepTarget, TicketStatus,
+    self, ArticleUse, ConversationStatus, ConversationUpdate, NewConversation, NewMessage,
+    NewTicket, SenderKind, Step, StepTarget, TicketStatus,
 };
 use serde_json::json;
 
@@ -52,9 +53,18 @@ impl Orchestrator {
             let mut shown = Vec::new();
             let mut actions = Vec::new();
             let mut bridge_writes = BridgeWrites::default();
+            let mut facts = crate::store::ReportBatch::default();
+            let now_ms = crate::store::now_millis();
+            let viewing = match envelope.machine.state() {
+                State::ViewingArticle { article_id, .. } => Some(article_id.clone()),
+                _ => None,
+            };
             for effect in transition.effects {
                 match effect {
                     Effect::Handoff { group, ticket, .. } => {
+                        facts
+                            .conversations
+                            .extend(insight::handoff(&id, now_ms, &group, false).conversations);
                         handoff = Some(group.clone());
                         status = ConversationStatus::Queued;
                         queue_group = Some(group.clone());
@@ -89,6 +99,12 @@ impl Orchestrator {
                     // portal page to open) travel as bodiless assistant messages after the
                     // step's replies.
                     Effect::ShowArticle { article_id } => {
+                        facts.articles.push(insight::article(
+                            &id,
+                            now_ms,
+                            &article_id,
+                            ArticleUse::Opened,
+                        ));
                         let article = self.article_card(&article_id, &envelope.groups)?;
                         shown.push(json!({ "event": "show_article", "article": article }));
                     }
@@ -97,6 +113,14 @@ impl Orchestrator {
                             .push(json!({ "event": "collapse_article", "article_id": article_id }));
                     }
                     Effect::OpenUrl { url } => {
+                        if let Some(article_id) = &viewing {
+                            facts.articles.push(insight::article(
+                                &id,
+                                now_ms,
+                                article_id,
+                                ArticleUse::Viewed,
+                            ));
+                        }
                         shown.push(json!({ "event": "open_url", "url": url }));
                     }
                     action @ (Effect::CreateTicket(_)
@@ -120,6 +144,9 @@ impl Orchestrator {
                                 "hand-off to bridge {bridge:?} without its route"
                             )));
                         };
+                        facts
+                            .conversations
+                            .extend(insight::handoff(&id, now_ms, &group, true).conversations);
                         bridge_writes.handoff(
                             &record,
                             &envelope,
@@ -207,7 +234,14 @@ impl Orchestrator {
                     });
                 }
                 let conversation = match committed.conversation {
-                    Some(conversation) => conversation,
+                    Some(conversation) => {
+                        if matches!(record, Target::New(_)) {
+                            let outbound = conversation.status != ConversationStatus::Bot;
+                            let opened = insight::opened(&conversation, outbound);
+                            facts.conversations.splice(0..0, opened.conversations);
+                        }
+                        conversation
+                    }
                     // A kept row only moved its last sequence number.
                     None => {
                         let mut conversation = record.into_existing()?;
@@ -219,6 +253,7 @@ impl Orchestrator {
                 };
                 record = Target::Existing(conversation);
                 messages.extend(committed.messages);
+                self.insight.record(std::mem::take(&mut facts));
             }
             debug_assert!(actions.len() <= 1, "one effect with a result per step");
             let mut follow_up = None;
@@ -273,9 +308,16 @@ impl Orchestrator {
                     })
                     .await;
                 match created {
-                    Ok(ticket) => Event::TicketCreated {
-                        number: ticket.number,
-                    },
+                    Ok(ticket) => {
+                        self.insight.record(insight::ticket(
+                            &conversation.id,
+                            ticket.created_at,
+                            &ticket.activity_id,
+                        ));
+                        Event::TicketCreated {
+                            number: ticket.number,
+                        }
+                    }
                     Err(error) => {
                         tracing::error!(%error, "ticket creation failed");
                         Event::EffectFailed

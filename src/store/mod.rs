@@ -18,6 +18,7 @@ mod outbox;
 pub mod postgres;
 mod prepared;
 mod records;
+mod report_log;
 mod settle;
 pub mod sqlite;
 mod writer;
@@ -34,6 +35,10 @@ pub use knowledge_log::{KnowledgeChange, KnowledgeOp, NewKnowledgeChange};
 pub use outbox::*;
 pub use postgres::PostgresStore;
 pub use records::*;
+pub use report_log::{
+    ArticleUse, GapReason, MAX_COMMENT, MAX_GAP_TEXT, Rating, ReportArticle, ReportBatch,
+    ReportConversation, ReportPresence, ReportText, ReportUpdate, clip_text,
+};
 pub use sqlite::SqliteStore;
 
 /// Most rows a single listing call returns; larger limits are clamped to this.
@@ -346,6 +351,48 @@ pub trait Store: Send + Sync + 'static {
         after_seq: i64,
         limit: u32,
     ) -> Result<Vec<KnowledgeChange>, StoreError>;
+    /// Writes one batch of the insight recorder in one transaction: each conversation's
+    /// partial row merged into its report row (see `report_log` for the rules), the texts,
+    /// article uses and presence changes appended.
+    async fn record_report(&self, batch: ReportBatch) -> Result<(), StoreError>;
+
+    /// The report rows of the conversations opened in `[since_ms, until_ms)`.
+    async fn report_conversations(
+        &self,
+        since_ms: i64,
+        until_ms: i64,
+    ) -> Result<Vec<ReportConversation>, StoreError>;
+
+    /// One conversation's report row, if anything was recorded about it.
+    async fn report_conversation(&self, id: &str)
+    -> Result<Option<ReportConversation>, StoreError>;
+
+    /// The gap texts recorded in `[since_ms, until_ms)`, in the order they were recorded.
+    async fn report_texts(
+        &self,
+        since_ms: i64,
+        until_ms: i64,
+    ) -> Result<Vec<ReportText>, StoreError>;
+
+    /// The article uses recorded in `[since_ms, until_ms)`.
+    async fn report_articles(
+        &self,
+        since_ms: i64,
+        until_ms: i64,
+    ) -> Result<Vec<ReportArticle>, StoreError>;
+
+    /// Every presence change before `until_ms`, oldest first.
+    async fn report_presence(&self, until_ms: i64) -> Result<Vec<ReportPresence>, StoreError>;
+
+    /// Stores a satisfaction rating; `false` (nothing written) when the conversation was
+    /// rated before. [`StoreError::InvalidInput`] outside 1..=5 or for an oversized comment.
+    async fn rate_conversation(&self, rating: Rating) -> Result<bool, StoreError>;
+
+    /// Dismisses gap cluster `key` (`dismiss`) or brings it back; either is idempotent.
+    async fn dismiss_gap(&self, key: &str, by: &str, dismiss: bool) -> Result<(), StoreError>;
+
+    /// The keys of the dismissed gap clusters.
+    async fn dismissed_gaps(&self) -> Result<Vec<String>, StoreError>;
 }
 
 /// Opens the backend named by the URL scheme and applies its pending migrations.

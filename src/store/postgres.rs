@@ -43,6 +43,7 @@ mod group_commit;
 mod knowledge_log;
 mod leases;
 mod records;
+mod reports;
 mod rows;
 mod writes;
 
@@ -671,5 +672,66 @@ impl Store for PostgresStore {
         limit: u32,
     ) -> Result<Vec<super::KnowledgeChange>, StoreError> {
         knowledge_log::after(&self.pool, after_seq, clamp_limit(limit)?).await
+    }
+
+    async fn record_report(&self, batch: super::ReportBatch) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        in_transaction!(self, |connection| reports::record(connection, &batch).await)
+    }
+
+    async fn report_conversations(
+        &self,
+        since_ms: i64,
+        until_ms: i64,
+    ) -> Result<Vec<super::ReportConversation>, StoreError> {
+        reports::conversations(&self.pool, since_ms, until_ms).await
+    }
+
+    async fn report_conversation(
+        &self,
+        id: &str,
+    ) -> Result<Option<super::ReportConversation>, StoreError> {
+        reports::conversation(&self.pool, id).await
+    }
+
+    async fn report_texts(
+        &self,
+        since_ms: i64,
+        until_ms: i64,
+    ) -> Result<Vec<super::ReportText>, StoreError> {
+        reports::texts(&self.pool, since_ms, until_ms).await
+    }
+
+    async fn report_articles(
+        &self,
+        since_ms: i64,
+        until_ms: i64,
+    ) -> Result<Vec<super::ReportArticle>, StoreError> {
+        reports::articles(&self.pool, since_ms, until_ms).await
+    }
+
+    async fn report_presence(
+        &self,
+        until_ms: i64,
+    ) -> Result<Vec<super::ReportPresence>, StoreError> {
+        reports::presence(&self.pool, until_ms).await
+    }
+
+    async fn rate_conversation(&self, rating: super::Rating) -> Result<bool, StoreError> {
+        let rating = super::report_log::check_rating(rating)?;
+        let mut connection = self.pool.acquire().await?;
+        reports::rate(&mut connection, &rating).await
+    }
+
+    async fn dismiss_gap(&self, key: &str, by: &str, dismiss: bool) -> Result<(), StoreError> {
+        super::check_id("gap cluster key", key)?;
+        let mut connection = self.pool.acquire().await?;
+        reports::dismiss(&mut connection, key, by, super::now_millis(), dismiss).await
+    }
+
+    async fn dismissed_gaps(&self) -> Result<Vec<String>, StoreError> {
+        reports::dismissed(&self.pool).await
     }
 }

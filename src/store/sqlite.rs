@@ -26,7 +26,7 @@ use super::prepared::{
     PreparedBridge, PreparedConversation, PreparedMessage, PreparedOutboxEvent, PreparedReceipt,
     PreparedStep, PreparedTicket, PreparedToken, PreparedUpdate,
 };
-use super::writer::{Command, Reply, Writer, WriterConfig};
+use super::writer::{Command, Reply, ReportCommand, Writer, WriterConfig};
 use super::{
     Appended, Conversation, ConversationFilter, ConversationUpdate, Message, NewConversation,
     NewMessage, NewTicket, Step, StepCommitted, Store, StoreError, StoreOptions, Synchronous,
@@ -48,6 +48,7 @@ mod bridge_rows;
 pub(super) mod bridge_writes;
 pub(super) mod knowledge_log;
 pub(super) mod leases;
+pub(super) mod reports;
 mod rows;
 pub(super) mod writes;
 
@@ -741,5 +742,79 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<Vec<super::KnowledgeChange>, StoreError> {
         knowledge_log::after(&self.read_pool, after_seq, clamp_limit(limit)?).await
+    }
+
+    async fn record_report(&self, batch: super::ReportBatch) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.writer
+            .submit(|reply| Command::Report(ReportCommand::Record { batch, reply }))
+            .await
+    }
+
+    async fn report_conversations(
+        &self,
+        since_ms: i64,
+        until_ms: i64,
+    ) -> Result<Vec<super::ReportConversation>, StoreError> {
+        reports::conversations(&self.read_pool, since_ms, until_ms).await
+    }
+
+    async fn report_conversation(
+        &self,
+        id: &str,
+    ) -> Result<Option<super::ReportConversation>, StoreError> {
+        reports::conversation(&self.read_pool, id).await
+    }
+
+    async fn report_texts(
+        &self,
+        since_ms: i64,
+        until_ms: i64,
+    ) -> Result<Vec<super::ReportText>, StoreError> {
+        reports::texts(&self.read_pool, since_ms, until_ms).await
+    }
+
+    async fn report_articles(
+        &self,
+        since_ms: i64,
+        until_ms: i64,
+    ) -> Result<Vec<super::ReportArticle>, StoreError> {
+        reports::articles(&self.read_pool, since_ms, until_ms).await
+    }
+
+    async fn report_presence(
+        &self,
+        until_ms: i64,
+    ) -> Result<Vec<super::ReportPresence>, StoreError> {
+        reports::presence(&self.read_pool, until_ms).await
+    }
+
+    async fn rate_conversation(&self, rating: super::Rating) -> Result<bool, StoreError> {
+        let rating = super::report_log::check_rating(rating)?;
+        self.writer
+            .submit(|reply| Command::Report(ReportCommand::Rate { rating, reply }))
+            .await
+    }
+
+    async fn dismiss_gap(&self, key: &str, by: &str, dismiss: bool) -> Result<(), StoreError> {
+        super::check_id("gap cluster key", key)?;
+        let (key, by, at_ms) = (key.to_string(), by.to_string(), super::now_millis());
+        self.writer
+            .submit(|reply| {
+                Command::Report(ReportCommand::Dismiss {
+                    key,
+                    by,
+                    at_ms,
+                    dismiss,
+                    reply,
+                })
+            })
+            .await
+    }
+
+    async fn dismissed_gaps(&self) -> Result<Vec<String>, StoreError> {
+        reports::dismissed(&self.read_pool).await
     }
 }

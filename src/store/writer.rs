@@ -100,6 +100,8 @@ pub(super) enum Command {
         changes: Vec<super::NewKnowledgeChange>,
         reply: Reply<i64>,
     },
+    /// The insight recorder's batch, a rating, a gap cluster dismissed or brought back.
+    Report(ReportCommand),
     /// The bridge's writes, which carry their own replies.
     Bridge(BridgeCommand),
     LeaseClaim {
@@ -151,11 +153,57 @@ impl Command {
             Self::LeaseClaim { reply, .. } => reply.send(Err(error)).is_ok(),
             Self::LeaseRelease { reply, .. } => reply.send(Err(error)).is_ok(),
             Self::KnowledgeAppend { reply, .. } => reply.send(Err(error)).is_ok(),
+            Self::Report(ReportCommand::Record { reply, .. }) => reply.send(Err(error)).is_ok(),
+            Self::Report(ReportCommand::Rate { reply, .. }) => reply.send(Err(error)).is_ok(),
+            Self::Report(ReportCommand::Dismiss { reply, .. }) => reply.send(Err(error)).is_ok(),
             Self::Bridge(command) => {
                 command.fail(error);
                 true
             }
         };
+    }
+}
+
+/// The report tables' writes (see `report_log`).
+pub(super) enum ReportCommand {
+    Record {
+        batch: super::ReportBatch,
+        reply: Reply<()>,
+    },
+    Rate {
+        rating: super::Rating,
+        reply: Reply<bool>,
+    },
+    Dismiss {
+        key: String,
+        by: String,
+        at_ms: i64,
+        dismiss: bool,
+        reply: Reply<()>,
+    },
+}
+
+impl ReportCommand {
+    async fn apply(self, connection: &mut sqlx::SqliteConnection) -> (Settle, Outcome) {
+        use super::sqlite::reports;
+        match self {
+            ReportCommand::Record { batch, reply } => {
+                settle_later(reply, reports::record(connection, &batch).await)
+            }
+            ReportCommand::Rate { rating, reply } => {
+                settle_later(reply, reports::rate(connection, &rating).await)
+            }
+            ReportCommand::Dismiss {
+                key,
+                by,
+                at_ms,
+                dismiss,
+                reply,
+            } => settle_later(
+                reply,
+                reports::dismiss(connection, &key, &by, at_ms, dismiss).await,
+            ),
+        }
     }
 }
 
@@ -491,6 +539,7 @@ async fn apply(connection: &mut SqliteConnection, command: Command) -> (Settle, 
             reply,
             super::sqlite::knowledge_log::append(connection, &changes).await,
         ),
+        Command::Report(command) => command.apply(connection).await,
         Command::Bridge(command) => command.apply(connection).await,
         Command::LeaseClaim {
             name,

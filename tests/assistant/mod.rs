@@ -391,6 +391,45 @@ impl Store for Stalling {
     ) -> Result<Vec<store::KnowledgeChange>, E> {
         self.inner.knowledge_changes_after(after_seq, limit).await
     }
+    async fn record_report(&self, batch: store::ReportBatch) -> Result<(), E> {
+        self.inner.record_report(batch).await
+    }
+    async fn report_conversations(
+        &self,
+        since_ms: i64,
+        until_ms: i64,
+    ) -> Result<Vec<store::ReportConversation>, E> {
+        self.inner.report_conversations(since_ms, until_ms).await
+    }
+    async fn report_conversation(&self, id: &str) -> Result<Option<store::ReportConversation>, E> {
+        self.inner.report_conversation(id).await
+    }
+    async fn report_texts(
+        &self,
+        since_ms: i64,
+        until_ms: i64,
+    ) -> Result<Vec<store::ReportText>, E> {
+        self.inner.report_texts(since_ms, until_ms).await
+    }
+    async fn report_articles(
+        &self,
+        since_ms: i64,
+        until_ms: i64,
+    ) -> Result<Vec<store::ReportArticle>, E> {
+        self.inner.report_articles(since_ms, until_ms).await
+    }
+    async fn report_presence(&self, until_ms: i64) -> Result<Vec<store::ReportPresence>, E> {
+        self.inner.report_presence(until_ms).await
+    }
+    async fn rate_conversation(&self, rating: store::Rating) -> Result<bool, E> {
+        self.inner.rate_conversation(rating).await
+    }
+    async fn dismiss_gap(&self, key: &str, by: &str, dismiss: bool) -> Result<(), E> {
+        self.inner.dismiss_gap(key, by, dismiss).await
+    }
+    async fn dismissed_gaps(&self) -> Result<Vec<String>, E> {
+        self.inner.dismissed_gaps().await
+    }
 }
 
 type E = store::StoreError;

@@ -62,6 +62,8 @@ pub fn test_config(data_dir: &Path) -> Config {
         tokens: Vec::new(),
         rate_limit: 0,
         guest_chat: false,
+        gap_examples: true,
+        record_reports: true,
         llm: None,
         admin_token: None,
         bridges: Vec::new(),

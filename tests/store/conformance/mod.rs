@@ -26,6 +26,7 @@ mod leases;
 mod messages;
 mod nodes;
 mod records;
+mod reports;
 
 pub use bridge::*;
 pub use conversations::*;
@@ -34,6 +35,7 @@ pub use leases::*;
 pub use messages::*;
 pub use nodes::*;
 pub use records::*;
+pub use reports::*;
 
 /// Runs every check, in order, on one store, then closes it (the last check is about closing).
 pub async fn run_all(store: Arc<dyn Store>) {
@@ -69,6 +71,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     knowledge_log_in_order_and_paged(&store).await;
     knowledge_log_followed_during_concurrent_appends(&store).await;
     knowledge_log_invalid_input_rejected(&store).await;
+    report_rows_merge_and_ratings_are_once(&store).await;
     invalid_input_rejected(&store).await;
     closed_store_rejects_calls(&store).await;
 }
@@ -116,6 +119,7 @@ macro_rules! store_conformance_tests {
             knowledge_log_in_order_and_paged,
             knowledge_log_followed_during_concurrent_appends,
             knowledge_log_invalid_input_rejected,
+            report_rows_merge_and_ratings_are_once,
             invalid_input_rejected,
             closed_store_rejects_calls,
         );

@@ -1,0 +1,574 @@
+//! The reports' records: what the insight recorder writes as conversations go (a partial row
+//! per conversation, merged into its report row; requester texts the assistant could not
+//! place well; article displays; presence changes), what the reports read back, and the
+//! requester's satisfaction rating. This module owns the record types, their validation and
+//! the merge rules; `sqlite::reports` and `postgres::reports` own the SQL.
+//!
+//! Merge rules of a conversation's row (the same upsert on both backends): a "when it first
+//! happened" column (opened, hand-off, ticket, queued, accepted, first response, lost) keeps
+//! its first value; a "where it ended" column (group, project, attendant, close) takes the
+//! newest; counters (texts, fallbacks, transfers) add up; flags (outbound, bridged) stay set.
+
+use super::StoreError;
+
+/// Longest stored requester text of a gap; longer texts are cut (on a character boundary).
+pub const MAX_GAP_TEXT: usize = 500;
+
+/// Longest satisfaction comment.
+pub const MAX_COMMENT: usize = 1_000;
+
+/// A partial report row of one conversation: `None` and zero change nothing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReportUpdate {
+    pub conversation_id: String,
+    pub opened_at: Option<i64>,
+    pub channel: Option<String>,
+    pub language: Option<String>,
+    pub outbound: bool,
+    pub texts: i64,
+    pub fallbacks: i64,
+    pub handoff_at: Option<i64>,
+    pub group: Option<String>,
+    pub bridged: bool,
+    pub ticket_at: Option<i64>,
+    pub activity_id: Option<String>,
+    pub queued_at: Option<i64>,
+    pub project: Option<String>,
+    pub accepted_at: Option<i64>,
+    pub attendant: Option<String>,
+    pub first_response_at: Option<i64>,
+    pub transfers: i64,
+    pub lost_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub close_reason: Option<String>,
+    pub handle_ms: Option<i64>,
+}
+
+/// A conversation's whole report row.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReportConversation {
+    pub row: ReportUpdate,
+    pub rating: Option<i64>,
+    pub comment: Option<String>,
+    pub rated_at: Option<i64>,
+}
+
+/// Why a requester text is a knowledge-gap candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum GapReason {
+    /// The assistant recognised nothing.
+    Fallback,
+    /// Two or three close readings: the requester had to pick.
+    Ambiguous,
+    /// A search the requester asked for found nothing.
+    NoHit,
+    /// Articles were shown; whether they helped shows in what followed (a hand-off or a
+    /// ticket after them makes the text a gap).
+    Answered,
+}
+
+impl GapReason {
+    pub const ALL: [GapReason; 4] = [
+        GapReason::Fallback,
+        GapReason::Ambiguous,
+        GapReason::NoHit,
+        GapReason::Answered,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GapReason::Fallback => "fallback",
+            GapReason::Ambiguous => "ambiguous",
+            GapReason::NoHit => "no_hit",
+            GapReason::Answered => "answered",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<GapReason, StoreError> {
+        GapReason::ALL
+            .into_iter()
+            .find(|reason| reason.as_str() == text)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown gap reason {text:?}")))
+    }
+}
+
+/// A requester text recorded for the knowledge gaps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportText {
+    pub conversation_id: String,
+    pub at_ms: i64,
+    pub language: String,
+    pub reason: GapReason,
+    pub score: Option<f64>,
+    pub text: String,
+}
+
+/// What happened to an article in a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ArticleUse {
+    /// Listed among the assistant's answers.
+    Shown,
+    /// Expanded in the chat.
+    Opened,
+    /// Its portal page opened.
+    Viewed,
+}
+
+impl ArticleUse {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArticleUse::Shown => "shown",
+            ArticleUse::Opened => "opened",
+            ArticleUse::Viewed => "viewed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<ArticleUse, StoreError> {
+        match text {
+            "shown" => Ok(ArticleUse::Shown),
+            "opened" => Ok(ArticleUse::Opened),
+            "viewed" => Ok(ArticleUse::Viewed),
+            other => Err(StoreError::Corrupt(format!(
+                "unknown article use {other:?}"
+            ))),
+        }
+    }
+}
+
+/// One article event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportArticle {
+    pub article_id: String,
+    pub conversation_id: String,
+    pub at_ms: i64,
+    pub kind: ArticleUse,
+}
+
+/// An attendant's presence on a channel changed (`state`: online, paused or offline).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportPresence {
+    pub attendant: String,
+    pub channel: String,
+    pub at_ms: i64,
+    pub state: String,
+    /// The pause reason.
+    pub reason: Option<String>,
+}
+
+/// What one write of the recorder holds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReportBatch {
+    pub conversations: Vec<ReportUpdate>,
+    pub texts: Vec<ReportText>,
+    pub articles: Vec<ReportArticle>,
+    pub presence: Vec<ReportPresence>,
+}
+
+impl ReportBatch {
+    pub fn is_empty(&self) -> bool {
+        self.conversations.is_empty()
+            && self.texts.is_empty()
+            && self.articles.is_empty()
+            && self.presence.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.conversations.len() + self.texts.len() + self.articles.len() + self.presence.len()
+    }
+}
+
+/// A satisfaction rating: 1 to 5 and an optional comment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rating {
+    pub conversation_id: String,
+    pub rating: i64,
+    pub comment: Option<String>,
+    pub at_ms: i64,
+}
+
+/// Refuses a rating outside 1..=5 or an oversized comment; a blank comment is none.
+pub(crate) fn check_rating(mut rating: Rating) -> Result<Rating, StoreError> {
+    if !(1..=5).contains(&rating.rating) {
+        return Err(StoreError::InvalidInput(
+            "a rating is a whole number from 1 to 5".into(),
+        ));
+    }
+    if let Some(comment) = &rating.comment {
+        if comment.chars().count() > MAX_COMMENT {
+            return Err(StoreError::InvalidInput(format!(
+                "a comment holds at most {MAX_COMMENT} characters"
+            )));
+        }
+        if comment.trim().is_empty() {
+            rating.comment = None;
+        }
+    }
+    Ok(rating)
+}
+
+/// `text` cut to [`MAX_GAP_TEXT`] characters.
+pub fn clip_text(text: &str) -> String {
+    match text.char_indices().nth(MAX_GAP_TEXT) {
+        Some((cut, _)) => text[..cut].to_string(),
+        None => text.to_string(),
+    }
+}
+
+// The SQL, the same on both backends (numbered `$n` parameters, `excluded`, COALESCE).
+
+pub(crate) const UPSERT_CONVERSATION: &str = "\
+INSERT INTO report_conversations (id, opened_at, channel, language, outbound, texts, fallbacks, \
+    handoff_at, group_name, bridged, ticket_at, activity_id, queued_at, project, accepted_at, \
+    attendant, first_response_at, transfers, lost_at, closed_at, close_reason, handle_ms) \
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+    $20, $21, $22) \
+ON CONFLICT (id) DO UPDATE SET \
+    opened_at = COALESCE(report_conversations.opened_at, excluded.opened_at), \
+    channel = COALESCE(report_conversations.channel, excluded.channel), \
+    language = COALESCE(report_conversations.language, excluded.language), \
+    outbound = CASE WHEN excluded.outbound > report_conversations.outbound \
+        THEN excluded.outbound ELSE report_conversations.outbound END, \
+    texts = report_conversations.texts + excluded.texts, \
+    fallbacks = report_conversations.fallbacks + excluded.fallbacks, \
+    handoff_at = COALESCE(report_conversations.handoff_at, excluded.handoff_at), \
+    group_name = COALESCE(excluded.group_name, report_conversations.group_name), \
+    bridged = CASE WHEN excluded.bridged > report_conversations.bridged \
+        THEN excluded.bridged ELSE report_conversations.bridged END, \
+    ticket_at = COALESCE(report_conversations.ticket_at, excluded.ticket_at), \
+    activity_id = COALESCE(report_conversations.activity_id, excluded.activity_id), \
+    queued_at = COALESCE(report_conversations.queued_at, excluded.queued_at), \
+    project = COALESCE(excluded.project, report_conversations.project), \
+    accepted_at = COALESCE(report_conversations.accepted_at, excluded.accepted_at), \
+    attendant = COALESCE(excluded.attendant, report_conversations.attendant), \
+    first_response_at = COALESCE(report_conversations.first_response_at, \
+        excluded.first_response_at), \
+    transfers = report_conversations.transfers + excluded.transfers, \
+    lost_at = COALESCE(report_conversations.lost_at, excluded.lost_at), \
+    closed_at = COALESCE(excluded.closed_at, report_conversations.closed_at), \
+    close_reason = COALESCE(excluded.close_reason, report_conversations.close_reason), \
+    handle_ms = COALESCE(excluded.handle_ms, report_conversations.handle_ms)";
+
+pub(crate) const INSERT_TEXT: &str = "INSERT INTO report_texts \
+    (conversation_id, at_ms, language, reason, score, text) VALUES ($1, $2, $3, $4, $5, $6)";
+
+pub(crate) const INSERT_ARTICLE: &str = "INSERT INTO report_articles \
+    (article_id, conversation_id, at_ms, kind) VALUES ($1, $2, $3, $4)";
+
+pub(crate) const INSERT_PRESENCE: &str = "INSERT INTO report_presence \
+    (attendant, channel, at_ms, state, reason) VALUES ($1, $2, $3, $4, $5)";
+
+/// Sets a rating where none is yet (a row missing is made): one row affected, or none when
+/// the conversation was rated before.
+pub(crate) const RATE: &str = "INSERT INTO report_conversations (id, rating, comment, rated_at) \
+    VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET rating = excluded.rating, \
+    comment = excluded.comment, rated_at = excluded.rated_at \
+    WHERE report_conversations.rating IS NULL";
+
+pub(crate) const SELECT_CONVERSATIONS: &str = "SELECT id, opened_at, channel, language, \
+    outbound, texts, fallbacks, handoff_at, group_name, bridged, ticket_at, activity_id, \
+    queued_at, project, accepted_at, attendant, first_response_at, transfers, lost_at, \
+    closed_at, close_reason, handle_ms, rating, comment, rated_at FROM report_conversations \
+    WHERE opened_at >= $1 AND opened_at < $2";
+
+pub(crate) const SELECT_CONVERSATION: &str = "SELECT id, opened_at, channel, language, \
+    outbound, texts, fallbacks, handoff_at, group_name, bridged, ticket_at, activity_id, \
+    queued_at, project, accepted_at, attendant, first_response_at, transfers, lost_at, \
+    closed_at, close_reason, handle_ms, rating, comment, rated_at FROM report_conversations \
+    WHERE id = $1";
+
+pub(crate) const SELECT_TEXTS: &str = "SELECT conversation_id, at_ms, language, reason, score, \
+    text FROM report_texts WHERE at_ms >= $1 AND at_ms < $2 ORDER BY id";
+
+pub(crate) const SELECT_ARTICLES: &str = "SELECT article_id, conversation_id, at_ms, kind \
+    FROM report_articles WHERE at_ms >= $1 AND at_ms < $2";
+
+pub(crate) const SELECT_PRESENCE: &str = "SELECT attendant, channel, at_ms, state, reason \
+    FROM report_presence WHERE at_ms < $1 ORDER BY at_ms";
+
+pub(crate) const DISMISS_GAP: &str = "INSERT INTO gap_dismissals (key, by, at_ms) \
+    VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING";
+
+pub(crate) const RESTORE_GAP: &str = "DELETE FROM gap_dismissals WHERE key = $1";
+
+pub(crate) const SELECT_DISMISSED: &str = "SELECT key FROM gap_dismissals";
+
+/// Binds a [`ReportUpdate`] to [`UPSERT_CONVERSATION`] (any backend).
+macro_rules! bind_update {
+    ($query:expr, $update:expr) => {{
+        let update = $update;
+        $query
+            .bind(&update.conversation_id)
+            .bind(update.opened_at)
+            .bind(&update.channel)
+            .bind(&update.language)
+            .bind(i64::from(update.outbound))
+            .bind(update.texts)
+            .bind(update.fallbacks)
+            .bind(update.handoff_at)
+            .bind(&update.group)
+            .bind(i64::from(update.bridged))
+            .bind(update.ticket_at)
+            .bind(&update.activity_id)
+            .bind(update.queued_at)
+            .bind(&update.project)
+            .bind(update.accepted_at)
+            .bind(&update.attendant)
+            .bind(update.first_response_at)
+            .bind(update.transfers)
+            .bind(update.lost_at)
+            .bind(update.closed_at)
+            .bind(&update.close_reason)
+            .bind(update.handle_ms)
+    }};
+}
+pub(crate) use bind_update;
+
+/// Decodes a row of [`SELECT_CONVERSATIONS`] (any backend).
+macro_rules! conversation_from_row {
+    ($row:expr) => {{
+        use sqlx::Row as _;
+        let row = $row;
+        Ok::<_, StoreError>(ReportConversation {
+            row: ReportUpdate {
+                conversation_id: row.try_get("id")?,
+                opened_at: row.try_get("opened_at")?,
+                channel: row.try_get("channel")?,
+                language: row.try_get("language")?,
+                outbound: row.try_get::<i64, _>("outbound")? != 0,
+                texts: row.try_get("texts")?,
+                fallbacks: row.try_get("fallbacks")?,
+                handoff_at: row.try_get("handoff_at")?,
+                group: row.try_get("group_name")?,
+                bridged: row.try_get::<i64, _>("bridged")? != 0,
+                ticket_at: row.try_get("ticket_at")?,
+                activity_id: row.try_get("activity_id")?,
+                queued_at: row.try_get("queued_at")?,
+                project: row.try_get("project")?,
+                accepted_at: row.try_get("accepted_at")?,
+                attendant: row.try_get("attendant")?,
+                first_response_at: row.try_get("first_response_at")?,
+                transfers: row.try_get("transfers")?,
+                lost_at: row.try_get("lost_at")?,
+                closed_at: row.try_get("closed_at")?,
+                close_reason: row.try_get("close_reason")?,
+                handle_ms: row.try_get("handle_ms")?,
+            },
+            rating: row.try_get("rating")?,
+            comment: row.try_get("comment")?,
+            rated_at: row.try_get("rated_at")?,
+        })
+    }};
+}
+pub(crate) use conversation_from_row;
+
+/// Decodes rows of [`SELECT_TEXTS`], [`SELECT_ARTICLES`] and [`SELECT_PRESENCE`].
+macro_rules! text_from_row {
+    ($row:expr) => {{
+        use sqlx::Row as _;
+        let row = $row;
+        Ok::<_, StoreError>(ReportText {
+            conversation_id: row.try_get("conversation_id")?,
+            at_ms: row.try_get("at_ms")?,
+            language: row.try_get("language")?,
+            reason: GapReason::parse(row.try_get("reason")?)?,
+            score: row.try_get("score")?,
+            text: row.try_get("text")?,
+        })
+    }};
+}
+pub(crate) use text_from_row;
+
+macro_rules! article_from_row {
+    ($row:expr) => {{
+        use sqlx::Row as _;
+        let row = $row;
+        Ok::<_, StoreError>(ReportArticle {
+            article_id: row.try_get("article_id")?,
+            conversation_id: row.try_get("conversation_id")?,
+            at_ms: row.try_get("at_ms")?,
+            kind: ArticleUse::parse(row.try_get("kind")?)?,
+        })
+    }};
+}
+pub(crate) use article_from_row;
+
+macro_rules! presence_from_row {
+    ($row:expr) => {{
+        use sqlx::Row as _;
+        let row = $row;
+        Ok::<_, StoreError>(ReportPresence {
+            attendant: row.try_get("attendant")?,
+            channel: row.try_get("channel")?,
+            at_ms: row.try_get("at_ms")?,
+            state: row.try_get("state")?,
+            reason: row.try_get("reason")?,
+        })
+    }};
+}
+pub(crate) use presence_from_row;
+
+/// Writes a batch on an open connection of either backend, in the batch's order.
+macro_rules! write_batch {
+    ($connection:expr, $batch:expr) => {{
+        let connection = $connection;
+        let batch = $batch;
+        for update in &batch.conversations {
+            bind_update!(sqlx::query(UPSERT_CONVERSATION), update)
+                .execute(&mut *connection)
+                .await?;
+        }
+        for text in &batch.texts {
+            sqlx::query(INSERT_TEXT)
+                .bind(&text.conversation_id)
+                .bind(text.at_ms)
+                .bind(&text.language)
+                .bind(text.reason.as_str())
+                .bind(text.score)
+                .bind(&text.text)
+                .execute(&mut *connection)
+                .await?;
+        }
+        for article in &batch.articles {
+            sqlx::query(INSERT_ARTICLE)
+                .bind(&article.article_id)
+                .bind(&article.conversation_id)
+                .bind(article.at_ms)
+                .bind(article.kind.as_str())
+                .execute(&mut *connection)
+                .await?;
+        }
+        for presence in &batch.presence {
+            sqlx::query(INSERT_PRESENCE)
+                .bind(&presence.attendant)
+                .bind(&presence.channel)
+                .bind(presence.at_ms)
+                .bind(&presence.state)
+                .bind(&presence.reason)
+                .execute(&mut *connection)
+                .await?;
+        }
+        Ok::<(), StoreError>(())
+    }};
+}
+pub(crate) use write_batch;
+
+/// The report functions of one backend, over its connection and pool types: `record`,
+/// `rate`, `dismiss` (on a connection inside a transaction), and the reads.
+macro_rules! report_functions {
+    ($connection:ty, $pool:ty) => {
+        /// Writes one recorder batch.
+        pub(in crate::store) async fn record(
+            connection: &mut $connection,
+            batch: &ReportBatch,
+        ) -> Result<(), StoreError> {
+            write_batch!(connection, batch)
+        }
+
+        /// Sets a rating unless one is there; `false` when the conversation was rated before.
+        pub(in crate::store) async fn rate(
+            connection: &mut $connection,
+            rating: &Rating,
+        ) -> Result<bool, StoreError> {
+            let done = sqlx::query(RATE)
+                .bind(&rating.conversation_id)
+                .bind(rating.rating)
+                .bind(&rating.comment)
+                .bind(rating.at_ms)
+                .execute(connection)
+                .await?;
+            Ok(done.rows_affected() == 1)
+        }
+
+        /// Dismisses (`dismiss`) or brings back a gap cluster.
+        pub(in crate::store) async fn dismiss(
+            connection: &mut $connection,
+            key: &str,
+            by: &str,
+            at_ms: i64,
+            dismiss: bool,
+        ) -> Result<(), StoreError> {
+            if dismiss {
+                sqlx::query(DISMISS_GAP)
+                    .bind(key)
+                    .bind(by)
+                    .bind(at_ms)
+                    .execute(connection)
+                    .await?;
+            } else {
+                sqlx::query(RESTORE_GAP)
+                    .bind(key)
+                    .execute(connection)
+                    .await?;
+            }
+            Ok(())
+        }
+
+        pub(in crate::store) async fn conversations(
+            pool: &$pool,
+            since: i64,
+            until: i64,
+        ) -> Result<Vec<ReportConversation>, StoreError> {
+            let rows = sqlx::query(SELECT_CONVERSATIONS)
+                .bind(since)
+                .bind(until)
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(|row| conversation_from_row!(row)).collect()
+        }
+
+        pub(in crate::store) async fn conversation(
+            pool: &$pool,
+            id: &str,
+        ) -> Result<Option<ReportConversation>, StoreError> {
+            let row = sqlx::query(SELECT_CONVERSATION)
+                .bind(id)
+                .fetch_optional(pool)
+                .await?;
+            row.as_ref()
+                .map(|row| conversation_from_row!(row))
+                .transpose()
+        }
+
+        pub(in crate::store) async fn texts(
+            pool: &$pool,
+            since: i64,
+            until: i64,
+        ) -> Result<Vec<ReportText>, StoreError> {
+            let rows = sqlx::query(SELECT_TEXTS)
+                .bind(since)
+                .bind(until)
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(|row| text_from_row!(row)).collect()
+        }
+
+        pub(in crate::store) async fn articles(
+            pool: &$pool,
+            since: i64,
+            until: i64,
+        ) -> Result<Vec<ReportArticle>, StoreError> {
+            let rows = sqlx::query(SELECT_ARTICLES)
+                .bind(since)
+                .bind(until)
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(|row| article_from_row!(row)).collect()
+        }
+
+        pub(in crate::store) async fn presence(
+            pool: &$pool,
+            until: i64,
+        ) -> Result<Vec<ReportPresence>, StoreError> {
+            let rows = sqlx::query(SELECT_PRESENCE)
+                .bind(until)
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(|row| presence_from_row!(row)).collect()
+        }
+
+        pub(in crate::store) async fn dismissed(pool: &$pool) -> Result<Vec<String>, StoreError> {
+            Ok(sqlx::query_scalar(SELECT_DISMISSED).fetch_all(pool).await?)
+        }
+    };
+}
+pub(crate) use report_functions;

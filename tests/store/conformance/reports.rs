@@ -1,0 +1,138 @@
+//! The report tables: a conversation's partial rows merge by the documented rules (first
+//! times kept, last places taken, counters added), texts, article uses and presence come
+//! back in their period, a rating is stored once, and gap dismissals come and go.
+
+use std::sync::Arc;
+
+use ponte::store::{
+    ArticleUse, GapReason, Rating, ReportArticle, ReportBatch, ReportPresence, ReportText,
+    ReportUpdate, Store, StoreError,
+};
+
+use super::unique_id;
+
+pub async fn report_rows_merge_and_ratings_are_once(store: &Arc<dyn Store>) {
+    let id = unique_id("report");
+    let update = |change: &dyn Fn(&mut ReportUpdate)| {
+        let mut row = ReportUpdate {
+            conversation_id: id.clone(),
+            ..ReportUpdate::default()
+        };
+        change(&mut row);
+        row
+    };
+    let first = ReportBatch {
+        conversations: vec![
+            update(&|row| {
+                row.opened_at = Some(1_000);
+                row.channel = Some("web".into());
+                row.texts = 1;
+            }),
+            update(&|row| {
+                row.handoff_at = Some(2_000);
+                row.group = Some("infra".into());
+                row.texts = 1;
+                row.fallbacks = 1;
+            }),
+        ],
+        texts: vec![ReportText {
+            conversation_id: id.clone(),
+            at_ms: 1_500,
+            language: "pt-BR".into(),
+            reason: GapReason::Fallback,
+            score: None,
+            text: "onde fica o bicicletário".into(),
+        }],
+        articles: vec![ReportArticle {
+            article_id: "vpn".into(),
+            conversation_id: id.clone(),
+            at_ms: 1_600,
+            kind: ArticleUse::Viewed,
+        }],
+        presence: vec![ReportPresence {
+            attendant: "ana".into(),
+            channel: "web".into(),
+            at_ms: 1_700,
+            state: "paused".into(),
+            reason: Some("lunch".into()),
+        }],
+    };
+    store.record_report(first).await.unwrap();
+    let second = ReportBatch {
+        conversations: vec![update(&|row| {
+            row.opened_at = Some(9_999);
+            row.handoff_at = Some(9_999);
+            row.group = Some("desk".into());
+            row.transfers = 1;
+            row.closed_at = Some(5_000);
+            row.close_reason = Some("resolved".into());
+            row.bridged = true;
+        })],
+        ..ReportBatch::default()
+    };
+    store.record_report(second).await.unwrap();
+    let row = store.report_conversation(&id).await.unwrap().unwrap();
+    assert_eq!(row.row.opened_at, Some(1_000), "first opening kept");
+    assert_eq!(row.row.handoff_at, Some(2_000), "first hand-off kept");
+    assert_eq!(row.row.group.as_deref(), Some("desk"), "last group taken");
+    assert_eq!(
+        (row.row.texts, row.row.fallbacks, row.row.transfers),
+        (2, 1, 1)
+    );
+    assert!(row.row.bridged && !row.row.outbound);
+    assert_eq!(row.row.close_reason.as_deref(), Some("resolved"));
+    let listed = store.report_conversations(1_000, 1_001).await.unwrap();
+    assert!(listed.iter().any(|c| c.row.conversation_id == id));
+    assert!(
+        store
+            .report_conversations(1_001, 2_000)
+            .await
+            .unwrap()
+            .iter()
+            .all(|c| c.row.conversation_id != id),
+        "the period is by opening"
+    );
+    let texts = store.report_texts(1_500, 1_501).await.unwrap();
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.conversation_id == id && t.reason == GapReason::Fallback)
+    );
+    let articles = store.report_articles(1_600, 1_601).await.unwrap();
+    assert!(
+        articles
+            .iter()
+            .any(|a| a.conversation_id == id && a.kind == ArticleUse::Viewed)
+    );
+    let presence = store.report_presence(1_701).await.unwrap();
+    assert!(
+        presence
+            .iter()
+            .any(|p| p.reason.as_deref() == Some("lunch"))
+    );
+
+    let rating = |value: i64| Rating {
+        conversation_id: id.clone(),
+        rating: value,
+        comment: Some("bom".into()),
+        at_ms: 6_000,
+    };
+    assert!(store.rate_conversation(rating(4)).await.unwrap());
+    assert!(
+        !store.rate_conversation(rating(5)).await.unwrap(),
+        "rated once"
+    );
+    assert!(matches!(
+        store.rate_conversation(rating(9)).await,
+        Err(StoreError::InvalidInput(_))
+    ));
+    let row = store.report_conversation(&id).await.unwrap().unwrap();
+    assert_eq!((row.rating, row.comment.as_deref()), (Some(4), Some("bom")));
+
+    let key = unique_id("pt-BR:bicicl");
+    store.dismiss_gap(&key, "kim", true).await.unwrap();
+    store.dismiss_gap(&key, "kim", true).await.unwrap();
+    assert!(store.dismissed_gaps().await.unwrap().contains(&key));
+    store.dismiss_gap(&key, "kim", false).await.unwrap();
+    assert!(!store.dismissed_gaps().await.unwrap().contains(&key));
+}
