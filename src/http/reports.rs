@@ -18,7 +18,7 @@ use crate::knowledge::{DocKind, Document};
 use crate::lang::Language;
 use crate::store::{ConversationStatus, Rating};
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -225,40 +225,53 @@ async fn gap_report(
     Ok(axum::Json(report).into_response())
 }
 
+/// Whether a gap cluster is dismissed.
+#[derive(Debug, Serialize, ToSchema)]
+struct Dismissal {
+    key: String,
+    dismissed: bool,
+}
+
 /// Dismisses a gap cluster: it stays listed, marked dismissed, from now on.
 #[utoipa::path(post, path = "/api/reports/gaps/{key}/dismiss", tag = "reports",
     params(("key" = String, Path, description = "the cluster's key")),
-    responses((status = 204, description = "dismissed"),
+    responses((status = 200, description = "dismissed", body = Dismissal),
               (status = 403, description = "`forbidden`", body = ErrorBody)))]
 async fn dismiss_gap(
     State(state): State<AppState>,
     Authorized { identity, .. }: Authorized<Editors>,
     Path(key): Path<String>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<axum::Json<Dismissal>, ApiError> {
     let orchestrator = state.orchestrator.as_ref().ok_or(ApiError::Unavailable)?;
     orchestrator
         .store()
         .dismiss_gap(&key, &identity.subject, true)
         .await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(axum::Json(Dismissal {
+        key,
+        dismissed: true,
+    }))
 }
 
 /// Brings a dismissed gap cluster back.
 #[utoipa::path(delete, path = "/api/reports/gaps/{key}/dismiss", tag = "reports",
     params(("key" = String, Path, description = "the cluster's key")),
-    responses((status = 204, description = "no longer dismissed"),
+    responses((status = 200, description = "no longer dismissed", body = Dismissal),
               (status = 403, description = "`forbidden`", body = ErrorBody)))]
 async fn restore_gap(
     State(state): State<AppState>,
     Authorized { identity, .. }: Authorized<Editors>,
     Path(key): Path<String>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<axum::Json<Dismissal>, ApiError> {
     let orchestrator = state.orchestrator.as_ref().ok_or(ApiError::Unavailable)?;
     orchestrator
         .store()
         .dismiss_gap(&key, &identity.subject, false)
         .await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(axum::Json(Dismissal {
+        key,
+        dismissed: false,
+    }))
 }
 
 /// The period a cluster action reads its texts from, and the activity to add them to.
@@ -449,11 +462,18 @@ struct RatingBody {
     comment: Option<String>,
 }
 
+/// A rating as stored.
+#[derive(Debug, Serialize, ToSchema)]
+struct RatingStored {
+    conversation_id: String,
+    rating: i64,
+}
+
 /// The requester rates their ended conversation, once: 1 to 5 and an optional comment.
 #[utoipa::path(post, path = "/api/conversations/{id}/rating", tag = "conversations",
     params(("id" = String, Path, description = "conversation id")),
     request_body = RatingBody,
-    responses((status = 204, description = "stored"),
+    responses((status = 200, description = "stored", body = RatingStored),
               (status = 409, description = "`already_rated`, `conversation_open`", body = ErrorBody),
               (status = 422, description = "`invalid_parameter`: outside 1 to 5, comment too long", body = ErrorBody),
               (status = 403, description = "`forbidden`", body = ErrorBody)))]
@@ -462,7 +482,7 @@ async fn rate(
     Authorized { identity, .. }: Authorized<Requesters>,
     Path(id): Path<String>,
     Json(body): Json<RatingBody>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<axum::Json<RatingStored>, ApiError> {
     let orchestrator = state.orchestrator.as_ref().ok_or(ApiError::Unavailable)?;
     let conversation = orchestrator.conversation_by_id(&id).await?;
     if conversation.requester_id != identity.subject {
@@ -476,9 +496,9 @@ async fn rate(
     let stored = orchestrator
         .store()
         .rate_conversation(Rating {
-            conversation_id: id,
+            conversation_id: id.clone(),
             rating: body.rating,
-            comment: body.comment,
+            comment: body.comment.clone(),
             at_ms: crate::store::now_millis(),
         })
         .await
@@ -487,7 +507,10 @@ async fn rate(
             other => other.into(),
         })?;
     if stored {
-        Ok(StatusCode::NO_CONTENT)
+        Ok(axum::Json(RatingStored {
+            conversation_id: id,
+            rating: body.rating,
+        }))
     } else {
         Err(ApiError::AlreadyRated)
     }

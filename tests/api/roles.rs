@@ -21,6 +21,7 @@ const REQUESTER_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/conversations/{id}/messages"),
     ("POST", "/api/conversations/{id}/options"),
     ("POST", "/api/conversations/{id}/close"),
+    ("POST", "/api/conversations/{id}/rating"),
     ("GET", "/api/conversations/{id}/live"),
     ("GET", "/api/conversations/{id}/events"),
     ("GET", "/api/conversations/{id}/queue"),
