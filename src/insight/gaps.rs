@@ -47,8 +47,8 @@ const ASKING: [&str; 60] = [
     "does", "do", "is", "are", "there",
 ];
 
-/// A feature already found in more clusters than this is not used to find candidates (a
-/// word that many topics share, like "how" or "my", says nothing of the topic).
+/// Clusters a word leads to when looking for where a text belongs: its oldest, which are
+/// its largest (a word many topics share says little of the topic).
 const MAX_POSTING: usize = 48;
 
 /// One cluster of similar texts.
@@ -233,10 +233,10 @@ fn cluster_language(language: &str, texts: &[&str]) -> Vec<(Vec<usize>, Vec<Stri
     for (position, vector) in vectors.iter().enumerate() {
         let mut candidates: HashSet<usize> = HashSet::new();
         for (feature, _) in vector {
-            if let Some(clusters) = index.get(feature)
-                && clusters.len() <= MAX_POSTING
-            {
-                candidates.extend(clusters.iter().copied());
+            if let Some(clusters) = index.get(feature) {
+                // The oldest clusters of a word are its largest: a common word leads to
+                // those only.
+                candidates.extend(clusters.iter().take(MAX_POSTING).copied());
             }
         }
         let best = candidates
@@ -253,7 +253,7 @@ fn cluster_language(language: &str, texts: &[&str]) -> Vec<(Vec<usize>, Vec<Stri
         };
         for (feature, _) in vector {
             let clusters = index.entry(*feature).or_default();
-            if clusters.last() != Some(&cluster) && clusters.len() <= MAX_POSTING {
+            if !clusters.contains(&cluster) {
                 clusters.push(cluster);
             }
         }
@@ -273,10 +273,10 @@ fn cluster_language(language: &str, texts: &[&str]) -> Vec<(Vec<usize>, Vec<Stri
     for (position, vector) in vectors.iter().enumerate() {
         let mut candidates: HashSet<usize> = HashSet::new();
         for (feature, _) in vector {
-            if let Some(clusters) = index.get(feature)
-                && clusters.len() <= MAX_POSTING
-            {
-                candidates.extend(clusters.iter().copied());
+            if let Some(clusters) = index.get(feature) {
+                // The oldest clusters of a word are its largest: a common word leads to
+                // those only.
+                candidates.extend(clusters.iter().take(MAX_POSTING).copied());
             }
         }
         candidates.insert(owner[position]);
