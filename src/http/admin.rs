@@ -86,7 +86,7 @@ struct Issued {
 
 /// The store issued tokens live in: the conversation engine's.
 fn token_store(state: &AppState) -> Result<&dyn crate::store::Store, ApiError> {
-    let orchestrator = state.orchestrator.as_ref().ok_or(ApiError::Unavailable)?;
+    let orchestrator = state.chat()?;
     Ok(orchestrator.store().as_ref())
 }
 
@@ -199,7 +199,7 @@ async fn list_parameters(
     State(state): State<AppState>,
     _admin: Authorized<Admins>,
 ) -> Result<axum::Json<ParameterList>, ApiError> {
-    let orchestrator = state.orchestrator.as_ref().ok_or(ApiError::Unavailable)?;
+    let orchestrator = state.chat()?;
     let effective = parameters::effective(&orchestrator.store().parameters().await?);
     let parameters = PARAMETERS
         .iter()
@@ -232,7 +232,7 @@ async fn set_parameter(
     _admin: Authorized<Admins>,
     Json(request): Json<SetParameter>,
 ) -> Result<axum::Json<SetParameter>, ApiError> {
-    let orchestrator = state.orchestrator.as_ref().ok_or(ApiError::Unavailable)?;
+    let orchestrator = state.chat()?;
     parameters::validate(&request.key, &request.value)
         .map_err(|error| ApiError::InvalidParameter(error.to_string()))?;
     orchestrator

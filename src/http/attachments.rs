@@ -48,7 +48,7 @@ struct UploadQuery {
 async fn who(state: &AppState, identity: &Identity, id: &str) -> Result<Who, ApiError> {
     match identity.role {
         Role::Requester => {
-            let chat = state.orchestrator.as_ref().ok_or(ApiError::Unavailable)?;
+            let chat = state.chat()?;
             let requester = Requester {
                 id: identity.subject.clone(),
                 groups: identity.groups.clone(),

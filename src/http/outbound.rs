@@ -162,7 +162,7 @@ async fn analyst_chat(
 /// The requester's conversation, checked to be theirs.
 async fn own_chat(state: &AppState, identity: &Identity, id: &str) -> Result<(), ApiError> {
     identity.require(&[Role::Requester])?;
-    let chat = state.orchestrator.as_ref().ok_or(ApiError::Unavailable)?;
+    let chat = state.chat()?;
     let who = Requester {
         id: identity.subject.clone(),
         groups: identity.groups.clone(),

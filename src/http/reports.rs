@@ -56,22 +56,36 @@ pub struct ReportParams {
 
 impl ReportParams {
     fn period(&self) -> Result<Period, ApiError> {
-        Ok(Period::parse(
-            self.since.as_deref(),
-            self.until.as_deref(),
-            self.tz.as_deref(),
-            crate::store::now_millis(),
-        )?)
+        period(&self.since, &self.until, &self.tz)
     }
 
     fn csv(&self) -> Result<bool, ApiError> {
-        match self.format.as_deref() {
-            None | Some("json") => Ok(false),
-            Some("csv") => Ok(true),
-            Some(other) => Err(ApiError::BadRequest(format!(
-                "format {other:?} is not json or csv"
-            ))),
-        }
+        wants_csv(&self.format)
+    }
+}
+
+/// The period of a report or an action, as of now.
+fn period(
+    since: &Option<String>,
+    until: &Option<String>,
+    tz: &Option<String>,
+) -> Result<Period, ApiError> {
+    Ok(Period::parse(
+        since.as_deref(),
+        until.as_deref(),
+        tz.as_deref(),
+        crate::store::now_millis(),
+    )?)
+}
+
+/// Whether `format` asks for CSV (`json` is the default).
+fn wants_csv(format: &Option<String>) -> Result<bool, ApiError> {
+    match format.as_deref() {
+        None | Some("json") => Ok(false),
+        Some("csv") => Ok(true),
+        Some(other) => Err(ApiError::BadRequest(format!(
+            "format {other:?} is not json or csv"
+        ))),
     }
 }
 
@@ -93,7 +107,7 @@ fn csv_response(name: &str, body: String) -> Response {
 async fn settled(
     state: &AppState,
 ) -> Result<&std::sync::Arc<crate::orchestrator::Orchestrator>, ApiError> {
-    let orchestrator = state.orchestrator.as_ref().ok_or(ApiError::Unavailable)?;
+    let orchestrator = state.chat()?;
     orchestrator.insight().flush().await;
     Ok(orchestrator)
 }
@@ -162,15 +176,8 @@ async fn desk_conversations(
     _reader: Authorized<Editors>,
     Query(params): Query<DrillParams>,
 ) -> Result<Response, ApiError> {
-    let shared = ReportParams {
-        since: params.since,
-        until: params.until,
-        tz: params.tz,
-        format: params.format,
-        table: None,
-    };
-    let period = shared.period()?;
-    let csv = shared.csv()?;
+    let period = period(&params.since, &params.until, &params.tz)?;
+    let csv = wants_csv(&params.format)?;
     if let Some(outcome) = &params.outcome
         && !insight::OUTCOMES.contains(&outcome.as_str())
     {
@@ -242,15 +249,7 @@ async fn dismiss_gap(
     Authorized { identity, .. }: Authorized<Editors>,
     Path(key): Path<String>,
 ) -> Result<axum::Json<Dismissal>, ApiError> {
-    let orchestrator = state.orchestrator.as_ref().ok_or(ApiError::Unavailable)?;
-    orchestrator
-        .store()
-        .dismiss_gap(&key, &identity.subject, true)
-        .await?;
-    Ok(axum::Json(Dismissal {
-        key,
-        dismissed: true,
-    }))
+    set_dismissal(&state, &identity, key, true).await
 }
 
 /// Brings a dismissed gap cluster back.
@@ -263,15 +262,21 @@ async fn restore_gap(
     Authorized { identity, .. }: Authorized<Editors>,
     Path(key): Path<String>,
 ) -> Result<axum::Json<Dismissal>, ApiError> {
-    let orchestrator = state.orchestrator.as_ref().ok_or(ApiError::Unavailable)?;
-    orchestrator
+    set_dismissal(&state, &identity, key, false).await
+}
+
+async fn set_dismissal(
+    state: &AppState,
+    identity: &Identity,
+    key: String,
+    dismissed: bool,
+) -> Result<axum::Json<Dismissal>, ApiError> {
+    state
+        .chat()?
         .store()
-        .dismiss_gap(&key, &identity.subject, false)
+        .dismiss_gap(&key, &identity.subject, dismissed)
         .await?;
-    Ok(axum::Json(Dismissal {
-        key,
-        dismissed: false,
-    }))
+    Ok(axum::Json(Dismissal { key, dismissed }))
 }
 
 /// The period a cluster action reads its texts from, and the activity to add them to.
@@ -285,17 +290,6 @@ struct GapAction {
     tz: Option<String>,
 }
 
-impl GapAction {
-    fn period(&self) -> Result<Period, ApiError> {
-        Ok(Period::parse(
-            self.since.as_deref(),
-            self.until.as_deref(),
-            self.tz.as_deref(),
-            crate::store::now_millis(),
-        )?)
-    }
-}
-
 /// Cluster `key`'s language and distinct texts over the action's period; 404 when no cluster
 /// of that period has that key.
 async fn cluster_of(
@@ -303,7 +297,7 @@ async fn cluster_of(
     key: &str,
     action: &GapAction,
 ) -> Result<(Language, Vec<String>), ApiError> {
-    let period = action.period()?;
+    let period = period(&action.since, &action.until, &action.tz)?;
     let orchestrator = settled(state).await?;
     let (cluster, texts) = insight::cluster_texts(orchestrator.store().as_ref(), &period, key)
         .await?
@@ -483,7 +477,7 @@ async fn rate(
     Path(id): Path<String>,
     Json(body): Json<RatingBody>,
 ) -> Result<axum::Json<RatingStored>, ApiError> {
-    let orchestrator = state.orchestrator.as_ref().ok_or(ApiError::Unavailable)?;
+    let orchestrator = state.chat()?;
     let conversation = orchestrator.conversation_by_id(&id).await?;
     if conversation.requester_id != identity.subject {
         return Err(ApiError::Forbidden(

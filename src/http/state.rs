@@ -86,6 +86,13 @@ impl AppState {
         self
     }
 
+    /// The conversation engine, or 503 `unavailable`.
+    pub fn chat(&self) -> Result<&Arc<Orchestrator>, crate::http::error::ApiError> {
+        self.orchestrator
+            .as_ref()
+            .ok_or(crate::http::error::ApiError::Unavailable)
+    }
+
     /// The desk, or 503 `unavailable`.
     pub fn desk(&self) -> Result<&Arc<Attendance>, crate::http::error::ApiError> {
         self.attendance

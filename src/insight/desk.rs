@@ -6,7 +6,7 @@
 //! reason. Everything is computed from the report rows the recorder wrote.
 
 use super::Period;
-use crate::store::{ReportConversation, ReportPresence};
+use crate::store::{ReportConversation, ReportPresence, ReportUpdate};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -78,6 +78,14 @@ pub fn contained(conversation: &ReportConversation) -> bool {
     !conversation.row.outbound && conversation.row.handoff_at.is_none() && !conversation.row.bridged
 }
 
+/// How long the requester waited in the queue (to a person taking the chat) and for the
+/// first human answer, both from the moment the chat was queued (or handed off).
+pub fn waits(row: &ReportUpdate) -> (Option<i64>, Option<i64>) {
+    let from = row.queued_at.or(row.handoff_at);
+    let span = |to: Option<i64>| Some((to? - from?).max(0));
+    (span(row.accepted_at), span(row.first_response_at))
+}
+
 /// Accumulates figures; `finish` computes the rates and quantiles.
 #[derive(Default)]
 struct Tally {
@@ -112,13 +120,9 @@ impl Tally {
             figures.lost += 1;
         }
         figures.transfers += row.transfers.max(0) as u64;
-        let waited_from = row.queued_at.or(row.handoff_at);
-        if let (Some(from), Some(to)) = (waited_from, row.accepted_at) {
-            self.queue.push((to - from).max(0));
-        }
-        if let (Some(from), Some(to)) = (waited_from, row.first_response_at) {
-            self.first_response.push((to - from).max(0));
-        }
+        let (queue, first_response) = waits(row);
+        self.queue.extend(queue);
+        self.first_response.extend(first_response);
         let handled = row
             .handle_ms
             .or_else(|| Some(row.closed_at? - row.accepted_at?));
@@ -297,7 +301,6 @@ pub fn report(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::ReportUpdate;
 
     fn period() -> Period {
         Period::parse(Some("1970-01-01"), Some("1970-01-01"), None, 0).unwrap()

@@ -18,21 +18,18 @@ fn update(conversation_id: &str) -> ReportUpdate {
 }
 
 fn one(update: ReportUpdate) -> ReportBatch {
-    ReportBatch {
-        conversations: vec![update],
-        ..ReportBatch::default()
-    }
+    update.into()
 }
 
 /// A conversation was created (by the requester, or by an attendant when `outbound`).
-pub fn opened(conversation: &store::Conversation, outbound: bool) -> ReportBatch {
-    one(ReportUpdate {
+pub fn opened(conversation: &store::Conversation, outbound: bool) -> ReportUpdate {
+    ReportUpdate {
         opened_at: Some(conversation.created_at),
         channel: Some(conversation.channel.to_string()),
         language: Some(conversation.language.tag().to_string()),
         outbound,
         ..update(&conversation.id)
-    })
+    }
 }
 
 /// A requester text the assistant read (`expecting` what it expected then): counted, kept
@@ -121,30 +118,30 @@ pub fn article(
 }
 
 /// The assistant handed the chat over, to Ponte's desk or (`bridged`) an external service.
-pub fn handoff(conversation_id: &str, at_ms: i64, group: &str, bridged: bool) -> ReportBatch {
-    one(ReportUpdate {
+pub fn handoff(conversation_id: &str, at_ms: i64, group: &str, bridged: bool) -> ReportUpdate {
+    ReportUpdate {
         handoff_at: Some(at_ms),
         group: Some(group.to_string()),
         bridged,
         ..update(conversation_id)
-    })
+    }
 }
 
 /// A ticket was opened from the chat.
-pub fn ticket(conversation_id: &str, at_ms: i64, activity_id: &str) -> ReportBatch {
-    one(ReportUpdate {
+pub fn ticket(conversation_id: &str, at_ms: i64, activity_id: &str) -> ReportUpdate {
+    ReportUpdate {
         ticket_at: Some(at_ms),
         activity_id: Some(activity_id.to_string()),
         ..update(conversation_id)
-    })
+    }
 }
 
 /// An attendant wrote in the chat (only the first time counts).
-pub fn attendant_message(conversation_id: &str, at_ms: i64) -> ReportBatch {
-    one(ReportUpdate {
+pub fn attendant_message(conversation_id: &str, at_ms: i64) -> ReportUpdate {
+    ReportUpdate {
         first_response_at: Some(at_ms),
         ..update(conversation_id)
-    })
+    }
 }
 
 /// What a desk operation, durable and applied, tells the reports.

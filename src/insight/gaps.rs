@@ -136,10 +136,11 @@ fn norm(vector: &mut Vector) {
     }
 }
 
-/// A running cluster: the sum of its members' vectors.
+/// A running cluster: the sum of its members' vectors and that sum's squared length, kept
+/// up to date as members join (only the features a member brings change it).
 struct Centroid {
     sum: HashMap<u32, f32>,
-    length: f32,
+    squared: f32,
     members: Vec<usize>,
 }
 
@@ -147,33 +148,34 @@ impl Centroid {
     fn new() -> Centroid {
         Centroid {
             sum: HashMap::new(),
-            length: 0.0,
+            squared: 0.0,
             members: Vec::new(),
         }
     }
 
     fn add(&mut self, index: usize, vector: &Vector) {
         for (feature, weight) in vector {
-            *self.sum.entry(*feature).or_default() += weight;
+            let sum = self.sum.entry(*feature).or_default();
+            self.squared += (*sum + weight).powi(2) - *sum * *sum;
+            *sum += weight;
         }
-        self.length = self.sum.values().map(|w| w * w).sum::<f32>().sqrt();
         self.members.push(index);
     }
 
     fn cosine(&self, vector: &Vector) -> f32 {
-        if self.length == 0.0 {
+        if self.squared <= 1e-6 {
             return 0.0;
         }
         let dot: f32 = vector
             .iter()
             .map(|(feature, weight)| self.sum.get(feature).map_or(0.0, |s| s * weight))
             .sum();
-        dot / self.length
+        dot / self.squared.sqrt()
     }
 
     /// The cosine similarity to this centroid with `vector` (one of its members) taken out.
     fn cosine_without(&self, vector: &Vector) -> f32 {
-        let mut length = self.length * self.length;
+        let mut length = self.squared;
         let mut dot = 0.0;
         for (feature, weight) in vector {
             let sum = self.sum.get(feature).copied().unwrap_or(0.0);
@@ -196,6 +198,28 @@ impl Centroid {
             .map(|(feature, _)| feature)
             .collect()
     }
+}
+
+/// The clusters `vector` may belong to: those its features lead to (for each feature, its
+/// oldest, hence largest, [`MAX_POSTING`] clusters).
+fn candidates(index: &HashMap<u32, Vec<usize>>, vector: &Vector) -> HashSet<usize> {
+    let mut found = HashSet::new();
+    for (feature, _) in vector {
+        if let Some(clusters) = index.get(feature) {
+            found.extend(clusters.iter().take(MAX_POSTING).copied());
+        }
+    }
+    found
+}
+
+/// The most similar of `clusters` at [`JOIN`] or above (the older on a tie).
+fn best(clusters: HashSet<usize>, similarity: impl Fn(usize) -> f32) -> Option<usize> {
+    clusters
+        .into_iter()
+        .map(|cluster| (cluster, similarity(cluster)))
+        .filter(|(_, similarity)| *similarity >= JOIN)
+        .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+        .map(|(cluster, _)| cluster)
 }
 
 /// Clusters of one language's texts: each a list of indexes into `texts`, largest first,
@@ -227,73 +251,44 @@ fn cluster_language(language: &str, texts: &[&str]) -> Vec<(Vec<usize>, Vec<Stri
         })
         .collect();
 
-    // First pass: leader-follower with an inverted index from rare features to clusters.
+    // First pass: leader-follower with an inverted index from features to clusters.
     let mut centroids: Vec<Centroid> = Vec::new();
     let mut index: HashMap<u32, Vec<usize>> = HashMap::new();
+    let mut owner: Vec<usize> = Vec::with_capacity(vectors.len());
     for (position, vector) in vectors.iter().enumerate() {
-        let mut candidates: HashSet<usize> = HashSet::new();
+        let found = best(candidates(&index, vector), |cluster| {
+            centroids[cluster].cosine(vector)
+        });
+        let cluster = found.unwrap_or_else(|| {
+            centroids.push(Centroid::new());
+            centroids.len() - 1
+        });
+        // A feature the cluster's sum lacks is one it is not indexed under yet.
         for (feature, _) in vector {
-            if let Some(clusters) = index.get(feature) {
-                // The oldest clusters of a word are its largest: a common word leads to
-                // those only.
-                candidates.extend(clusters.iter().take(MAX_POSTING).copied());
-            }
-        }
-        let best = candidates
-            .into_iter()
-            .map(|cluster| (cluster, centroids[cluster].cosine(vector)))
-            .filter(|(_, similarity)| *similarity >= JOIN)
-            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
-        let cluster = match best {
-            Some((cluster, _)) => cluster,
-            None => {
-                centroids.push(Centroid::new());
-                centroids.len() - 1
-            }
-        };
-        for (feature, _) in vector {
-            let clusters = index.entry(*feature).or_default();
-            if !clusters.contains(&cluster) {
-                clusters.push(cluster);
+            if !centroids[cluster].sum.contains_key(feature) {
+                index.entry(*feature).or_default().push(cluster);
             }
         }
         centroids[cluster].add(position, vector);
+        owner.push(cluster);
     }
 
     // Second pass: each text to its best final centroid among those sharing a feature, its
     // own counted without it (so an early text that started a cluster of its own before
-    // its topic's cluster grew moves there).
-    let mut owner = vec![0usize; vectors.len()];
-    for (cluster, centroid) in centroids.iter().enumerate() {
-        for &member in &centroid.members {
-            owner[member] = cluster;
-        }
-    }
+    // its topic's cluster grew moves there); a text near none keeps its own.
     let mut settled: Vec<Centroid> = (0..centroids.len()).map(|_| Centroid::new()).collect();
     for (position, vector) in vectors.iter().enumerate() {
-        let mut candidates: HashSet<usize> = HashSet::new();
-        for (feature, _) in vector {
-            if let Some(clusters) = index.get(feature) {
-                // The oldest clusters of a word are its largest: a common word leads to
-                // those only.
-                candidates.extend(clusters.iter().take(MAX_POSTING).copied());
-            }
-        }
-        candidates.insert(owner[position]);
-        let similarity = |cluster: usize| {
-            if cluster == owner[position] {
+        let own = owner[position];
+        let mut reachable = candidates(&index, vector);
+        reachable.insert(own);
+        let found = best(reachable, |cluster| {
+            if cluster == own {
                 centroids[cluster].cosine_without(vector)
             } else {
                 centroids[cluster].cosine(vector)
             }
-        };
-        let best = candidates
-            .into_iter()
-            .map(|cluster| (cluster, similarity(cluster)))
-            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
-            .filter(|(_, similarity)| *similarity >= JOIN);
-        let cluster = best.map_or(owner[position], |(cluster, _)| cluster);
-        settled[cluster].add(position, vector);
+        });
+        settled[found.unwrap_or(own)].add(position, vector);
     }
 
     let mut clusters: Vec<(Vec<usize>, Vec<String>)> = settled
@@ -494,28 +489,19 @@ mod tests {
     }
 
     #[test]
-    fn twenty_ways_of_asking_one_thing_are_one_cluster() {
+    fn an_early_text_joins_its_topic_once_the_topic_has_grown() {
+        // The first text shares one word with the rest: alone when it came, it moves to its
+        // topic's cluster in the second pass.
         let bike = [
             "onde fica o bicicletário da empresa",
-            "posso deixar minha bicicleta no bicicletário",
             "o bicicletário está lotado de novo",
-            "bicicletário tem vaga para patinete também",
             "tem vaga para bicicleta no bicicletário",
-            "bicicletário fechado hoje, quem abre",
-            "quero guardar a bicicleta no bicicletário do prédio",
             "o cadeado do bicicletário quebrou",
-            "bicicletário tem chuveiro perto",
             "vim de bicicleta e o bicicletário não tem vaga",
-            "quem cuida do bicicletário",
             "roubaram minha bicicleta do bicicletário",
-            "bicicletário da portaria 2 funciona no sábado",
-            "preciso de crachá para entrar no bicicletário",
             "o bicicletário aceita bicicleta elétrica",
             "quantas vagas tem o bicicletário",
-            "posso carregar a bicicleta elétrica no bicicletário",
             "horário do bicicletário",
-            "bicicletário coberto ou descoberto",
-            "onde estaciono a bicicleta, o bicicletário mudou",
         ];
         let others = [
             "qual o cardápio do refeitório amanhã",

@@ -214,15 +214,15 @@ pub async fn drill_down(
         })
         .map(|c| {
             let row = &c.row;
-            let waited_from = row.queued_at.or(row.handoff_at);
+            let (queue_ms, first_response_ms) = desk::waits(row);
             DrillRow {
                 contained: desk::contained(&c),
                 handoff: row.handoff_at.is_some(),
                 lost: row.lost_at.is_some(),
                 ticket: row.ticket_at.is_some(),
                 transfers: row.transfers,
-                queue_ms: span(waited_from, row.accepted_at),
-                first_response_ms: span(waited_from, row.first_response_at),
+                queue_ms,
+                first_response_ms,
                 id: row.conversation_id.clone(),
                 opened_at: row.opened_at,
                 channel: row.channel.clone(),
@@ -237,9 +237,4 @@ pub async fn drill_down(
         .collect();
     rows.sort_by(|a, b| b.opened_at.cmp(&a.opened_at).then(a.id.cmp(&b.id)));
     Ok(rows)
-}
-
-/// `to - from` when both are known (never negative).
-fn span(from: Option<i64>, to: Option<i64>) -> Option<i64> {
-    Some((to? - from?).max(0))
 }

@@ -76,8 +76,9 @@ impl Recorder {
         }))
     }
 
-    /// Hands `batch` over; returns at once. Dropped (and counted) when the queue is full.
-    pub fn record(&self, batch: ReportBatch) {
+    /// Hands `facts` over; returns at once. Dropped (and counted) when the queue is full.
+    pub fn record(&self, facts: impl Into<ReportBatch>) {
+        let batch = facts.into();
         let size = batch.len();
         if size == 0 || !self.on {
             return;

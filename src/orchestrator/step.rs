@@ -64,7 +64,7 @@ impl Orchestrator {
                     Effect::Handoff { group, ticket, .. } => {
                         facts
                             .conversations
-                            .extend(insight::handoff(&id, now_ms, &group, false).conversations);
+                            .push(insight::handoff(&id, now_ms, &group, false));
                         handoff = Some(group.clone());
                         status = ConversationStatus::Queued;
                         queue_group = Some(group.clone());
@@ -146,7 +146,7 @@ impl Orchestrator {
                         };
                         facts
                             .conversations
-                            .extend(insight::handoff(&id, now_ms, &group, true).conversations);
+                            .push(insight::handoff(&id, now_ms, &group, true));
                         bridge_writes.handoff(
                             &record,
                             &envelope,
@@ -237,8 +237,9 @@ impl Orchestrator {
                     Some(conversation) => {
                         if matches!(record, Target::New(_)) {
                             let outbound = conversation.status != ConversationStatus::Bot;
-                            let opened = insight::opened(&conversation, outbound);
-                            facts.conversations.splice(0..0, opened.conversations);
+                            facts
+                                .conversations
+                                .insert(0, insight::opened(&conversation, outbound));
                         }
                         conversation
                     }

@@ -177,6 +177,16 @@ impl ReportBatch {
     }
 }
 
+impl From<ReportUpdate> for ReportBatch {
+    /// A batch of one conversation's partial row.
+    fn from(update: ReportUpdate) -> ReportBatch {
+        ReportBatch {
+            conversations: vec![update],
+            ..ReportBatch::default()
+        }
+    }
+}
+
 /// A satisfaction rating: 1 to 5 and an optional comment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rating {
@@ -264,17 +274,24 @@ pub(crate) const RATE: &str = "INSERT INTO report_conversations (id, rating, com
     comment = excluded.comment, rated_at = excluded.rated_at \
     WHERE report_conversations.rating IS NULL";
 
-pub(crate) const SELECT_CONVERSATIONS: &str = "SELECT id, opened_at, channel, language, \
-    outbound, texts, fallbacks, handoff_at, group_name, bridged, ticket_at, activity_id, \
-    queued_at, project, accepted_at, attendant, first_response_at, transfers, lost_at, \
-    closed_at, close_reason, handle_ms, rating, comment, rated_at FROM report_conversations \
-    WHERE opened_at >= $1 AND opened_at < $2";
+/// The report row's columns as [`conversation_from_row`] reads them (a literal, so the
+/// queries stay static strings).
+macro_rules! select_conversations {
+    ($filter:literal) => {
+        concat!(
+            "SELECT id, opened_at, channel, language, outbound, texts, fallbacks, handoff_at, \
+             group_name, bridged, ticket_at, activity_id, queued_at, project, accepted_at, \
+             attendant, first_response_at, transfers, lost_at, closed_at, close_reason, \
+             handle_ms, rating, comment, rated_at FROM report_conversations WHERE ",
+            $filter
+        )
+    };
+}
 
-pub(crate) const SELECT_CONVERSATION: &str = "SELECT id, opened_at, channel, language, \
-    outbound, texts, fallbacks, handoff_at, group_name, bridged, ticket_at, activity_id, \
-    queued_at, project, accepted_at, attendant, first_response_at, transfers, lost_at, \
-    closed_at, close_reason, handle_ms, rating, comment, rated_at FROM report_conversations \
-    WHERE id = $1";
+pub(crate) const SELECT_CONVERSATIONS: &str =
+    select_conversations!("opened_at >= $1 AND opened_at < $2");
+
+pub(crate) const SELECT_CONVERSATION: &str = select_conversations!("id = $1");
 
 pub(crate) const SELECT_TEXTS: &str = "SELECT conversation_id, at_ms, language, reason, score, \
     text FROM report_texts WHERE at_ms >= $1 AND at_ms < $2 ORDER BY id";

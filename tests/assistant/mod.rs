@@ -19,8 +19,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 /// The bundled knowledge base and the matcher trained on it, built once per test binary.
+/// Its sources are a copy of `knowledge-index/`, so a test that writes a document through
+/// it can never change the repository's.
 pub struct Shared {
     _dir: tempfile::TempDir,
+    _sources: tempfile::TempDir,
     pub knowledge: Arc<KnowledgeBase>,
     pub matcher: Arc<Matcher>,
 }
@@ -33,7 +36,9 @@ pub fn shared() -> &'static Shared {
     static SHARED: OnceLock<Shared> = OnceLock::new();
     SHARED.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        let sources = Sources::new(repo().join("knowledge-index"));
+        let copy = tempfile::tempdir().unwrap();
+        crate::common::copy_dir(&repo().join("knowledge-index"), copy.path());
+        let sources = Sources::new(copy.path());
         rebuild(dir.path(), &sources, &mut |_| {}).unwrap();
         let knowledge = Arc::new(KnowledgeBase::open(dir.path(), Some(sources)).unwrap());
         let intents = load_intents(&repo().join("intents")).unwrap();
@@ -41,6 +46,7 @@ pub fn shared() -> &'static Shared {
             Arc::new(Matcher::build(&intents, knowledge.clone(), Default::default()).unwrap());
         Shared {
             _dir: dir,
+            _sources: copy,
             knowledge,
             matcher,
         }

@@ -49,9 +49,28 @@ impl Desk {
     }
 
     pub async fn on(dir: tempfile::TempDir, store: Arc<dyn Store>, clock: Clock) -> Desk {
+        Desk::over(
+            shared().knowledge.clone(),
+            shared().matcher.clone(),
+            dir,
+            store,
+            clock,
+        )
+        .await
+    }
+
+    /// A desk over a knowledge base and matcher of its own (a test that writes documents
+    /// and must not change what the other tests match against).
+    pub async fn over(
+        knowledge: Arc<ponte::knowledge::KnowledgeBase>,
+        matcher: Arc<ponte::assistant::Matcher>,
+        dir: tempfile::TempDir,
+        store: Arc<dyn Store>,
+        clock: Clock,
+    ) -> Desk {
         // The desk keeps its attachments in `<data dir>/attachments`, as the server does.
-        let app = TestApp::builder(shared().knowledge.clone())
-            .matcher(shared().matcher.clone())
+        let app = TestApp::builder(knowledge)
+            .matcher(matcher)
             .data_dir(dir.path())
             .store(store.clone())
             .clock(clock)

@@ -51,6 +51,23 @@ pub fn driver_or_skip(test: &str) -> Option<PathBuf> {
     }
 }
 
+/// A server whose desk has Ana online-ready, a browser driver and one browser window of
+/// `width`x`height` in `lang`; `None` when the browser tests are skipped (see
+/// [`driver_or_skip`]). The driver must outlive the window.
+pub async fn with_ana(
+    test: &str,
+    width: u32,
+    height: u32,
+    lang: &str,
+) -> Option<(Server, Driver, Client)> {
+    let path = driver_or_skip(test)?;
+    let server = Server::start().await;
+    server.desk_with_ana().await;
+    let driver = Driver::start(&path).await;
+    let window = driver.browser(width, height, lang).await;
+    Some((server, driver, window))
+}
+
 /// Where screenshots go: kept after the run as the tests' artifacts.
 pub fn artifacts() -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-screenshots");

@@ -22,7 +22,7 @@ mod widget;
 use fantoccini::{Client, Locator};
 use harness::{
     ATTENDANT, Driver, KNOWLEDGE_MANAGER, Server, click, driver_or_skip, eval, screenshot, shown,
-    type_and_enter, until,
+    type_and_enter, until, with_ana,
 };
 use serde_json::{Value, json};
 
@@ -102,13 +102,11 @@ async fn widget_conversation(client: &Client) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_requester_is_helped_by_an_article_then_served_by_an_attendant_on_the_console() {
-    let Some(path) = driver_or_skip("a_requester_is_helped_...") else {
+    let Some((server, driver, requester)) =
+        with_ana("a_requester_is_helped_...", 1280, 900, "en-US").await
+    else {
         return;
     };
-    let server = Server::start().await;
-    server.desk_with_ana().await;
-    let driver = Driver::start(&path).await;
-    let requester = driver.browser(1280, 900, "en-US").await;
 
     // The portal: the Talk button at the bottom corner, the assistant entry at the top.
     requester.goto(&server.url("/")).await.unwrap();
@@ -308,13 +306,11 @@ async fn a_requester_is_helped_by_an_article_then_served_by_an_attendant_on_the_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_widget_resumes_after_a_server_restart_without_losing_or_repeating_a_message() {
-    let Some(path) = driver_or_skip("the_widget_resumes_...") else {
+    let Some((mut server, _driver, requester)) =
+        with_ana("the_widget_resumes_...", 1280, 900, "en-US").await
+    else {
         return;
     };
-    let mut server = Server::start().await;
-    server.desk_with_ana().await;
-    let driver = Driver::start(&path).await;
-    let requester = driver.browser(1280, 900, "en-US").await;
     open_widget(&requester, &server).await;
     fall_back_to_a_person(&requester).await;
     let conversation = widget_conversation(&requester).await;

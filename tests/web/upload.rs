@@ -7,9 +7,7 @@
 //! `/api/widget/config`). The requester downloads the conversation as a text file. In
 //! Portuguese on a desktop and in Spanish on a phone, with axe-core on every state visited.
 
-use super::harness::{
-    ATTENDANT, Driver, Server, axe, driver_or_skip, eval, screenshot, shown, until,
-};
+use super::harness::{ATTENDANT, Server, axe, eval, screenshot, shown, until, with_ana};
 use super::{ana_captures, fall_back_to_a_person, open_widget, widget_conversation};
 use fantoccini::Client;
 use serde_json::{Value, json};
@@ -146,13 +144,11 @@ async fn last_requester_bubble(client: &Client) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_requester_sends_files_by_button_paste_and_drop_and_sees_the_attendants_image() {
-    let Some(path) = driver_or_skip("a_requester_sends_files_...") else {
+    let Some((server, _driver, requester)) =
+        with_ana("a_requester_sends_files_...", 1280, 900, "pt-BR").await
+    else {
         return;
     };
-    let server = Server::start().await;
-    server.desk_with_ana().await;
-    let driver = Driver::start(&path).await;
-    let requester = driver.browser(1280, 900, "pt-BR").await;
     open_widget(&requester, &server).await;
     // Only the assistant answers: nobody to send a file to.
     let attach_shown = eval(
@@ -309,13 +305,16 @@ async fn a_requester_sends_files_by_button_paste_and_drop_and_sees_the_attendant
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_a_phone_in_spanish_a_requester_sends_an_image_and_a_too_large_file_is_refused() {
-    let Some(path) = driver_or_skip("on_a_phone_in_spanish_a_requester_sends_...") else {
+    let Some((server, _driver, phone)) = with_ana(
+        "on_a_phone_in_spanish_a_requester_sends_...",
+        390,
+        844,
+        "es-ES",
+    )
+    .await
+    else {
         return;
     };
-    let server = Server::start().await;
-    server.desk_with_ana().await;
-    let driver = Driver::start(&path).await;
-    let phone = driver.browser(390, 844, "es-ES").await;
     open_widget(&phone, &server).await;
 
     // A screenshot pasted while only the assistant answers: not sent, and said why (once

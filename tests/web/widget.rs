@@ -9,7 +9,7 @@
 
 use super::harness::{
     ATTENDANT, Driver, Server, axe, click, driver_or_skip, eval, screenshot, shown, type_and_enter,
-    until,
+    until, with_ana,
 };
 use super::{ana_captures, widget_conversation};
 use crate::durability::http;
@@ -69,13 +69,11 @@ async fn talk_button_draws_its_icon(client: &Client, label: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_header_follows_who_answers_and_an_attendants_files_show_as_an_image_and_a_link() {
-    let Some(path) = driver_or_skip("the_header_follows_who_answers_...") else {
+    let Some((server, _driver, requester)) =
+        with_ana("the_header_follows_who_answers_...", 1280, 900, "en-US").await
+    else {
         return;
     };
-    let server = Server::start().await;
-    server.desk_with_ana().await;
-    let driver = Driver::start(&path).await;
-    let requester = driver.browser(1280, 900, "en-US").await;
 
     requester.goto(&server.url("/")).await.unwrap();
     talk_button_draws_its_icon(&requester, "Talk").await;
