@@ -68,6 +68,16 @@ async fn fall_back_to_a_person(client: &Client) {
     shown(client, "#ponte-queue").await;
 }
 
+/// Waits until the widget shows the test's 160-pixel PNG, loaded, in the message matching
+/// `message` (a CSS selector inside the log, e.g. `.ponte-from-attendant`).
+async fn image_shown(client: &fantoccini::Client, what: &str, message: &str) {
+    let script = format!(
+        "(() => {{ const img = document.querySelector('#ponte-log {message} img.ponte-attachment-image');
+                  return img && !img.hidden && img.complete && img.naturalWidth === 160; }})()"
+    );
+    until(client, what, &script).await;
+}
+
 /// Ana goes online on the web chat and captures `conversation`.
 async fn ana_captures(server: &Server, conversation: &str) {
     server

@@ -8,7 +8,7 @@
 //! Portuguese on a desktop and in Spanish on a phone, with axe-core on every state visited.
 
 use super::harness::{ATTENDANT, Server, axe, eval, screenshot, shown, until, with_ana};
-use super::{ana_captures, fall_back_to_a_person, open_widget, widget_conversation};
+use super::{ana_captures, fall_back_to_a_person, image_shown, open_widget, widget_conversation};
 use fantoccini::Client;
 use serde_json::{Value, json};
 
@@ -225,13 +225,7 @@ async fn a_requester_sends_files_by_button_paste_and_drop_and_sees_the_attendant
         .upload(ATTENDANT, &conversation, "erro.png", "image/png", &png)
         .await;
     assert_eq!(status, 201, "{sent}");
-    until(
-        &requester,
-        "Ana's image shown",
-        "(() => { const img = document.querySelector('#ponte-log .ponte-from-attendant img.ponte-attachment-image');
-                  return img && !img.hidden && img.complete && img.naturalWidth === 160; })()",
-    )
-    .await;
+    image_shown(&requester, "Ana's image shown", ".ponte-from-attendant").await;
     let as_text = eval(
         &requester,
         "document.querySelector('#ponte-log').textContent.includes('📎')",

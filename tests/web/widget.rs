@@ -11,7 +11,7 @@ use super::harness::{
     ATTENDANT, Driver, Server, axe, click, driver_or_skip, eval, screenshot, shown, type_and_enter,
     until, with_ana,
 };
-use super::{ana_captures, widget_conversation};
+use super::{ana_captures, image_shown, widget_conversation};
 use crate::durability::http;
 use fantoccini::Client;
 use serde_json::{Value, json};
@@ -188,13 +188,7 @@ async fn the_header_follows_who_answers_and_an_attendants_files_show_as_an_image
         )
         .await;
     assert_eq!(status, 201, "{sent}");
-    until(
-        &requester,
-        "the image shown",
-        "(() => { const img = document.querySelector('#ponte-log .ponte-from-attendant img.ponte-attachment-image');
-                  return img && !img.hidden && img.complete && img.naturalWidth === 160; })()",
-    )
-    .await;
+    image_shown(&requester, "the image shown", ".ponte-from-attendant").await;
     until(
         &requester,
         "the file as a link",
