@@ -15,7 +15,7 @@
 //! texts came in.
 
 use crate::intent::normalize;
-use crate::store::{GapReason, ReportConversation, ReportText};
+use crate::store::{GapReason, GapText};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use tantivy::tokenizer::{
@@ -79,13 +79,14 @@ pub struct GapCluster {
 /// Whether `text` is a gap: a fallback, an ambiguous reading or a search with no hit always;
 /// an answer with articles only when the conversation went on to a person or a ticket after
 /// it.
-pub fn is_gap(text: &ReportText, conversation: Option<&ReportConversation>) -> bool {
+pub fn is_gap(gap: &GapText) -> bool {
+    let GapText { text, followed } = gap;
     match text.reason {
         GapReason::Fallback | GapReason::Ambiguous | GapReason::NoHit => true,
-        GapReason::Answered => conversation.is_some_and(|conversation| {
+        GapReason::Answered => {
             let after = |at: Option<i64>| at.is_some_and(|at| at >= text.at_ms);
-            after(conversation.row.handoff_at) || after(conversation.row.ticket_at)
-        }),
+            after(followed.handoff_at) || after(followed.ticket_at)
+        }
     }
 }
 
@@ -319,13 +320,12 @@ fn cluster_language(language: &str, texts: &[&str]) -> Vec<(Vec<usize>, Vec<Stri
 /// first. `midpoint_ms` splits the period for the trend; `with_examples` false leaves the
 /// examples out; dismissed clusters are marked.
 pub fn clusters(
-    texts: &[ReportText],
-    conversations: &HashMap<String, ReportConversation>,
+    texts: &[GapText],
     midpoint_ms: i64,
     with_examples: bool,
     dismissed: &HashSet<String>,
 ) -> Vec<GapCluster> {
-    clusters_with_members(texts, conversations, midpoint_ms, with_examples, dismissed)
+    clusters_with_members(texts, midpoint_ms, with_examples, dismissed)
         .into_iter()
         .map(|(cluster, _)| cluster)
         .collect()
@@ -333,12 +333,11 @@ pub fn clusters(
 
 /// Cluster `key` and all its texts (each distinct text once, nearest the centroid first).
 pub fn cluster_members(
-    texts: &[ReportText],
-    conversations: &HashMap<String, ReportConversation>,
+    texts: &[GapText],
     midpoint_ms: i64,
     key: &str,
 ) -> Option<(GapCluster, Vec<String>)> {
-    clusters_with_members(texts, conversations, midpoint_ms, true, &HashSet::new())
+    clusters_with_members(texts, midpoint_ms, true, &HashSet::new())
         .into_iter()
         .find(|(cluster, _)| cluster.key == key)
         .map(|(cluster, members)| {
@@ -352,23 +351,18 @@ pub fn cluster_members(
 }
 
 fn clusters_with_members(
-    texts: &[ReportText],
-    conversations: &HashMap<String, ReportConversation>,
+    texts: &[GapText],
     midpoint_ms: i64,
     with_examples: bool,
     dismissed: &HashSet<String>,
 ) -> Vec<(GapCluster, Vec<String>)> {
-    let gaps: Vec<&ReportText> = texts
-        .iter()
-        .filter(|text| is_gap(text, conversations.get(&text.conversation_id)))
-        .collect();
-    let mut by_language: BTreeMap<&str, Vec<&ReportText>> = BTreeMap::new();
-    for text in gaps {
-        by_language.entry(&text.language).or_default().push(text);
+    let mut by_language: BTreeMap<&str, Vec<&GapText>> = BTreeMap::new();
+    for gap in texts.iter().filter(|gap| is_gap(gap)) {
+        by_language.entry(&gap.text.language).or_default().push(gap);
     }
     let mut all = Vec::new();
     for (language, texts) in by_language {
-        let bodies: Vec<&str> = texts.iter().map(|text| text.text.as_str()).collect();
+        let bodies: Vec<&str> = texts.iter().map(|gap| gap.text.text.as_str()).collect();
         let mut keys: HashMap<String, usize> = HashMap::new();
         for (members, top) in cluster_language(language, &bodies) {
             // The heaviest word names the cluster: it stays as the cluster grows.
@@ -397,7 +391,7 @@ fn clusters_with_members(
             let mut seen_conversations = HashSet::new();
             let mut seen_examples = HashSet::new();
             for &member in &members {
-                let text = texts[member];
+                let GapText { text, followed } = texts[member];
                 if text.at_ms < midpoint_ms {
                     cluster.first_half += 1;
                 } else {
@@ -416,11 +410,10 @@ fn clusters_with_members(
                 if !seen_conversations.insert(&text.conversation_id) {
                     continue;
                 }
-                let outcome = conversations.get(&text.conversation_id);
-                let ticket = outcome.and_then(|c| c.row.activity_id.clone());
-                let handoff = outcome
-                    .filter(|c| c.row.handoff_at.is_some())
-                    .map(|c| c.row.group.clone().unwrap_or_default());
+                let ticket = followed.activity_id.clone();
+                let handoff = followed
+                    .handoff_at
+                    .map(|_| followed.group.clone().unwrap_or_default());
                 if let Some(activity) = ticket.clone() {
                     *cluster.tickets.entry(activity).or_default() += 1;
                 }
@@ -431,7 +424,10 @@ fn clusters_with_members(
                     cluster.unresolved += 1;
                 }
             }
-            let bodies = members.iter().map(|&m| texts[m].text.clone()).collect();
+            let bodies = members
+                .iter()
+                .map(|&m| texts[m].text.text.clone())
+                .collect();
             all.push((cluster, bodies));
         }
     }
@@ -448,14 +444,17 @@ fn clusters_with_members(
 mod tests {
     use super::*;
 
-    fn text(at_ms: i64, language: &str, body: &str) -> ReportText {
-        ReportText {
-            conversation_id: format!("c{at_ms}"),
-            at_ms,
-            language: language.to_string(),
-            reason: GapReason::Fallback,
-            score: None,
-            text: body.to_string(),
+    fn text(at_ms: i64, language: &str, body: &str) -> GapText {
+        GapText {
+            text: crate::store::ReportText {
+                conversation_id: format!("c{at_ms}"),
+                at_ms,
+                language: language.to_string(),
+                reason: GapReason::Fallback,
+                score: None,
+                text: body.to_string(),
+            },
+            followed: crate::store::Followed::default(),
         }
     }
 
@@ -474,13 +473,13 @@ mod tests {
             "quero trocar minha cadeira",
             "estacionamento lotado hoje",
         ];
-        let texts: Vec<ReportText> = topic
+        let texts: Vec<GapText> = topic
             .iter()
             .chain(others.iter())
             .enumerate()
             .map(|(i, body)| text(i as i64, "pt-BR", body))
             .collect();
-        let found = clusters(&texts, &HashMap::new(), 3, true, &HashSet::new());
+        let found = clusters(&texts, 3, true, &HashSet::new());
         assert_eq!(found[0].count, topic.len(), "{found:#?}");
         assert!(found[0].label.contains("impre"), "{}", found[0].label);
         assert_eq!(found[0].examples.len(), EXAMPLES);
@@ -508,14 +507,14 @@ mod tests {
             "o elevador social está fazendo barulho",
             "quero doar livros para a biblioteca",
         ];
-        let texts: Vec<ReportText> = bike
+        let texts: Vec<GapText> = bike
             .iter()
             .chain(others.iter())
             .enumerate()
             .map(|(i, body)| text(i as i64, "pt-BR", body))
             .collect();
         for _ in 0..5 {
-            let found = clusters(&texts, &HashMap::new(), 3, true, &HashSet::new());
+            let found = clusters(&texts, 3, true, &HashSet::new());
             assert_eq!(found[0].count, bike.len(), "{found:#?}");
             assert_eq!(found[0].key, "pt-BR:bicicl");
         }
@@ -527,27 +526,23 @@ mod tests {
             text(1, "en", "printer jammed again"),
             text(2, "es", "printer jammed again"),
         ];
-        let found = clusters(&texts, &HashMap::new(), 0, false, &HashSet::new());
+        let found = clusters(&texts, 0, false, &HashSet::new());
         assert_eq!(found.len(), 2);
         assert!(found.iter().all(|cluster| cluster.examples.is_empty()));
         let dismissed: HashSet<String> = [found[0].key.clone()].into();
-        let again = clusters(&texts, &HashMap::new(), 0, false, &dismissed);
+        let again = clusters(&texts, 0, false, &dismissed);
         assert!(again.iter().any(|cluster| cluster.dismissed));
     }
 
     #[test]
     fn an_answer_is_a_gap_only_when_a_person_or_a_ticket_followed() {
         let mut answered = text(10, "en", "reset my password");
-        answered.reason = GapReason::Answered;
-        let mut conversation = ReportConversation::default();
-        assert!(!is_gap(&answered, Some(&conversation)));
-        conversation.row.handoff_at = Some(5);
-        assert!(
-            !is_gap(&answered, Some(&conversation)),
-            "hand-off before it"
-        );
-        conversation.row.ticket_at = Some(12);
-        assert!(is_gap(&answered, Some(&conversation)));
-        assert!(is_gap(&text(1, "en", "anything"), None));
+        answered.text.reason = GapReason::Answered;
+        assert!(!is_gap(&answered));
+        answered.followed.handoff_at = Some(5);
+        assert!(!is_gap(&answered), "hand-off before it");
+        answered.followed.ticket_at = Some(12);
+        assert!(is_gap(&answered));
+        assert!(is_gap(&text(1, "en", "anything")));
     }
 }

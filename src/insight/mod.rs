@@ -78,15 +78,8 @@ pub async fn gap_report(
     with_examples: bool,
 ) -> Result<GapReport, StoreError> {
     let texts = store.report_texts(period.since_ms, period.until_ms).await?;
-    let conversations = conversations_around(store, period).await?;
     let dismissed: HashSet<String> = store.dismissed_gaps().await?.into_iter().collect();
-    let clusters = gaps::clusters(
-        &texts,
-        &conversations,
-        period.midpoint_ms(),
-        with_examples,
-        &dismissed,
-    );
+    let clusters = gaps::clusters(&texts, period.midpoint_ms(), with_examples, &dismissed);
     let (since, until) = period.bounds();
     Ok(GapReport {
         since,
@@ -106,13 +99,7 @@ pub async fn cluster_texts(
     key: &str,
 ) -> Result<Option<(gaps::GapCluster, Vec<String>)>, StoreError> {
     let texts = store.report_texts(period.since_ms, period.until_ms).await?;
-    let conversations = conversations_around(store, period).await?;
-    Ok(gaps::cluster_members(
-        &texts,
-        &conversations,
-        period.midpoint_ms(),
-        key,
-    ))
+    Ok(gaps::cluster_members(&texts, period.midpoint_ms(), key))
 }
 
 /// The articles' effectiveness over `period`; `title` names an article.

@@ -36,8 +36,8 @@ pub use outbox::*;
 pub use postgres::PostgresStore;
 pub use records::*;
 pub use report_log::{
-    ArticleUse, GapReason, MAX_COMMENT, MAX_GAP_TEXT, Rating, ReportArticle, ReportBatch,
-    ReportConversation, ReportPresence, ReportText, ReportUpdate, clip_text,
+    ArticleUse, Followed, GapReason, GapText, MAX_COMMENT, MAX_GAP_TEXT, Rating, ReportArticle,
+    ReportBatch, ReportConversation, ReportPresence, ReportText, ReportUpdate, clip_text,
 };
 pub use sqlite::SqliteStore;
 
@@ -367,12 +367,9 @@ pub trait Store: Send + Sync + 'static {
     async fn report_conversation(&self, id: &str)
     -> Result<Option<ReportConversation>, StoreError>;
 
-    /// The gap texts recorded in `[since_ms, until_ms)`, in the order they were recorded.
-    async fn report_texts(
-        &self,
-        since_ms: i64,
-        until_ms: i64,
-    ) -> Result<Vec<ReportText>, StoreError>;
+    /// The gap texts recorded in `[since_ms, until_ms)`, in the order they were recorded,
+    /// each with what followed in its conversation.
+    async fn report_texts(&self, since_ms: i64, until_ms: i64) -> Result<Vec<GapText>, StoreError>;
 
     /// The article uses recorded in `[since_ms, until_ms)`.
     async fn report_articles(

@@ -700,7 +700,7 @@ impl Store for PostgresStore {
         &self,
         since_ms: i64,
         until_ms: i64,
-    ) -> Result<Vec<super::ReportText>, StoreError> {
+    ) -> Result<Vec<super::GapText>, StoreError> {
         reports::texts(&self.pool, since_ms, until_ms).await
     }
 

@@ -103,6 +103,24 @@ pub struct ReportText {
     pub text: String,
 }
 
+/// What followed in a conversation, as the knowledge gaps read it beside each text: when it
+/// went to a person or a ticket, the ticket's activity and the group it was handed to.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Followed {
+    pub handoff_at: Option<i64>,
+    pub ticket_at: Option<i64>,
+    pub activity_id: Option<String>,
+    pub group: Option<String>,
+}
+
+/// A recorded gap text read back with what followed in its conversation (all default when
+/// nothing was recorded about the conversation).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GapText {
+    pub text: ReportText,
+    pub followed: Followed,
+}
+
 /// What happened to an article in a conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ArticleUse {
@@ -288,13 +306,192 @@ macro_rules! select_conversations {
     };
 }
 
-pub(crate) const SELECT_CONVERSATIONS: &str =
-    select_conversations!("opened_at >= $1 AND opened_at < $2");
+/// Where the conversations opened in a period begin and end.
+pub(crate) const SPAN_OF_CONVERSATIONS: &str = "SELECT min(opened_at), max(opened_at) \
+    FROM report_conversations WHERE opened_at >= $1 AND opened_at < $2";
 
 pub(crate) const SELECT_CONVERSATION: &str = select_conversations!("id = $1");
 
-pub(crate) const SELECT_TEXTS: &str = "SELECT conversation_id, at_ms, language, reason, score, \
-    text FROM report_texts WHERE at_ms >= $1 AND at_ms < $2 ORDER BY id";
+/// The columns of a packed conversation row, in [`Packed`]'s order.
+macro_rules! packed_columns {
+    () => {
+        "id, opened_at, channel, language, outbound, texts, fallbacks, handoff_at, group_name, \
+         bridged, ticket_at, activity_id, queued_at, project, accepted_at, attendant, \
+         first_response_at, transfers, lost_at, closed_at, close_reason, handle_ms, rating, \
+         comment, rated_at"
+    };
+}
+
+/// The conversations, and the texts with what followed them, of a slice of a period as one
+/// JSON array of arrays: a report reads a hundred thousand rows, and the driver handing
+/// them over one by one cost three times what reading them did. Each backend's words for it.
+pub(crate) struct Packing {
+    pub conversations: &'static str,
+    pub texts: &'static str,
+}
+
+/// From where, and in which order, the packed texts come: with their conversation's
+/// outcome, through one indexed join (no conversation is read whole, however old).
+macro_rules! packed_texts {
+    ($array:literal, $aggregate:literal, $text:literal) => {
+        concat!(
+            "SELECT ",
+            $aggregate,
+            "(",
+            $array,
+            "(t.conversation_id, t.at_ms, t.language, t.reason, t.score, t.text, c.handoff_at, \
+             c.ticket_at, c.activity_id, c.group_name) ORDER BY t.id)",
+            $text,
+            " FROM report_texts t LEFT JOIN report_conversations c \
+             ON c.id = t.conversation_id WHERE t.at_ms >= $1 AND t.at_ms < $2"
+        )
+    };
+}
+
+pub(crate) const SQLITE_PACKING: Packing = Packing {
+    conversations: concat!(
+        "SELECT json_group_array(json_array(",
+        packed_columns!(),
+        ")) FROM report_conversations WHERE opened_at >= $1 AND opened_at < $2"
+    ),
+    texts: packed_texts!("json_array", "json_group_array", ""),
+};
+
+/// PostgreSQL's aggregate is NULL when no row matches.
+pub(crate) const POSTGRES_PACKING: Packing = Packing {
+    conversations: concat!(
+        "SELECT json_agg(json_build_array(",
+        packed_columns!(),
+        "))::text FROM report_conversations WHERE opened_at >= $1 AND opened_at < $2"
+    ),
+    texts: packed_texts!("json_build_array", "json_agg", "::text"),
+};
+
+/// Where the texts recorded in a period begin and end.
+pub(crate) const SPAN_OF_TEXTS: &str =
+    "SELECT min(at_ms), max(at_ms) FROM report_texts WHERE at_ms >= $1 AND at_ms < $2";
+
+/// The longest span one packed read covers: a long period is read a week at a time, so no
+/// one text holds more than a week of conversations.
+pub(crate) const PACKED_SLICE_MS: i64 = 7 * 86_400_000;
+
+/// One conversation row as packed (a JSON array, read in field order).
+#[derive(serde::Deserialize)]
+struct Packed {
+    id: String,
+    opened_at: Option<i64>,
+    channel: Option<String>,
+    language: Option<String>,
+    outbound: i64,
+    texts: i64,
+    fallbacks: i64,
+    handoff_at: Option<i64>,
+    group: Option<String>,
+    bridged: i64,
+    ticket_at: Option<i64>,
+    activity_id: Option<String>,
+    queued_at: Option<i64>,
+    project: Option<String>,
+    accepted_at: Option<i64>,
+    attendant: Option<String>,
+    first_response_at: Option<i64>,
+    transfers: i64,
+    lost_at: Option<i64>,
+    closed_at: Option<i64>,
+    close_reason: Option<String>,
+    handle_ms: Option<i64>,
+    rating: Option<i64>,
+    comment: Option<String>,
+    rated_at: Option<i64>,
+}
+
+/// Unpacks the text of a packed read (`None`: no rows) into `into`.
+pub(crate) fn unpack(
+    packed: Option<&str>,
+    into: &mut Vec<ReportConversation>,
+) -> Result<(), StoreError> {
+    let Some(packed) = packed else {
+        return Ok(());
+    };
+    let rows: Vec<Packed> = serde_json::from_str(packed)
+        .map_err(|error| StoreError::Corrupt(format!("a packed report row: {error}")))?;
+    into.extend(rows.into_iter().map(|p| ReportConversation {
+        row: ReportUpdate {
+            conversation_id: p.id,
+            opened_at: p.opened_at,
+            channel: p.channel,
+            language: p.language,
+            outbound: p.outbound != 0,
+            texts: p.texts,
+            fallbacks: p.fallbacks,
+            handoff_at: p.handoff_at,
+            group: p.group,
+            bridged: p.bridged != 0,
+            ticket_at: p.ticket_at,
+            activity_id: p.activity_id,
+            queued_at: p.queued_at,
+            project: p.project,
+            accepted_at: p.accepted_at,
+            attendant: p.attendant,
+            first_response_at: p.first_response_at,
+            transfers: p.transfers,
+            lost_at: p.lost_at,
+            closed_at: p.closed_at,
+            close_reason: p.close_reason,
+            handle_ms: p.handle_ms,
+        },
+        rating: p.rating,
+        comment: p.comment,
+        rated_at: p.rated_at,
+    }));
+    Ok(())
+}
+
+/// One gap text as packed, with what followed in its conversation.
+#[derive(serde::Deserialize)]
+struct PackedText(
+    String,
+    i64,
+    String,
+    String,
+    Option<f64>,
+    String,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+);
+
+/// Unpacks the text of a packed read of gap texts (`None`: no rows) into `into`.
+pub(crate) fn unpack_texts(
+    packed: Option<&str>,
+    into: &mut Vec<GapText>,
+) -> Result<(), StoreError> {
+    let Some(packed) = packed else {
+        return Ok(());
+    };
+    let rows: Vec<PackedText> = serde_json::from_str(packed)
+        .map_err(|error| StoreError::Corrupt(format!("a packed gap text: {error}")))?;
+    for PackedText(conversation_id, at_ms, language, reason, score, text, h, t, a, g) in rows {
+        into.push(GapText {
+            text: ReportText {
+                conversation_id,
+                at_ms,
+                language,
+                reason: GapReason::parse(&reason)?,
+                score,
+                text,
+            },
+            followed: Followed {
+                handoff_at: h,
+                ticket_at: t,
+                activity_id: a,
+                group: g,
+            },
+        });
+    }
+    Ok(())
+}
 
 pub(crate) const SELECT_ARTICLES: &str = "SELECT article_id, conversation_id, at_ms, kind \
     FROM report_articles WHERE at_ms >= $1 AND at_ms < $2";
@@ -340,7 +537,7 @@ macro_rules! bind_update {
 }
 pub(crate) use bind_update;
 
-/// Decodes a row of [`SELECT_CONVERSATIONS`] (any backend).
+/// Decodes a row of [`SELECT_CONVERSATION`] (any backend).
 macro_rules! conversation_from_row {
     ($row:expr) => {{
         use sqlx::Row as _;
@@ -378,23 +575,7 @@ macro_rules! conversation_from_row {
 }
 pub(crate) use conversation_from_row;
 
-/// Decodes rows of [`SELECT_TEXTS`], [`SELECT_ARTICLES`] and [`SELECT_PRESENCE`].
-macro_rules! text_from_row {
-    ($row:expr) => {{
-        use sqlx::Row as _;
-        let row = $row;
-        Ok::<_, StoreError>(ReportText {
-            conversation_id: row.try_get("conversation_id")?,
-            at_ms: row.try_get("at_ms")?,
-            language: row.try_get("language")?,
-            reason: GapReason::parse(row.try_get("reason")?)?,
-            score: row.try_get("score")?,
-            text: row.try_get("text")?,
-        })
-    }};
-}
-pub(crate) use text_from_row;
-
+/// Decodes rows of [`SELECT_ARTICLES`] and [`SELECT_PRESENCE`].
 macro_rules! article_from_row {
     ($row:expr) => {{
         use sqlx::Row as _;
@@ -472,7 +653,7 @@ pub(crate) use write_batch;
 /// The report functions of one backend, over its connection and pool types: `record`,
 /// `rate`, `dismiss` (on a connection inside a transaction), and the reads.
 macro_rules! report_functions {
-    ($connection:ty, $pool:ty) => {
+    ($connection:ty, $pool:ty, $packing:expr) => {
         /// Writes one recorder batch.
         pub(in crate::store) async fn record(
             connection: &mut $connection,
@@ -520,17 +701,50 @@ macro_rules! report_functions {
             Ok(())
         }
 
+        /// The packed texts of `select` over `[since, until)`, a slice at a time over the
+        /// span that holds rows (`span` finds it through the index at once).
+        async fn packed(
+            pool: &$pool,
+            span: &'static str,
+            select: &'static str,
+            since: i64,
+            until: i64,
+        ) -> Result<Vec<Option<String>>, StoreError> {
+            let (first, last): (Option<i64>, Option<i64>) = sqlx::query_as(span)
+                .bind(since)
+                .bind(until)
+                .fetch_one(pool)
+                .await?;
+            let mut slices = Vec::new();
+            let (Some(first), Some(last)) = (first, last) else {
+                return Ok(slices);
+            };
+            let (mut from, until) = (first, last.saturating_add(1));
+            while from < until {
+                let to = until.min(from.saturating_add(PACKED_SLICE_MS));
+                slices.push(
+                    sqlx::query_scalar(select)
+                        .bind(from)
+                        .bind(to)
+                        .fetch_one(pool)
+                        .await?,
+                );
+                from = to;
+            }
+            Ok(slices)
+        }
+
         pub(in crate::store) async fn conversations(
             pool: &$pool,
             since: i64,
             until: i64,
         ) -> Result<Vec<ReportConversation>, StoreError> {
-            let rows = sqlx::query(SELECT_CONVERSATIONS)
-                .bind(since)
-                .bind(until)
-                .fetch_all(pool)
-                .await?;
-            rows.iter().map(|row| conversation_from_row!(row)).collect()
+            let mut conversations = Vec::new();
+            let select = $packing.conversations;
+            for slice in packed(pool, SPAN_OF_CONVERSATIONS, select, since, until).await? {
+                unpack(slice.as_deref(), &mut conversations)?;
+            }
+            Ok(conversations)
         }
 
         pub(in crate::store) async fn conversation(
@@ -550,13 +764,12 @@ macro_rules! report_functions {
             pool: &$pool,
             since: i64,
             until: i64,
-        ) -> Result<Vec<ReportText>, StoreError> {
-            let rows = sqlx::query(SELECT_TEXTS)
-                .bind(since)
-                .bind(until)
-                .fetch_all(pool)
-                .await?;
-            rows.iter().map(|row| text_from_row!(row)).collect()
+        ) -> Result<Vec<GapText>, StoreError> {
+            let mut texts = Vec::new();
+            for slice in packed(pool, SPAN_OF_TEXTS, $packing.texts, since, until).await? {
+                unpack_texts(slice.as_deref(), &mut texts)?;
+            }
+            Ok(texts)
         }
 
         pub(in crate::store) async fn articles(

@@ -410,11 +410,7 @@ impl Store for Stalling {
     async fn report_conversation(&self, id: &str) -> Result<Option<store::ReportConversation>, E> {
         self.inner.report_conversation(id).await
     }
-    async fn report_texts(
-        &self,
-        since_ms: i64,
-        until_ms: i64,
-    ) -> Result<Vec<store::ReportText>, E> {
+    async fn report_texts(&self, since_ms: i64, until_ms: i64) -> Result<Vec<store::GapText>, E> {
         self.inner.report_texts(since_ms, until_ms).await
     }
     async fn report_articles(

@@ -5,4 +5,8 @@
 use super::super::StoreError;
 use super::super::report_log::*;
 
-report_functions!(sqlx::postgres::PgConnection, sqlx::postgres::PgPool);
+report_functions!(
+    sqlx::postgres::PgConnection,
+    sqlx::postgres::PgPool,
+    POSTGRES_PACKING
+);

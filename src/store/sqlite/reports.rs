@@ -5,4 +5,8 @@
 use super::super::StoreError;
 use super::super::report_log::*;
 
-report_functions!(sqlx::sqlite::SqliteConnection, sqlx::sqlite::SqlitePool);
+report_functions!(
+    sqlx::sqlite::SqliteConnection,
+    sqlx::sqlite::SqlitePool,
+    SQLITE_PACKING
+);

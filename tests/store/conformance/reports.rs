@@ -93,10 +93,14 @@ pub async fn report_rows_merge_and_ratings_are_once(store: &Arc<dyn Store>) {
         "the period is by opening"
     );
     let texts = store.report_texts(1_500, 1_501).await.unwrap();
-    assert!(
-        texts
-            .iter()
-            .any(|t| t.conversation_id == id && t.reason == GapReason::Fallback)
+    let text = texts
+        .iter()
+        .find(|t| t.text.conversation_id == id && t.text.reason == GapReason::Fallback)
+        .expect("the fallback text is read back");
+    assert_eq!(
+        (text.followed.handoff_at, text.followed.group.as_deref()),
+        (Some(2_000), Some("desk")),
+        "a text comes with what followed in its conversation"
     );
     let articles = store.report_articles(1_600, 1_601).await.unwrap();
     assert!(
