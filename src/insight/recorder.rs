@@ -10,6 +10,7 @@
 //! conversations, which themselves are stored durably before anyone is answered.
 
 use crate::store::{ReportBatch, Store};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -23,6 +24,11 @@ pub const BATCH_FACTS: usize = 4_096;
 
 /// How many times a failing write is tried.
 pub const ATTEMPTS: u32 = 4;
+
+/// How long the writer gathers facts after the first of a batch (a flush cuts it short):
+/// a busy conversation's texts within it become one merged row, and the store sees a few
+/// writes a second instead of one per message.
+pub const LINGER: Duration = Duration::from_millis(50);
 
 enum Entry {
     Facts(ReportBatch),
@@ -119,29 +125,35 @@ impl Recorder {
     }
 }
 
-/// Writes what arrives, gathering whatever queued meanwhile into one batch.
+/// Writes what arrives, gathering what comes within [`LINGER`] of the first into one batch.
 async fn write_loop(
     store: Arc<dyn Store>,
     mut receiver: mpsc::UnboundedReceiver<Entry>,
     queued: Arc<AtomicUsize>,
 ) {
     while let Some(first) = receiver.recv().await {
-        let mut batch = ReportBatch::default();
+        let mut gathering = Gathering::default();
         let mut flushes = Vec::new();
+        let deadline = tokio::time::Instant::now() + LINGER;
         let mut next = Some(first);
         while let Some(entry) = next.take() {
             match entry {
-                Entry::Facts(facts) => append(&mut batch, facts),
+                Entry::Facts(facts) => gathering.add(facts),
                 Entry::Flush(done) => flushes.push(done),
             }
-            if batch.len() < BATCH_FACTS {
+            if gathering.facts < BATCH_FACTS && flushes.is_empty() {
+                next = tokio::time::timeout_at(deadline, receiver.recv())
+                    .await
+                    .ok()
+                    .flatten();
+            } else if gathering.facts < BATCH_FACTS {
+                // Someone waits: write what has come, no lingering.
                 next = receiver.try_recv().ok();
             }
         }
-        let size = batch.len();
-        if size > 0 {
-            write(store.as_ref(), batch).await;
-            queued.fetch_sub(size, Ordering::Relaxed);
+        if gathering.facts > 0 {
+            write(store.as_ref(), gathering.batch).await;
+            queued.fetch_sub(gathering.facts, Ordering::Relaxed);
         }
         for done in flushes {
             let _ = done.send(());
@@ -149,11 +161,36 @@ async fn write_loop(
     }
 }
 
-fn append(batch: &mut ReportBatch, facts: ReportBatch) {
-    batch.conversations.extend(facts.conversations);
-    batch.texts.extend(facts.texts);
-    batch.articles.extend(facts.articles);
-    batch.presence.extend(facts.presence);
+/// A batch being gathered: each conversation's partial rows merged into one as they come
+/// (see [`crate::store::ReportUpdate::merge`]), the other facts kept in their order.
+#[derive(Default)]
+struct Gathering {
+    batch: ReportBatch,
+    /// Where each conversation's row is in the batch.
+    rows: HashMap<String, usize>,
+    /// Facts handed over (before merging).
+    facts: usize,
+}
+
+impl Gathering {
+    fn add(&mut self, facts: ReportBatch) {
+        self.facts += facts.len();
+        for update in facts.conversations {
+            match self.rows.get(&update.conversation_id) {
+                Some(&at) => self.batch.conversations[at].merge(update),
+                None => {
+                    self.rows.insert(
+                        update.conversation_id.clone(),
+                        self.batch.conversations.len(),
+                    );
+                    self.batch.conversations.push(update);
+                }
+            }
+        }
+        self.batch.texts.extend(facts.texts);
+        self.batch.articles.extend(facts.articles);
+        self.batch.presence.extend(facts.presence);
+    }
 }
 
 async fn write(store: &dyn Store, batch: ReportBatch) {

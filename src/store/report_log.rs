@@ -44,6 +44,45 @@ pub struct ReportUpdate {
     pub handle_ms: Option<i64>,
 }
 
+impl ReportUpdate {
+    /// Folds `later` (an update of the same conversation that came after this one) into
+    /// this one, by the same rules as [`UPSERT_CONVERSATION`]: writing the merged update
+    /// gives the row writing both in turn would.
+    pub fn merge(&mut self, later: ReportUpdate) {
+        fn first<T>(kept: &mut Option<T>, later: Option<T>) {
+            if kept.is_none() {
+                *kept = later;
+            }
+        }
+        fn last<T>(kept: &mut Option<T>, later: Option<T>) {
+            if later.is_some() {
+                *kept = later;
+            }
+        }
+        first(&mut self.opened_at, later.opened_at);
+        first(&mut self.channel, later.channel);
+        first(&mut self.language, later.language);
+        self.outbound |= later.outbound;
+        self.texts += later.texts;
+        self.fallbacks += later.fallbacks;
+        first(&mut self.handoff_at, later.handoff_at);
+        last(&mut self.group, later.group);
+        self.bridged |= later.bridged;
+        first(&mut self.ticket_at, later.ticket_at);
+        first(&mut self.activity_id, later.activity_id);
+        first(&mut self.queued_at, later.queued_at);
+        last(&mut self.project, later.project);
+        first(&mut self.accepted_at, later.accepted_at);
+        last(&mut self.attendant, later.attendant);
+        first(&mut self.first_response_at, later.first_response_at);
+        self.transfers += later.transfers;
+        first(&mut self.lost_at, later.lost_at);
+        last(&mut self.closed_at, later.closed_at);
+        last(&mut self.close_reason, later.close_reason);
+        last(&mut self.handle_ms, later.handle_ms);
+    }
+}
+
 /// A conversation's whole report row.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReportConversation {

@@ -72,6 +72,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     knowledge_log_followed_during_concurrent_appends(&store).await;
     knowledge_log_invalid_input_rejected(&store).await;
     report_rows_merge_and_ratings_are_once(&store).await;
+    merged_report_rows_write_as_in_turn(&store).await;
     invalid_input_rejected(&store).await;
     closed_store_rejects_calls(&store).await;
 }
@@ -120,6 +121,7 @@ macro_rules! store_conformance_tests {
             knowledge_log_followed_during_concurrent_appends,
             knowledge_log_invalid_input_rejected,
             report_rows_merge_and_ratings_are_once,
+            merged_report_rows_write_as_in_turn,
             invalid_input_rejected,
             closed_store_rejects_calls,
         );

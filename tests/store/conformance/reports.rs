@@ -140,3 +140,88 @@ pub async fn report_rows_merge_and_ratings_are_once(store: &Arc<dyn Store>) {
     store.dismiss_gap(&key, "kim", false).await.unwrap();
     assert!(!store.dismissed_gaps().await.unwrap().contains(&key));
 }
+
+/// What the recorder merges before writing (`ReportUpdate::merge`) gives the very row that
+/// writing each partial row in turn gives.
+pub async fn merged_report_rows_write_as_in_turn(store: &Arc<dyn Store>) {
+    let in_turn = unique_id("report-turn");
+    let merged = unique_id("report-merged");
+    let updates = |id: &str| {
+        let row = |change: &dyn Fn(&mut ReportUpdate)| {
+            let mut row = ReportUpdate {
+                conversation_id: id.to_string(),
+                ..ReportUpdate::default()
+            };
+            change(&mut row);
+            row
+        };
+        vec![
+            row(&|r| {
+                r.opened_at = Some(1_000);
+                r.channel = Some("web".into());
+                r.language = Some("es".into());
+                r.texts = 1;
+            }),
+            row(&|r| {
+                r.texts = 2;
+                r.fallbacks = 1;
+                r.handoff_at = Some(2_000);
+                r.queued_at = Some(2_000);
+                r.group = Some("infra".into());
+                r.project = Some("p1".into());
+            }),
+            row(&|r| {
+                r.accepted_at = Some(3_000);
+                r.attendant = Some("ana".into());
+                r.transfers = 1;
+                r.group = Some("desk".into());
+                r.channel = Some("whatsapp".into());
+                r.bridged = true;
+            }),
+            row(&|r| {
+                r.first_response_at = Some(4_000);
+                r.accepted_at = Some(3_500);
+                r.attendant = Some("bia".into());
+                r.transfers = 1;
+                r.closed_at = Some(5_000);
+                r.close_reason = Some("resolved".into());
+                r.handle_ms = Some(2_000);
+                r.ticket_at = Some(4_500);
+                r.activity_id = Some("vpn".into());
+            }),
+            row(&|r| {
+                r.closed_at = Some(6_000);
+                r.close_reason = Some("no_response".into());
+                r.lost_at = Some(5_500);
+                r.outbound = true;
+            }),
+        ]
+    };
+    for update in updates(&in_turn) {
+        store
+            .record_report(ReportBatch::from(update))
+            .await
+            .unwrap();
+    }
+    let mut all = updates(&merged).into_iter();
+    let mut one = all.next().unwrap();
+    for later in all {
+        one.merge(later);
+    }
+    store.record_report(ReportBatch::from(one)).await.unwrap();
+    let mut expected = store.report_conversation(&in_turn).await.unwrap().unwrap();
+    let got = store.report_conversation(&merged).await.unwrap().unwrap();
+    expected.row.conversation_id = merged.clone();
+    assert_eq!(got, expected);
+    assert_eq!(
+        (
+            got.row.texts,
+            got.row.transfers,
+            got.row.accepted_at,
+            got.row.attendant.as_deref(),
+            got.row.close_reason.as_deref()
+        ),
+        (3, 2, Some(3_000), Some("bia"), Some("no_response")),
+        "first times kept, last places taken, counters added"
+    );
+}
