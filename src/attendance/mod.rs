@@ -167,13 +167,16 @@ impl Attendance {
         &self.attachments_dir
     }
 
-    /// Tells the reports a person answered in the chat now (the first time counts).
-    pub(crate) fn record_answer(&self, conversation_id: &str) {
+    /// Tells the reports a person answered `text` in the chat now (the first time counts),
+    /// and which article it sent when it links to one.
+    pub(crate) fn record_answer(&self, conversation_id: &str, text: &str) {
+        let article_sent = self.chat.knowledge().article_linked(text);
         self.chat
             .insight()
             .record(crate::insight::facts::attendant_message(
                 conversation_id,
                 self.now_ms() as i64,
+                article_sent,
             ));
     }
 
@@ -253,7 +256,7 @@ impl Attendance {
                         .staff_message(conversation_id, person, text, None, None)
                         .await
                     {
-                        Ok(_) => self.record_answer(conversation_id),
+                        Ok(_) => self.record_answer(conversation_id, text),
                         Err(error) => {
                             first_failure.get_or_insert(error);
                         }

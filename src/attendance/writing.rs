@@ -66,7 +66,7 @@ impl Attendance {
             .staff_message(conversation_id, person, text, None, client_message_id)
             .await?;
         if !outcome.duplicate {
-            self.record_answer(conversation_id);
+            self.record_answer(conversation_id, text);
         }
         let read = DeskOp::MarkRead {
             conversation_id: conversation_id.to_string(),

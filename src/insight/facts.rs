@@ -136,10 +136,15 @@ pub fn ticket(conversation_id: &str, at_ms: i64, activity_id: &str) -> ReportUpd
     }
 }
 
-/// An attendant wrote in the chat (only the first time counts).
-pub fn attendant_message(conversation_id: &str, at_ms: i64) -> ReportUpdate {
+/// An attendant wrote in the chat (only the first time counts), maybe sending an article.
+pub fn attendant_message(
+    conversation_id: &str,
+    at_ms: i64,
+    article_sent: Option<String>,
+) -> ReportUpdate {
     ReportUpdate {
         first_response_at: Some(at_ms),
+        article_sent,
         ..update(conversation_id)
     }
 }

@@ -68,10 +68,11 @@ pub struct GapCluster {
     pub reasons: BTreeMap<String, usize>,
     /// The texts nearest the centroid (empty when examples are hidden from the caller).
     pub examples: Vec<String>,
-    /// What finally happened: tickets opened per activity, hand-offs per group, conversations
-    /// with neither.
+    /// What finally happened: tickets opened per activity, hand-offs per group, articles the
+    /// attendants sent, conversations with neither a ticket nor a hand-off.
     pub tickets: BTreeMap<String, usize>,
     pub handoffs: BTreeMap<String, usize>,
+    pub articles_sent: BTreeMap<String, usize>,
     pub unresolved: usize,
     pub dismissed: bool,
 }
@@ -386,6 +387,7 @@ fn clusters_with_members(
                 examples: Vec::new(),
                 tickets: BTreeMap::new(),
                 handoffs: BTreeMap::new(),
+                articles_sent: BTreeMap::new(),
                 unresolved: 0,
             };
             let mut seen_conversations = HashSet::new();
@@ -419,6 +421,9 @@ fn clusters_with_members(
                 }
                 if let Some(group) = handoff.clone() {
                     *cluster.handoffs.entry(group).or_default() += 1;
+                }
+                if let Some(article) = followed.article_sent.clone() {
+                    *cluster.articles_sent.entry(article).or_default() += 1;
                 }
                 if ticket.is_none() && handoff.is_none() {
                     cluster.unresolved += 1;

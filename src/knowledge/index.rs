@@ -52,6 +52,8 @@ pub struct KnowledgeBase {
     /// Bumped whenever what is served changes (a swap, an upsert, a delete), so whoever
     /// derived something from the documents (the matcher) knows to redo it.
     version: std::sync::atomic::AtomicU64,
+    /// Which article a portal address names (see [`super::links`]).
+    pub(super) links: super::links::ArticleLinks,
 }
 
 impl KnowledgeBase {
@@ -62,6 +64,7 @@ impl KnowledgeBase {
             sources: None,
             current: RwLock::new(Arc::new(generation)),
             version: Default::default(),
+            links: Default::default(),
         }
     }
 
@@ -75,6 +78,7 @@ impl KnowledgeBase {
             sources,
             current: RwLock::new(Arc::new(generation)),
             version: Default::default(),
+            links: Default::default(),
         })
     }
 

@@ -10,6 +10,7 @@ pub mod analyzers;
 pub mod generation;
 pub mod index;
 pub mod ingest;
+pub mod links;
 pub mod schema;
 pub mod search;
 #[cfg(feature = "devtools")]

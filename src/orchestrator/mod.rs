@@ -259,6 +259,11 @@ impl Orchestrator {
         self
     }
 
+    /// The knowledge base the assistant answers from.
+    pub fn knowledge(&self) -> &Arc<KnowledgeBase> {
+        &self.knowledge
+    }
+
     /// The recorder of report facts.
     pub fn insight(&self) -> &Arc<crate::insight::Recorder> {
         &self.insight

@@ -42,6 +42,8 @@ pub struct ReportUpdate {
     pub closed_at: Option<i64>,
     pub close_reason: Option<String>,
     pub handle_ms: Option<i64>,
+    /// The first article an attendant sent (pasted its portal address).
+    pub article_sent: Option<String>,
 }
 
 impl ReportUpdate {
@@ -80,6 +82,7 @@ impl ReportUpdate {
         last(&mut self.closed_at, later.closed_at);
         last(&mut self.close_reason, later.close_reason);
         last(&mut self.handle_ms, later.handle_ms);
+        first(&mut self.article_sent, later.article_sent);
     }
 }
 
@@ -150,6 +153,8 @@ pub struct Followed {
     pub ticket_at: Option<i64>,
     pub activity_id: Option<String>,
     pub group: Option<String>,
+    /// The first article an attendant sent.
+    pub article_sent: Option<String>,
 }
 
 /// A recorded gap text read back with what followed in its conversation (all default when
@@ -286,9 +291,10 @@ pub fn clip_text(text: &str) -> String {
 pub(crate) const UPSERT_CONVERSATION: &str = "\
 INSERT INTO report_conversations (id, opened_at, channel, language, outbound, texts, fallbacks, \
     handoff_at, group_name, bridged, ticket_at, activity_id, queued_at, project, accepted_at, \
-    attendant, first_response_at, transfers, lost_at, closed_at, close_reason, handle_ms) \
+    attendant, first_response_at, transfers, lost_at, closed_at, close_reason, handle_ms, \
+    article_sent) \
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-    $20, $21, $22) \
+    $20, $21, $22, $23) \
 ON CONFLICT (id) DO UPDATE SET \
     opened_at = COALESCE(report_conversations.opened_at, excluded.opened_at), \
     channel = COALESCE(report_conversations.channel, excluded.channel), \
@@ -313,7 +319,8 @@ ON CONFLICT (id) DO UPDATE SET \
     lost_at = COALESCE(report_conversations.lost_at, excluded.lost_at), \
     closed_at = COALESCE(excluded.closed_at, report_conversations.closed_at), \
     close_reason = COALESCE(excluded.close_reason, report_conversations.close_reason), \
-    handle_ms = COALESCE(excluded.handle_ms, report_conversations.handle_ms)";
+    handle_ms = COALESCE(excluded.handle_ms, report_conversations.handle_ms), \
+    article_sent = COALESCE(report_conversations.article_sent, excluded.article_sent)";
 
 pub(crate) const INSERT_TEXT: &str = "INSERT INTO report_texts \
     (conversation_id, at_ms, language, reason, score, text) VALUES ($1, $2, $3, $4, $5, $6)";
@@ -339,7 +346,7 @@ macro_rules! select_conversations {
             "SELECT id, opened_at, channel, language, outbound, texts, fallbacks, handoff_at, \
              group_name, bridged, ticket_at, activity_id, queued_at, project, accepted_at, \
              attendant, first_response_at, transfers, lost_at, closed_at, close_reason, \
-             handle_ms, rating, comment, rated_at FROM report_conversations WHERE ",
+             handle_ms, rating, comment, rated_at, article_sent FROM report_conversations WHERE ",
             $filter
         )
     };
@@ -357,7 +364,7 @@ macro_rules! packed_columns {
         "id, opened_at, channel, language, outbound, texts, fallbacks, handoff_at, group_name, \
          bridged, ticket_at, activity_id, queued_at, project, accepted_at, attendant, \
          first_response_at, transfers, lost_at, closed_at, close_reason, handle_ms, rating, \
-         comment, rated_at"
+         comment, rated_at, article_sent"
     };
 }
 
@@ -379,7 +386,7 @@ macro_rules! packed_texts {
             "(",
             $array,
             "(t.conversation_id, t.at_ms, t.language, t.reason, t.score, t.text, c.handoff_at, \
-             c.ticket_at, c.activity_id, c.group_name) ORDER BY t.id)",
+             c.ticket_at, c.activity_id, c.group_name, c.article_sent) ORDER BY t.id)",
             $text,
             " FROM report_texts t LEFT JOIN report_conversations c \
              ON c.id = t.conversation_id WHERE t.at_ms >= $1 AND t.at_ms < $2"
@@ -442,6 +449,7 @@ struct Packed {
     rating: Option<i64>,
     comment: Option<String>,
     rated_at: Option<i64>,
+    article_sent: Option<String>,
 }
 
 /// Unpacks the text of a packed read (`None`: no rows) into `into`.
@@ -478,6 +486,7 @@ pub(crate) fn unpack(
             closed_at: p.closed_at,
             close_reason: p.close_reason,
             handle_ms: p.handle_ms,
+            article_sent: p.article_sent,
         },
         rating: p.rating,
         comment: p.comment,
@@ -499,6 +508,7 @@ struct PackedText(
     Option<i64>,
     Option<String>,
     Option<String>,
+    Option<String>,
 );
 
 /// Unpacks the text of a packed read of gap texts (`None`: no rows) into `into`.
@@ -511,7 +521,8 @@ pub(crate) fn unpack_texts(
     };
     let rows: Vec<PackedText> = serde_json::from_str(packed)
         .map_err(|error| StoreError::Corrupt(format!("a packed gap text: {error}")))?;
-    for PackedText(conversation_id, at_ms, language, reason, score, text, h, t, a, g) in rows {
+    for PackedText(conversation_id, at_ms, language, reason, score, text, h, t, a, g, sent) in rows
+    {
         into.push(GapText {
             text: ReportText {
                 conversation_id,
@@ -526,6 +537,7 @@ pub(crate) fn unpack_texts(
                 ticket_at: t,
                 activity_id: a,
                 group: g,
+                article_sent: sent,
             },
         });
     }
@@ -572,6 +584,7 @@ macro_rules! bind_update {
             .bind(update.closed_at)
             .bind(&update.close_reason)
             .bind(update.handle_ms)
+            .bind(&update.article_sent)
     }};
 }
 pub(crate) use bind_update;
@@ -605,6 +618,7 @@ macro_rules! conversation_from_row {
                 closed_at: row.try_get("closed_at")?,
                 close_reason: row.try_get("close_reason")?,
                 handle_ms: row.try_get("handle_ms")?,
+                article_sent: row.try_get("article_sent")?,
             },
             rating: row.try_get("rating")?,
             comment: row.try_get("comment")?,

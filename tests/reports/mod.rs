@@ -126,10 +126,9 @@ struct History {
     handoffs: u64,
 }
 
-/// 150 conversations the assistant kept (greetings, the planted topic, the noise), 120
-/// handed to people: Ana takes 40 after 2 minutes, Bia 40 after 5, 10 of Ana's go to Bia,
-/// 50 close as resolved and 30 as no_response, the last 40 are lost after 31 minutes.
-async fn history() -> History {
+/// A desk over its own copy of the bundled knowledge, queueing for people, with Ana and
+/// Bia online: (desk, its knowledge, Ana's token, Bia's token).
+async fn staffed_desk() -> (Desk, Arc<TestKb>, String, String) {
     let kb = Arc::new(TestKb::bundled());
     let knowledge = Arc::new(
         ponte::knowledge::KnowledgeBase::open(&kb.index_dir(), Some(kb.sources())).unwrap(),
@@ -152,7 +151,14 @@ async fn history() -> History {
     let bia = desk.attendant("bia", "Bia", 100).await;
     desk.online(&ana).await;
     desk.online(&bia).await;
+    (desk, kb, ana, bia)
+}
 
+/// 150 conversations the assistant kept (greetings, the planted topic, the noise), 120
+/// handed to people: Ana takes 40 after 2 minutes, Bia 40 after 5, 10 of Ana's go to Bia,
+/// 50 close as resolved and 30 as no_response, the last 40 are lost after 31 minutes.
+async fn history() -> History {
+    let (desk, kb, ana, bia) = staffed_desk().await;
     for (index, text) in BIKE.iter().enumerate() {
         one_text(&desk, &format!("bike-{index}"), "pt-BR", text).await;
     }
@@ -615,4 +621,65 @@ async fn only_admins_and_knowledge_managers_read_reports() {
         )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_gap_shows_the_article_the_attendant_sent() {
+    let (desk, _kb, ana, _bia) = staffed_desk().await;
+    let question = "onde fica o bicicletário da empresa";
+    let (token, id) = one_text(&desk, "cyclist", "pt-BR", question).await;
+    say(&desk, &token, &id, ask_for_person("pt-BR")).await;
+    say(&desk, &token, &id, "preciso de uma vaga").await;
+    desk.ok(
+        Method::POST,
+        &format!("/api/desk/chats/{id}/capture"),
+        &ana,
+        None,
+    )
+    .await;
+    // The article's portal address, pasted at the end of a sentence.
+    desk.ok(
+        Method::POST,
+        &format!("/api/desk/chats/{id}/messages"),
+        &ana,
+        Some(json!({
+            "text": "Veja https://portal.example.com/kb/backup-file-restore?lang=pt-BR."
+        })),
+    )
+    .await;
+    desk.ok(
+        Method::POST,
+        &format!("/api/desk/chats/{id}/messages"),
+        &ana,
+        Some(json!({ "text": "E também https://portal.example.com/kb/add-network-printer?lang=pt-BR" })),
+    )
+    .await;
+    let manager = desk.token(Role::KnowledgeManager, "kim");
+    let gaps = desk
+        .ok(Method::GET, "/api/reports/gaps?since=1d", &manager, None)
+        .await;
+    let cluster = gaps["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|cluster| cluster["examples"][0] == question)
+        .unwrap_or_else(|| panic!("the question is a gap: {gaps:#}"));
+    assert_eq!(
+        cluster["articles_sent"],
+        json!({ "backup-file-restore.pt-BR": 1 }),
+        "the first article sent counts: {cluster:#}"
+    );
+    assert_eq!(cluster["unresolved"], 0, "{cluster:#}");
+    let (status, csv) = desk
+        .raw(
+            Method::GET,
+            "/api/reports/gaps?since=1d&format=csv",
+            &manager,
+            "application/json",
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(csv.contains("backup-file-restore.pt-BR=1"), "{csv}");
 }
