@@ -1,7 +1,9 @@
 //! The web pages `ponte serve` serves itself, with nothing fetched from elsewhere: the demo
 //! portal with the requester's widget (`/`, the widget alone at `/widget.js` for any portal
 //! to embed with one script tag), the attendants' console (`/console`), the knowledge page
-//! (`/knowledge`) and the administrators' bridges page (`/admin/bridges`). Their files live in `src/web/` and are embedded in the binary
+//! (`/knowledge`), the knowledge-gaps page beside it (`/knowledge/gaps`), the desk reports with
+//! their charts, tables and CSVs (`/reports`) and the administrators' bridges page
+//! (`/admin/bridges`). Their files live in `src/web/` and are embedded in the binary
 //! (read from disk in debug builds, so a page edit shows on reload); any of them is also at
 //! `/assets/<file>`.
 //!
@@ -38,6 +40,7 @@ const EMBEDDABLE: &[&str] = &[
     "widget-markdown.js",
     "widget-view.js",
     "widget-media.js",
+    "widget-rating.js",
     "widget.css",
 ];
 
@@ -46,6 +49,8 @@ const PAGES: &[(&str, &str)] = &[
     ("/", "portal.html"),
     ("/console", "console.html"),
     ("/knowledge", "knowledge.html"),
+    ("/knowledge/gaps", "gaps.html"),
+    ("/reports", "reports.html"),
     ("/admin/bridges", "bridges.html"),
     ("/widget.js", "widget.js"),
 ];

@@ -86,6 +86,16 @@
       "Ticket no encontrado entre sus tickets abiertos.",
       "Ticket not found among your open tickets.",
     ],
+    already_rated: [
+      "Esta conversa já foi avaliada.",
+      "Esta conversación ya fue valorada.",
+      "This conversation has already been rated.",
+    ],
+    conversation_open: [
+      "A conversa ainda não terminou: avalie quando ela acabar.",
+      "La conversación aún no terminó: valórela cuando termine.",
+      "The conversation has not ended yet: rate it once it has.",
+    ],
 
     unsupported_media_type: [
       "Este tipo de arquivo não é aceito.",

@@ -114,6 +114,10 @@
       failure: 'Failure',
       reindexGone: 'The server no longer knows this reindex (it may have restarted).',
       reindexUnavailable: 'This server has no knowledge source directory to reindex from.',
+      navLabel: 'Reports and knowledge',
+      navGaps: 'Knowledge gaps',
+      navReports: 'Desk reports',
+      draftOpened: 'A draft from the knowledge gaps: give it an id, write it and save it.',
     },
     'pt-BR': {
       pageTitle: 'Ponte · Conhecimento',
@@ -213,6 +217,10 @@
       failure: 'Falha',
       reindexGone: 'O servidor não conhece mais esta reindexação (pode ter sido reiniciado).',
       reindexUnavailable: 'Este servidor não tem um diretório de origem do conhecimento para reindexar.',
+      navLabel: 'Relatórios e conhecimento',
+      navGaps: 'Lacunas do conhecimento',
+      navReports: 'Relatórios do atendimento',
+      draftOpened: 'Um rascunho vindo das lacunas do conhecimento: dê um id, escreva e salve.',
     },
     es: {
       pageTitle: 'Ponte · Conocimiento',
@@ -312,6 +320,10 @@
       failure: 'Fallo',
       reindexGone: 'El servidor ya no conoce esta reindexación (puede haberse reiniciado).',
       reindexUnavailable: 'Este servidor no tiene un directorio de origen del conocimiento para reindexar.',
+      navLabel: 'Informes y conocimiento',
+      navGaps: 'Vacíos de conocimiento',
+      navReports: 'Informes de atención',
+      draftOpened: 'Un borrador desde los vacíos de conocimiento: asígnele un id, redáctelo y guárdelo.',
     },
   };
 
@@ -344,6 +356,9 @@
     }
     for (const el of document.querySelectorAll('[data-i18n-placeholder]')) {
       el.placeholder = t(el.dataset.i18nPlaceholder);
+    }
+    for (const el of document.querySelectorAll('[data-i18n-label]')) {
+      el.setAttribute('aria-label', t(el.dataset.i18nLabel));
     }
   }
 

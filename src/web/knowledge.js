@@ -218,6 +218,30 @@
     renderJob,
   });
 
+  // ---------------------------------------------------------------- a draft
+
+  // A draft article the knowledge-gaps page (gaps.js) hands over: once signed in, it opens
+  // as a new article, unsaved, for the manager to give an id, write and save.
+  const DRAFT_KEY = 'ponte.knowledge.draft';
+
+  function openDraft() {
+    if (el.app.hidden) return;
+    let draft = null;
+    try { draft = JSON.parse(sessionStorage.getItem(DRAFT_KEY) || 'null'); } catch (_) { draft = null; }
+    sessionStorage.removeItem(DRAFT_KEY);
+    if (!draft || typeof draft !== 'object') return;
+    selectTab('article');
+    K.openEditor('article', {
+      id: '', language: draft.language || UI_LANG, title: String(draft.title || ''), summary: '',
+      body: String(draft.body || ''), tags: [], visibility: 'public',
+    }, true);
+    state.snapshot = '';
+    state.dirty = true;
+    updateHeading();
+    setMessage(t('draftOpened'), 'ok');
+    field('id').focus();
+  }
+
   // ---------------------------------------------------------------- events
 
   el.signinForm.addEventListener('submit', (event) => {
@@ -228,7 +252,7 @@
       el.token.focus();
       return;
     }
-    signIn(token);
+    signIn(token).then(openDraft);
   });
 
   el.signout.addEventListener('click', () => signOut(''));
@@ -320,7 +344,7 @@
   if (stored) {
     // Verify quietly; the form comes back only if the token is refused.
     el.signin.hidden = true;
-    signIn(stored, { fromStorage: true });
+    signIn(stored, { fromStorage: true }).then(openDraft);
   }
   else el.token.focus();
 })();

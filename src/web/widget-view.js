@@ -181,7 +181,8 @@
     if (payload.text_key === "offline_notice" || payload.text_key === "offline_custom") {
       showNotice(message.body);
     }
-    if (payload.text_key === "conversation_closed") markFinished();
+    // Closed by an attendant or by the requester, or said goodbye to by the assistant: over.
+    if (payload.text_key === "conversation_closed" || payload.text_key === "goodbye") markFinished();
     if (payload.text_key === "attendant_left") setStage("waiting");
   }
 
@@ -212,14 +213,20 @@
     if (following) log.scrollTop = log.scrollHeight;
   }
 
+  // The line that says the conversation ended stays last, with the rating card after it:
+  // a resumed conversation is shown ended before its transcript is replayed.
+  let endLine = null;
   function append(item) {
-    log.appendChild(item);
+    if (endLine && endLine.parentNode === log) log.insertBefore(item, endLine);
+    else log.appendChild(item);
     if (item.classList.contains("ponte-from-requester")) following = true;
     follow();
   }
 
   function systemLine(text) {
-    append(el("div", { className: "ponte-message ponte-system", text }));
+    const line = el("div", { className: "ponte-message ponte-system", text });
+    append(line);
+    return line;
   }
 
   function optionRow(options) {
@@ -414,13 +421,16 @@
     }
   }
 
+  // Shows the conversation as ended, once however often the end is told (the status on a
+  // resume, then the replayed closing message), and asks for a rating.
   function markFinished() {
     state.finished = true;
     form.hidden = true;
     restart.hidden = false;
-    systemLine(t.ended);
+    if (!endLine || endLine.parentNode !== log) endLine = systemLine(t.ended);
     setStage("closed");
     queue.hidden = true;
+    if (W.offerRating) W.offerRating();
   }
 
   function showNotice(text) {

@@ -10,7 +10,8 @@
 // as text, never as HTML.
 //
 // This file is the one a portal loads; it loads its parts (errors.js, widget-texts.js,
-// widget-markdown.js, widget-view.js, widget-media.js) from the same server, then starts.
+// widget-markdown.js, widget-view.js, widget-media.js, widget-rating.js) from the same
+// server, then starts.
 (function () {
   "use strict";
   if ((window.Ponte && window.Ponte.loaded) || window.PonteWidgetParts) return;
@@ -65,7 +66,7 @@
   const W = (window.PonteWidgetParts = {
     load, save, script, base, config, STORE_KEY, MAX_TEXT, saved, state,
   });
-  const PARTS = ["errors.js", "widget-texts.js", "widget-markdown.js", "widget-view.js", "widget-media.js"];
+  const PARTS = ["errors.js", "widget-texts.js", "widget-markdown.js", "widget-view.js", "widget-media.js", "widget-rating.js"];
   let waiting = PARTS.length;
   for (const name of PARTS) {
     const part = document.createElement("script");

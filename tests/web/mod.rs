@@ -9,12 +9,16 @@
 //! an attendant's files, reading an article in the chat, Spanish and the portal on a phone,
 //! with axe-core on every widget and portal state; `upload.rs` the requester's files (button,
 //! paste, drop, progress, refusals); `localized.rs` the staff pages' errors,
-//! reasons and unread dot in Portuguese. Every page is saved as a screenshot among the
-//! test artifacts.
+//! reasons and unread dot in Portuguese; `rating.rs` the requester's rating once the chat
+//! has ended; `reports.rs` the desk reports page (charts, tables, drill-down, CSV) and the
+//! knowledge-gaps page (rank, dismiss, restore, examples, draft). Every page is saved as a
+//! screenshot among the test artifacts.
 
 mod bridges;
 mod harness;
 mod localized;
+mod rating;
+mod reports;
 mod serving;
 mod upload;
 mod widget;

@@ -37,6 +37,8 @@ async fn every_page_is_served_with_its_type_and_a_policy_that_forbids_inline_scr
         ("/", "widget.js"),
         ("/console", "console.js"),
         ("/knowledge", "knowledge.js"),
+        ("/knowledge/gaps", "gaps.js"),
+        ("/reports", "reports.js"),
         ("/admin/bridges", "bridges.js"),
     ] {
         let (status, headers, body) = fetch(&desk.app, uri, &[]).await;
