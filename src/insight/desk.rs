@@ -210,11 +210,13 @@ pub fn attendants_time(presence: &[ReportPresence], period: &Period) -> Vec<Atte
         };
         let mut channels: BTreeMap<&str, (&str, Option<&str>)> = BTreeMap::new();
         let mut since = period.since_ms;
+        // Time after now has not been spent yet, whatever the period's end.
+        let end = period.until_ms.min(period.now_ms);
         let account = |channels: &BTreeMap<&str, (&str, Option<&str>)>,
                        from: i64,
                        to: i64,
                        time: &mut AttendantTime| {
-            let (from, to) = (from.max(period.since_ms), to.min(period.until_ms));
+            let (from, to) = (from.max(period.since_ms), to.min(end));
             if to <= from {
                 return;
             }
@@ -238,7 +240,7 @@ pub fn attendants_time(presence: &[ReportPresence], period: &Period) -> Vec<Atte
                 (change.state.as_str(), change.reason.as_deref()),
             );
         }
-        account(&channels, since, period.until_ms, &mut time);
+        account(&channels, since, end, &mut time);
         if time.online_ms > 0 || time.paused_ms > 0 {
             times.push(time);
         }
@@ -302,8 +304,9 @@ pub fn report(
 mod tests {
     use super::*;
 
+    /// The first day of 1970, asked for once it was over.
     fn period() -> Period {
-        Period::parse(Some("1970-01-01"), Some("1970-01-01"), None, 0).unwrap()
+        Period::parse(Some("1970-01-01"), Some("1970-01-01"), None, 86_400_000).unwrap()
     }
 
     fn conversation(id: &str, update: impl FnOnce(&mut ReportUpdate)) -> ReportConversation {
@@ -389,5 +392,22 @@ mod tests {
         assert_eq!(times[0].online_ms, 30_000);
         assert_eq!(times[0].paused_ms, 30_000);
         assert_eq!(times[0].paused_by_reason.get("lunch"), Some(&30_000));
+    }
+
+    #[test]
+    fn presence_is_counted_up_to_now_in_a_period_that_ends_later() {
+        // Today's report asked for at 10:00: Ana, online since 08:00 and still online, has
+        // been online two hours, not the sixteen until midnight.
+        let hour = 3_600_000;
+        let today = Period::parse(Some("1970-01-01"), Some("1970-01-01"), None, 10 * hour).unwrap();
+        let presence = vec![ReportPresence {
+            attendant: "ana".into(),
+            channel: "web".into(),
+            at_ms: 8 * hour,
+            state: "online".into(),
+            reason: None,
+        }];
+        let times = attendants_time(&presence, &today);
+        assert_eq!(times[0].online_ms, 2 * hour);
     }
 }

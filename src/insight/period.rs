@@ -22,6 +22,9 @@ pub struct Period {
     pub until_ms: i64,
     pub zone: TimeZone,
     pub zone_name: String,
+    /// When the period was asked for: a period may end in the future (a date counts whole),
+    /// and nothing has happened after now.
+    pub now_ms: i64,
 }
 
 impl Period {
@@ -55,6 +58,7 @@ impl Period {
             )));
         }
         Ok(Period {
+            now_ms,
             since_ms,
             until_ms,
             zone,

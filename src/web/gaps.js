@@ -75,6 +75,8 @@
     if (tickets.length) parts.push(`${t('followedTickets')}: ${tickets.map(([id, n]) => `${activityName(id, cluster.language)} (${n})`).join(', ')}`);
     const handoffs = Object.entries(cluster.handoffs || {});
     if (handoffs.length) parts.push(`${t('followedHandoffs')}: ${handoffs.map(([group, n]) => `${group || t('noGroup')} (${n})`).join(', ')}`);
+    const sent = Object.entries(cluster.articles_sent || {});
+    if (sent.length) parts.push(`${t('followedArticles')}: ${sent.map(([id, n]) => `${id} (${n})`).join(', ')}`);
     if (cluster.unresolved) parts.push(t('followedNeither', cluster.unresolved));
     return parts.join(' · ') || t('none');
   }
