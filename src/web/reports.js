@@ -113,7 +113,8 @@
 
   // ---------------------------------------------------------------- tables
 
-  function tableCard(name, titleKey, headers, rows) {
+  function tableCard(name, titleKey, headers, rows,
+    csvPath = `/api/reports/desk?${periodQuery({ format: 'csv', table: name })}`) {
     const section = make('section', 'rp-card rp-table-card');
     section.dataset.csvTable = name;
     const headingId = `table-${name}`;
@@ -126,8 +127,7 @@
     button.setAttribute('aria-label', t('downloadCsvOf', t(titleKey)));
     const status = make('p', 'rp-csv-status');
     status.setAttribute('role', 'status');
-    button.addEventListener('click', () => downloadCsv(
-      `/api/reports/desk?${periodQuery({ format: 'csv', table: name })}`, `ponte-desk-${name}.csv`, status));
+    button.addEventListener('click', () => downloadCsv(csvPath, `ponte-desk-${name}.csv`, status));
     head.append(heading, button);
     section.append(head, status);
     if (!rows.length) {
@@ -198,6 +198,19 @@
     cards.push(tableCard('presence', 'tablePresence',
       [t('colAttendant'), t('colOnline'), t('colPaused'), t('colPausedBy')], presence));
     el.tables.replaceChildren(...cards);
+  }
+
+  /** The articles' effectiveness: shown, opened, viewed, and what followed them. */
+  function renderArticles(report) {
+    const rows = (report.articles || []).map((a) => [
+      a.title || a.article_id,
+      fmt.int(a.shown), fmt.int(a.opened), fmt.int(a.viewed),
+      fmt.int(a.followed_by_ticket), fmt.int(a.followed_by_handoff), fmt.percent(a.settled),
+    ]);
+    el.tables.append(tableCard('articles', 'tableArticles',
+      [t('colArticle'), t('colShown'), t('colOpened'), t('colViewed'),
+        t('colThenTicket'), t('colThenPerson'), t('colSettled')],
+      rows, `/api/reports/articles?${periodQuery({ format: 'csv' })}`));
   }
 
   // ---------------------------------------------------------------- drill-down
@@ -296,6 +309,7 @@
     renderTotals(report.totals || {});
     el.charts.replaceChildren(...I.deskCharts(report.by_day || []));
     renderTables(report);
+    renderArticles(await api('GET', `/api/reports/articles?${periodQuery()}`));
   }
 
   function reset() {

@@ -146,9 +146,10 @@ async fn the_reports_page_charts_the_days_drills_down_to_ids_and_downloads_a_tab
     server
         .ok("PUT", "/api/desk/presence", ATTENDANT, Some(online))
         .await;
-    // Greetings the assistant keeps; chats Ana serves and closes, two of them rated; one
-    // still waiting for a person.
-    for (language, text) in [("pt-BR", "olá, bom dia"), ("es", "hola"), ("en", "hello")] {
+    // Greetings and a question the assistant keeps (the last shows the VPN article); chats
+    // Ana serves and closes, two of them rated; one still waiting for a person.
+    let vpn = "how do I connect to the VPN from home";
+    for (language, text) in [("pt-BR", "olá, bom dia"), ("es", "hola"), ("en", vpn)] {
         guest_says(&server, language, text).await;
     }
     for (language, rating) in [("pt-BR", Some(5)), ("es", Some(3)), ("en", None)] {
@@ -244,6 +245,22 @@ async fn the_reports_page_charts_the_days_drills_down_to_ids_and_downloads_a_tab
     assert_eq!(status, 200);
     assert_eq!(saved, String::from_utf8(csv).unwrap());
     assert!(saved.starts_with("channel,conversations,"), "{saved}");
+    // The articles' table: the VPN article shown once, as the API counts it.
+    let articles = server
+        .ok(
+            "GET",
+            &format!("/api/reports/articles?{period}"),
+            ADMIN,
+            None,
+        )
+        .await;
+    let first = &articles["articles"][0];
+    assert_eq!(first["article_id"], "vpn-connect.en", "{articles:#}");
+    let row = "section[data-csv-table=\"articles\"] tbody tr:first-child";
+    let cells = texts(&admin, &format!("{row} th, {row} td")).await;
+    assert_eq!(cells[0], first["title"].as_str().unwrap(), "{cells:?}");
+    assert_eq!(cells[1], first["shown"].to_string(), "{cells:?}");
+    assert_eq!(cells[1], "1", "{cells:?}");
     let reasons = "document.querySelector('[data-csv-table=\"close_reasons\"]').scrollIntoView()";
     admin.execute(reasons, vec![]).await.unwrap();
     screenshot(&admin, "reports-tables").await;
