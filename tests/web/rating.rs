@@ -174,14 +174,7 @@ async fn after_ana_closes_the_chat_the_requester_rates_it_in_portuguese_once() {
         "Esta conversa terminou.",
     )
     .await;
-    assert_eq!(
-        eval(
-            &requester,
-            "document.querySelectorAll('#ponte-rating').length"
-        )
-        .await,
-        json!(0)
-    );
+    assert_eq!(count(&requester, "#ponte-rating").await, 0);
     requester.close().await.unwrap();
 }
 
@@ -208,14 +201,7 @@ async fn a_skipped_rating_prompt_goes_away_and_stays_away_after_a_reload() {
         "document.querySelector('#ponte-rating') === null",
     )
     .await;
-    assert_eq!(
-        eval(
-            &requester,
-            "document.querySelectorAll('.ponte-rating-thanks').length"
-        )
-        .await,
-        json!(0)
-    );
+    assert_eq!(count(&requester, ".ponte-rating-thanks").await, 0);
 
     reload_ended(
         &requester,
@@ -223,13 +209,12 @@ async fn a_skipped_rating_prompt_goes_away_and_stays_away_after_a_reload() {
         "This conversation has ended.",
     )
     .await;
-    assert_eq!(
-        eval(
-            &requester,
-            "document.querySelectorAll('#ponte-rating').length"
-        )
-        .await,
-        json!(0)
-    );
+    assert_eq!(count(&requester, "#ponte-rating").await, 0);
     requester.close().await.unwrap();
+}
+
+/// How many elements match `css` in the page.
+async fn count(client: &fantoccini::Client, css: &str) -> u64 {
+    let script = format!("document.querySelectorAll('{css}').length");
+    eval(client, &script).await.as_u64().unwrap()
 }
