@@ -338,25 +338,9 @@ pub(crate) const RATE: &str = "INSERT INTO report_conversations (id, rating, com
     comment = excluded.comment, rated_at = excluded.rated_at \
     WHERE report_conversations.rating IS NULL";
 
-/// The report row's columns as [`conversation_from_row`] reads them (a literal, so the
-/// queries stay static strings).
-macro_rules! select_conversations {
-    ($filter:literal) => {
-        concat!(
-            "SELECT id, opened_at, channel, language, outbound, texts, fallbacks, handoff_at, \
-             group_name, bridged, ticket_at, activity_id, queued_at, project, accepted_at, \
-             attendant, first_response_at, transfers, lost_at, closed_at, close_reason, \
-             handle_ms, rating, comment, rated_at, article_sent FROM report_conversations WHERE ",
-            $filter
-        )
-    };
-}
-
 /// Where the conversations opened in a period begin and end.
 pub(crate) const SPAN_OF_CONVERSATIONS: &str = "SELECT min(opened_at), max(opened_at) \
     FROM report_conversations WHERE opened_at >= $1 AND opened_at < $2";
-
-pub(crate) const SELECT_CONVERSATION: &str = select_conversations!("id = $1");
 
 /// The columns of a packed conversation row, in [`Packed`]'s order.
 macro_rules! packed_columns {
@@ -371,8 +355,10 @@ macro_rules! packed_columns {
 /// The conversations, and the texts with what followed them, of a slice of a period as one
 /// JSON array of arrays: a report reads a hundred thousand rows, and the driver handing
 /// them over one by one cost three times what reading them did. Each backend's words for it.
+/// One conversation's row is read in the same form (an array, not an array of arrays).
 pub(crate) struct Packing {
     pub conversations: &'static str,
+    pub conversation: &'static str,
     pub texts: &'static str,
 }
 
@@ -400,6 +386,11 @@ pub(crate) const SQLITE_PACKING: Packing = Packing {
         packed_columns!(),
         ")) FROM report_conversations WHERE opened_at >= $1 AND opened_at < $2"
     ),
+    conversation: concat!(
+        "SELECT json_array(",
+        packed_columns!(),
+        ") FROM report_conversations WHERE id = $1"
+    ),
     texts: packed_texts!("json_array", "json_group_array", ""),
 };
 
@@ -409,6 +400,11 @@ pub(crate) const POSTGRES_PACKING: Packing = Packing {
         "SELECT json_agg(json_build_array(",
         packed_columns!(),
         "))::text FROM report_conversations WHERE opened_at >= $1 AND opened_at < $2"
+    ),
+    conversation: concat!(
+        "SELECT json_build_array(",
+        packed_columns!(),
+        ")::text FROM report_conversations WHERE id = $1"
     ),
     texts: packed_texts!("json_build_array", "json_agg", "::text"),
 };
@@ -452,46 +448,61 @@ struct Packed {
     article_sent: Option<String>,
 }
 
+impl From<Packed> for ReportConversation {
+    fn from(p: Packed) -> ReportConversation {
+        ReportConversation {
+            row: ReportUpdate {
+                conversation_id: p.id,
+                opened_at: p.opened_at,
+                channel: p.channel,
+                language: p.language,
+                outbound: p.outbound != 0,
+                texts: p.texts,
+                fallbacks: p.fallbacks,
+                handoff_at: p.handoff_at,
+                group: p.group,
+                bridged: p.bridged != 0,
+                ticket_at: p.ticket_at,
+                activity_id: p.activity_id,
+                queued_at: p.queued_at,
+                project: p.project,
+                accepted_at: p.accepted_at,
+                attendant: p.attendant,
+                first_response_at: p.first_response_at,
+                transfers: p.transfers,
+                lost_at: p.lost_at,
+                closed_at: p.closed_at,
+                close_reason: p.close_reason,
+                handle_ms: p.handle_ms,
+                article_sent: p.article_sent,
+            },
+            rating: p.rating,
+            comment: p.comment,
+            rated_at: p.rated_at,
+        }
+    }
+}
+
+/// Reads packed JSON (`T`: one row or a list of them).
+fn unpacked<T: serde::de::DeserializeOwned>(packed: &str) -> Result<T, StoreError> {
+    serde_json::from_str(packed)
+        .map_err(|error| StoreError::Corrupt(format!("a packed report row: {error}")))
+}
+
+/// Unpacks one packed conversation row.
+pub(crate) fn unpack_one(packed: &str) -> Result<ReportConversation, StoreError> {
+    Ok(unpacked::<Packed>(packed)?.into())
+}
+
 /// Unpacks the text of a packed read (`None`: no rows) into `into`.
 pub(crate) fn unpack(
     packed: Option<&str>,
     into: &mut Vec<ReportConversation>,
 ) -> Result<(), StoreError> {
-    let Some(packed) = packed else {
-        return Ok(());
-    };
-    let rows: Vec<Packed> = serde_json::from_str(packed)
-        .map_err(|error| StoreError::Corrupt(format!("a packed report row: {error}")))?;
-    into.extend(rows.into_iter().map(|p| ReportConversation {
-        row: ReportUpdate {
-            conversation_id: p.id,
-            opened_at: p.opened_at,
-            channel: p.channel,
-            language: p.language,
-            outbound: p.outbound != 0,
-            texts: p.texts,
-            fallbacks: p.fallbacks,
-            handoff_at: p.handoff_at,
-            group: p.group,
-            bridged: p.bridged != 0,
-            ticket_at: p.ticket_at,
-            activity_id: p.activity_id,
-            queued_at: p.queued_at,
-            project: p.project,
-            accepted_at: p.accepted_at,
-            attendant: p.attendant,
-            first_response_at: p.first_response_at,
-            transfers: p.transfers,
-            lost_at: p.lost_at,
-            closed_at: p.closed_at,
-            close_reason: p.close_reason,
-            handle_ms: p.handle_ms,
-            article_sent: p.article_sent,
-        },
-        rating: p.rating,
-        comment: p.comment,
-        rated_at: p.rated_at,
-    }));
+    if let Some(packed) = packed {
+        let rows: Vec<Packed> = unpacked(packed)?;
+        into.extend(rows.into_iter().map(ReportConversation::from));
+    }
     Ok(())
 }
 
@@ -519,8 +530,7 @@ pub(crate) fn unpack_texts(
     let Some(packed) = packed else {
         return Ok(());
     };
-    let rows: Vec<PackedText> = serde_json::from_str(packed)
-        .map_err(|error| StoreError::Corrupt(format!("a packed gap text: {error}")))?;
+    let rows: Vec<PackedText> = unpacked(packed)?;
     for PackedText(conversation_id, at_ms, language, reason, score, text, h, t, a, g, sent) in rows
     {
         into.push(GapText {
@@ -588,45 +598,6 @@ macro_rules! bind_update {
     }};
 }
 pub(crate) use bind_update;
-
-/// Decodes a row of [`SELECT_CONVERSATION`] (any backend).
-macro_rules! conversation_from_row {
-    ($row:expr) => {{
-        use sqlx::Row as _;
-        let row = $row;
-        Ok::<_, StoreError>(ReportConversation {
-            row: ReportUpdate {
-                conversation_id: row.try_get("id")?,
-                opened_at: row.try_get("opened_at")?,
-                channel: row.try_get("channel")?,
-                language: row.try_get("language")?,
-                outbound: row.try_get::<i64, _>("outbound")? != 0,
-                texts: row.try_get("texts")?,
-                fallbacks: row.try_get("fallbacks")?,
-                handoff_at: row.try_get("handoff_at")?,
-                group: row.try_get("group_name")?,
-                bridged: row.try_get::<i64, _>("bridged")? != 0,
-                ticket_at: row.try_get("ticket_at")?,
-                activity_id: row.try_get("activity_id")?,
-                queued_at: row.try_get("queued_at")?,
-                project: row.try_get("project")?,
-                accepted_at: row.try_get("accepted_at")?,
-                attendant: row.try_get("attendant")?,
-                first_response_at: row.try_get("first_response_at")?,
-                transfers: row.try_get("transfers")?,
-                lost_at: row.try_get("lost_at")?,
-                closed_at: row.try_get("closed_at")?,
-                close_reason: row.try_get("close_reason")?,
-                handle_ms: row.try_get("handle_ms")?,
-                article_sent: row.try_get("article_sent")?,
-            },
-            rating: row.try_get("rating")?,
-            comment: row.try_get("comment")?,
-            rated_at: row.try_get("rated_at")?,
-        })
-    }};
-}
-pub(crate) use conversation_from_row;
 
 /// Decodes rows of [`SELECT_ARTICLES`] and [`SELECT_PRESENCE`].
 macro_rules! article_from_row {
@@ -804,13 +775,11 @@ macro_rules! report_functions {
             pool: &$pool,
             id: &str,
         ) -> Result<Option<ReportConversation>, StoreError> {
-            let row = sqlx::query(SELECT_CONVERSATION)
+            let packed: Option<String> = sqlx::query_scalar($packing.conversation)
                 .bind(id)
                 .fetch_optional(pool)
                 .await?;
-            row.as_ref()
-                .map(|row| conversation_from_row!(row))
-                .transpose()
+            packed.map(|packed| unpack_one(&packed)).transpose()
         }
 
         pub(in crate::store) async fn texts(
