@@ -267,6 +267,9 @@ impl AppBuilder {
         }
         // With a store, knowledge written here reaches the nodes sharing it (and theirs here).
         if let Some(store) = store {
+            state = state.with_sessions(Arc::new(crate::auth::sessions::Sessions::new(
+                store.clone(),
+            )));
             let sync = crate::knowledge_sync::KnowledgeSync::new(store, state.knowledge.clone())
                 .context("reading the knowledge log position")?;
             state = state.with_knowledge_sync(Arc::new(sync));

@@ -4,6 +4,9 @@
 //! stores nothing per guest, and a guest keeps their conversation across server restarts
 //! because the key lives in the data directory (`guest.key`, created on first start, readable
 //! by its owner only).
+//!
+//! A guest may say who they are in the widget's pre-chat form ([`GuestProfile`]: a name, an
+//! optional e-mail), which the desk keeps as the guest's contact so attendants see a person.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -90,6 +93,82 @@ impl GuestKey {
     }
 }
 
+/// Longest name a guest may give, in characters.
+pub const MAX_NAME_CHARS: usize = 80;
+/// Longest e-mail address, in bytes (RFC 5321's path limit).
+pub const MAX_EMAIL_BYTES: usize = 254;
+
+/// Who a guest says they are, checked and tidied: a name of 1 to [`MAX_NAME_CHARS`]
+/// characters (blanks and control characters folded into single spaces) and, when given, an
+/// e-mail address of the usual `local@domain.tld` shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuestProfile {
+    pub name: String,
+    pub email: Option<String>,
+}
+
+/// Why a pre-chat form was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProfileError {
+    #[error("a name is required to start a chat")]
+    NameRequired,
+    #[error("the name is longer than {MAX_NAME_CHARS} characters")]
+    NameTooLong,
+    #[error("{0:?} is not an e-mail address")]
+    InvalidEmail(String),
+}
+
+impl GuestProfile {
+    /// Checks what the form sent; a blank e-mail is no e-mail.
+    pub fn new(name: &str, email: Option<&str>) -> Result<GuestProfile, ProfileError> {
+        let name = name
+            .split(|c: char| c.is_whitespace() || c.is_control())
+            .filter(|word| !word.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        if name.is_empty() {
+            return Err(ProfileError::NameRequired);
+        }
+        if name.chars().count() > MAX_NAME_CHARS {
+            return Err(ProfileError::NameTooLong);
+        }
+        let email = match email.map(str::trim).filter(|email| !email.is_empty()) {
+            Some(email) if is_email(email) => Some(email.to_string()),
+            Some(email) => return Err(ProfileError::InvalidEmail(email.to_string())),
+            None => None,
+        };
+        Ok(GuestProfile { name, email })
+    }
+}
+
+/// The usual shape of an address people type: `local@domain.tld`, no blanks, one `@`, a
+/// domain of dot-separated labels (letters, digits, hyphens inside), a last label of two
+/// characters or more. Not RFC 5322's full grammar: quoted local parts and address literals
+/// are refused, as most forms do.
+fn is_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .chars()
+            .all(|c| !c.is_whitespace() && !c.is_control() && !"@<>()[],;:\\\"".contains(c));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && labels.iter().all(|label| {
+            !label.is_empty()
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+        })
+        && labels.last().is_some_and(|last| last.chars().count() >= 2);
+    email.len() <= MAX_EMAIL_BYTES && local_ok && domain_ok
+}
+
 /// 64 hex digits (surrounding blanks ignored) as 32 bytes: a key or a signature.
 fn bytes32(text: &str) -> Option<[u8; 32]> {
     let mut out = [0u8; 32];
@@ -132,6 +211,50 @@ mod tests {
         assert_eq!(key.verify(&flipped), None);
         assert_eq!(key.verify("g1.guest-x"), None);
         assert_eq!(key.verify("g1.admin.00"), None);
+    }
+
+    #[test]
+    fn a_profile_needs_a_name_of_reasonable_length_and_a_plausible_email() {
+        let profile = GuestProfile::new("  Maria \t Souza\n", Some(" maria@example.com ")).unwrap();
+        assert_eq!(profile.name, "Maria Souza");
+        assert_eq!(profile.email.as_deref(), Some("maria@example.com"));
+        assert_eq!(GuestProfile::new("Zé", Some("")).unwrap().email, None);
+        assert_eq!(
+            GuestProfile::new(" \u{7} ", None),
+            Err(ProfileError::NameRequired)
+        );
+        let long = "a".repeat(MAX_NAME_CHARS + 1);
+        assert_eq!(
+            GuestProfile::new(&long, None),
+            Err(ProfileError::NameTooLong)
+        );
+        assert!(GuestProfile::new(&"é".repeat(MAX_NAME_CHARS), None).is_ok());
+        for good in [
+            "a@b.co",
+            "ana.souza+chat@mail.example.com.br",
+            "jose@correo-ejemplo.es",
+        ] {
+            assert!(is_email(good), "{good}");
+        }
+        for bad in [
+            "maria",
+            "maria@",
+            "@example.com",
+            "maria@example",
+            "maria@@example.com",
+            "ma ria@example.com",
+            "maria@example..com",
+            "maria@-example.com",
+            "maria@example.c",
+            ".maria@example.com",
+            "\"maria\"@example.com",
+        ] {
+            assert!(!is_email(bad), "{bad}");
+            assert!(matches!(
+                GuestProfile::new("Maria", Some(bad)),
+                Err(ProfileError::InvalidEmail(_))
+            ));
+        }
     }
 
     #[test]

@@ -18,15 +18,17 @@
 //!
 //! Besides messages, a conversation's channel carries signals ([`FeedEvent`]s): short-lived
 //! notices that are not part of the transcript (the requester's queue position and estimated
-//! wait, the attendant joining). They are delivered to whoever listens at that moment and
-//! never replayed; the state they describe can always be read again through the REST API.
+//! wait, the attendant joining, one side typing, one side having read up to a `seq`). They
+//! are delivered to whoever listens at that moment and never replayed; the state they
+//! describe can always be read again through the REST API (typing is not state: it is simply
+//! gone after a few seconds).
 
 pub mod bus;
 pub mod nats;
 
 pub use bus::{
     AttendantStatus, CHANNEL_CAPACITY, Delivery, EventBus, FeedEvent, Link, LocalBus,
-    STAFF_CAPACITY, Specialist, StaffEvent, StaffNotice,
+    STAFF_CAPACITY, Side, Specialist, StaffEvent, StaffNotice,
 };
 
 use crate::store::{Message, Store, StoreError};

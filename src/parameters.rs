@@ -57,6 +57,11 @@ pub const PARAMETERS: &[Parameter] = &[
         meaning: "minutes until an unanswered chat is lost",
         default: "30",
     },
+    Parameter {
+        key: "prechat_form",
+        meaning: "the widget asks a guest's name (required) and e-mail before the chat (on/off)",
+        default: "off",
+    },
 ];
 
 /// A value a parameter cannot take.
@@ -67,7 +72,8 @@ pub struct ParameterError {
     pub reason: String,
 }
 
-fn flag(key: &str, value: &str) -> Result<bool, ParameterError> {
+/// An on/off parameter's value (`on`, `true`, `sim`, ... or `off`, `false`, `não`, ...).
+pub fn flag(key: &str, value: &str) -> Result<bool, ParameterError> {
     match value.trim().to_ascii_lowercase().as_str() {
         "on" | "true" | "1" | "yes" | "s" | "sim" => Ok(true),
         "off" | "false" | "0" | "no" | "n" | "nao" | "não" => Ok(false),
@@ -85,7 +91,7 @@ pub fn validate(key: &str, value: &str) -> Result<(), ParameterError> {
         reason,
     };
     match key {
-        "299" | "423" => flag(key, value).map(|_| ()),
+        "299" | "423" | "prechat_form" => flag(key, value).map(|_| ()),
         "315" | "316" | "317" => {
             if value.trim().is_empty() || value.len() > 200 {
                 Err(error(

@@ -68,7 +68,11 @@ pub async fn run(
     let bus = state.orchestrator.as_ref().map(|chat| chat.bus().clone());
     let app = http::router_with(state, crate::pages::router());
     let mut http_stop_rx = stop_rx;
-    let served = axum::serve(listener, app).with_graceful_shutdown(async move {
+    let served = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
         let _ = http_stop_rx.wait_for(|stop| *stop).await;
     });
     let signal = tokio::spawn(async move {

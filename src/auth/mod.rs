@@ -13,7 +13,9 @@
 //! guess was. A refused token is [`AuthError::Unauthorized`] or [`AuthError::TokenExpired`];
 //! a role outside the allowed set is [`AuthError::Forbidden`].
 
+pub mod password;
 pub mod registry;
+pub mod sessions;
 
 use crate::fault::{Coded, ErrorKind};
 use crate::store::StoreError;
@@ -97,6 +99,15 @@ pub enum AuthError {
     /// The operating system gave no random bytes.
     #[error("{0}")]
     NoRandomness(String),
+    /// A user name without an account or a wrong password: the answer does not say which.
+    #[error("the user name or the password is wrong")]
+    InvalidCredentials,
+    /// Sign-in is held back after too many failed attempts.
+    #[error("too many failed sign-in attempts; retry after {retry_after_secs} s")]
+    TooManyAttempts { retry_after_secs: u64 },
+    /// A password the policy refuses, or a new account without one.
+    #[error("{0}")]
+    WeakPassword(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -105,6 +116,9 @@ impl Coded for AuthError {
     fn kind(&self) -> ErrorKind {
         match self {
             AuthError::Unauthorized(_) | AuthError::TokenExpired => ErrorKind::Unauthorized,
+            AuthError::InvalidCredentials => ErrorKind::Unauthorized,
+            AuthError::TooManyAttempts { .. } => ErrorKind::RateLimited,
+            AuthError::WeakPassword(_) => ErrorKind::Unprocessable,
             AuthError::Forbidden(_) => ErrorKind::Forbidden,
             AuthError::InvalidId(_) => ErrorKind::BadRequest,
             AuthError::NoRandomness(_) => ErrorKind::Internal,
@@ -119,6 +133,9 @@ impl Coded for AuthError {
             AuthError::Forbidden(_) => "forbidden",
             AuthError::InvalidId(_) => "invalid_id",
             AuthError::NoRandomness(_) => "internal",
+            AuthError::InvalidCredentials => "invalid_credentials",
+            AuthError::TooManyAttempts { .. } => "too_many_attempts",
+            AuthError::WeakPassword(_) => "weak_password",
             AuthError::Store(error) => error.code(),
         }
     }

@@ -404,7 +404,7 @@ impl TokenStore {
 }
 
 /// `N` random bytes from the OS, as lowercase hex.
-fn random_hex<const N: usize>() -> Result<String, AuthError> {
+pub(super) fn random_hex<const N: usize>() -> Result<String, AuthError> {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes)
         .map_err(|error| AuthError::NoRandomness(format!("no randomness for a token: {error}")))?;
@@ -412,7 +412,7 @@ fn random_hex<const N: usize>() -> Result<String, AuthError> {
 }
 
 /// A token's subject and groups are ids: not blank, bounded, no control characters.
-fn check_names(subject: &str, groups: &[String]) -> Result<(), AuthError> {
+pub(super) fn check_names(subject: &str, groups: &[String]) -> Result<(), AuthError> {
     let check = |field: &str, value: &str| {
         crate::store::check_id(field, value).map_err(|error| match error {
             StoreError::InvalidInput(reason) => AuthError::InvalidId(reason),

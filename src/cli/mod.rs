@@ -4,6 +4,7 @@
 //! app is composed in [`crate::app`]) and prints. The printing of the larger reports lives
 //! beside it: [`ask`], [`eval`], [`reindex`] and [`bench`].
 
+mod account;
 mod ask;
 #[cfg(feature = "devtools")]
 pub mod bench;
@@ -97,6 +98,9 @@ pub enum Command {
     Eval(EvalCommand),
     /// The desk report, the knowledge gaps or the articles' effectiveness, from the store.
     Report(report::ReportArgs),
+    /// Staff accounts that sign in to the pages with a user name and password.
+    #[command(subcommand)]
+    Account(account::AccountCommand),
     /// Benchmark helpers.
     #[cfg(feature = "devtools")]
     #[command(subcommand)]
@@ -225,6 +229,7 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         } => chat(config, lang, requester, groups),
         Command::Eval(command) => eval::run(&config, command),
         Command::Report(args) => report::run(&config, args),
+        Command::Account(command) => account::run(&config, command),
         #[cfg(feature = "devtools")]
         Command::Bench(command) => bench::run(&config, command),
         #[cfg(not(feature = "devtools"))]

@@ -205,10 +205,34 @@ impl Applied {
     }
 }
 
+/// Refuses a label in a language we do not speak, a blank or overlong label.
+fn check_labels(labels: &super::ops::ReasonLabels) -> Result<(), DeskError> {
+    use super::ops::{LABEL_LANGUAGES, MAX_LABEL_CHARS};
+    for (reason, by_language) in labels {
+        for (language, label) in by_language {
+            if !LABEL_LANGUAGES.contains(&language.as_str()) {
+                return Err(DeskError::InvalidReasonLabel(format!(
+                    "the label of {reason:?} is in {language:?}, not one of pt-BR, es, en"
+                )));
+            }
+            let chars = label.trim().chars().count();
+            if chars == 0 || chars > MAX_LABEL_CHARS || label.chars().any(char::is_control) {
+                return Err(DeskError::InvalidReasonLabel(format!(
+                    "the {language} label of {reason:?} must have 1 to {MAX_LABEL_CHARS} characters and no control characters"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The human desk's whole stored state. Serialize it as a snapshot.
 #[derive(Serialize, Deserialize, Clone, Debug, Default)]
 pub struct DeskBook {
     pub(super) close_reasons: Vec<String>,
+    /// The pause and close reasons' labels per language (older snapshots have none).
+    #[serde(default)]
+    pub(super) reason_labels: super::ops::ReasonLabels,
     pub(super) desk: Desk,
     pub(super) contacts: BTreeMap<RequesterId, Contact>,
     pub(super) blocked: BTreeMap<RequesterId, BlockMark>,
@@ -237,6 +261,11 @@ impl DeskBook {
 
     pub fn close_reasons(&self) -> &[String] {
         &self.close_reasons
+    }
+
+    /// The labels of the reasons that exist now, per language.
+    pub fn reason_labels(&self) -> &super::ops::ReasonLabels {
+        &self.reason_labels
     }
 
     pub fn record(&self, conversation_id: &str) -> Option<&ChatRecord> {
@@ -286,12 +315,33 @@ impl DeskBook {
                 pause_reasons,
                 close_reasons,
                 queues,
+                labels,
             } => {
                 if close_reasons.iter().any(|reason| reason.trim().is_empty())
                     || pause_reasons.iter().any(|reason| reason.trim().is_empty())
                 {
                     return Err(DeskError::CloseReasonRequired);
                 }
+                if let Some(labels) = labels {
+                    check_labels(labels)?;
+                    // Kept as shown: without the blanks around them.
+                    self.reason_labels = labels
+                        .iter()
+                        .map(|(reason, by_language)| {
+                            let trimmed = by_language
+                                .iter()
+                                .map(|(language, label)| {
+                                    (language.clone(), label.trim().to_owned())
+                                })
+                                .collect();
+                            (reason.clone(), trimmed)
+                        })
+                        .collect();
+                }
+                // A removed reason's labels go with it.
+                self.reason_labels.retain(|reason, _| {
+                    pause_reasons.contains(reason) || close_reasons.contains(reason)
+                });
                 self.desk.configure(
                     routing.clone(),
                     super::PauseReasons::new(pause_reasons.iter().cloned()),

@@ -403,3 +403,78 @@ fn list_filters_sorting_and_accent_insensitive_search() {
     assert_eq!(names(b.search_contacts("@X.COM")), ["r1"]);
     assert_eq!(names(b.search_contacts("")), ["r2", "r1"]);
 }
+
+fn configure_op(close: &[&str], labels: Option<crate::desk::ReasonLabels>) -> DeskOp {
+    DeskOp::Configure {
+        routing: crate::desk::RoutingConfig::default(),
+        pause_reasons: vec!["break".into()],
+        close_reasons: close.iter().map(|reason| reason.to_string()).collect(),
+        queues: None,
+        labels,
+    }
+}
+
+fn labels(entries: &[(&str, &str, &str)]) -> crate::desk::ReasonLabels {
+    let mut all = crate::desk::ReasonLabels::new();
+    for (reason, language, label) in entries {
+        all.entry(reason.to_string())
+            .or_default()
+            .insert(language.to_string(), label.to_string());
+    }
+    all
+}
+
+#[test]
+fn reason_labels_are_kept_checked_and_follow_their_reasons() {
+    let mut b = active();
+    let given = labels(&[
+        ("sem_retorno", "pt-BR", "Sem retorno do solicitante"),
+        ("sem_retorno", "es", "Sin respuesta del solicitante"),
+        ("break", "en", "Short break"),
+    ]);
+    // Blanks around a label are not kept.
+    let mut padded = given.clone();
+    padded
+        .get_mut("break")
+        .unwrap()
+        .insert("en".into(), "  Short break ".into());
+    b.apply(&configure_op(&["resolved", "sem_retorno"], Some(padded)))
+        .unwrap();
+    assert_eq!(b.reason_labels(), &given);
+    b.apply(&configure_op(
+        &["resolved", "sem_retorno"],
+        Some(given.clone()),
+    ))
+    .unwrap();
+    assert_eq!(b.reason_labels(), &given);
+    // Absent labels leave them as they are.
+    b.apply(&configure_op(&["resolved", "sem_retorno"], None))
+        .unwrap();
+    assert_eq!(b.reason_labels(), &given);
+    // A language we do not speak, or a blank label, changes nothing.
+    let before = snapshot(&b);
+    for bad in [
+        labels(&[("resolved", "fr", "Résolu")]),
+        labels(&[("resolved", "en", "  ")]),
+        labels(&[("resolved", "en", &"x".repeat(61))]),
+    ] {
+        assert_eq!(
+            code(b.apply(&configure_op(&["resolved"], Some(bad)))),
+            "invalid_reason_label"
+        );
+    }
+    assert_eq!(snapshot(&b), before);
+    // A removed reason's labels go with it.
+    b.apply(&configure_op(&["resolved"], None)).unwrap();
+    assert!(!b.reason_labels().contains_key("sem_retorno"));
+    assert!(b.reason_labels().contains_key("break"));
+}
+
+#[test]
+fn a_snapshot_from_before_reason_labels_still_loads() {
+    let b = active();
+    let mut value = serde_json::to_value(&b).unwrap();
+    value.as_object_mut().unwrap().remove("reason_labels");
+    let loaded: DeskBook = serde_json::from_value(value).unwrap();
+    assert!(loaded.reason_labels().is_empty());
+}

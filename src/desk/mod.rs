@@ -55,7 +55,7 @@ pub use book::{
 pub use listing::{ListFilter, fold};
 pub use ops::{
     Attachment, AttachmentKind, Contact, ContractStatus, DeskOp, Macro, MacroAction, MacroStep,
-    Origin, QuickReply, Who, kind_for,
+    Origin, QuickReply, ReasonLabels, Who, kind_for,
 };
 pub use presence::{PauseReasons, PersonPresence, PresenceClock, PresenceState};
 pub use queue::{
@@ -210,6 +210,9 @@ pub enum DeskError {
     CloseReasonRequired,
     #[error("unknown close reason {0}")]
     UnknownCloseReason(String),
+    /// A reason label in another language, blank or too long.
+    #[error("{0}")]
+    InvalidReasonLabel(String),
     #[error("{person} is not in conversation {chat}")]
     NotParticipant { chat: ChatId, person: PersonId },
     #[error("the responsible leaves only by transfer or close")]
@@ -264,6 +267,7 @@ impl DeskError {
             DeskError::ContactBlocked(_) => "contact_blocked",
             DeskError::CloseReasonRequired => "close_reason_required",
             DeskError::UnknownCloseReason(_) => "unknown_close_reason",
+            DeskError::InvalidReasonLabel(_) => "invalid_reason_label",
             DeskError::NotParticipant { .. } => "not_participant",
             DeskError::ResponsibleCannotLeave => "responsible_cannot_leave",
             DeskError::NotLinked(..) => "not_linked",
@@ -300,6 +304,7 @@ impl crate::fault::Coded for DeskError {
             | DeskError::UnknownPauseReason(_)
             | DeskError::CloseReasonRequired
             | DeskError::UnknownCloseReason(_)
+            | DeskError::InvalidReasonLabel(_)
             | DeskError::EmptyQuickReply
             | DeskError::InvalidShortcut(_)
             | DeskError::InvalidTag

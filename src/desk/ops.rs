@@ -205,6 +205,18 @@ pub enum Who {
     Person(PersonId),
 }
 
+/// What a pause or close reason is called in each language: reason key -> language tag
+/// (`pt-BR`, `es`, `en`) -> label. A reason without a label in a language is shown by the
+/// pages' own word for a known key, or as the key.
+pub type ReasonLabels =
+    std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>;
+
+/// The languages a reason label may be given in.
+pub const LABEL_LANGUAGES: [&str; 3] = ["pt-BR", "es", "en"];
+
+/// Longest reason label, in characters.
+pub const MAX_LABEL_CHARS: usize = 60;
+
 /// One replayable change of the desk book. See `book` for the rules.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(tag = "op", rename_all = "snake_case")]
@@ -219,6 +231,9 @@ pub enum DeskOp {
         /// the queue they joined.
         #[serde(default)]
         queues: Option<super::QueueMap>,
+        /// The reasons' labels per language (absent: unchanged); see [`ReasonLabels`].
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        labels: Option<ReasonLabels>,
     },
     UpsertPerson {
         person: Person,

@@ -1,5 +1,6 @@
 //! Working chats: the attendance list (queued / in progress / closed, with search by
-//! ticket, contact and attendant, unread markers and the chat-icon alert) and what staff do
+//! ticket, contact and attendant, unread markers, each chat's last message for its card, and
+//! the chat-icon alert) and what staff do
 //! to one chat: capture, decline, transfer, invite by `@name`, leave, close with a reason
 //! and a closing message, reopen, mark read, tags and macros. Every such action answers
 //! with the chat as the caller sees it ([`ChatView`]).
@@ -20,6 +21,7 @@ use crate::desk::{ChatRecord, ChatState, ContractStatus, DeskBook, DeskError, De
 use crate::http::auth::{Authenticated, Authorized, Staff};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::state::AppState;
+use crate::store::{LastMessage, SenderKind};
 use axum::extract::{FromRequest, Request, State};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -91,6 +93,69 @@ pub struct ChatView {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<u64>)]
     eta_ms: Option<Option<u64>>,
+    /// The newest message that says something (absent before the first one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_message: Option<LastMessageView>,
+}
+
+/// How many characters of a last message a card shows.
+pub const CARD_CHARS: u32 = 140;
+
+/// A chat's last message as its card in the list shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LastMessageView {
+    /// The body on one line, cut to [`CARD_CHARS`] characters (ending in `…` when cut).
+    body: String,
+    /// `requester`, `assistant`, `attendant` or `system`.
+    #[schema(value_type = String)]
+    sender_kind: SenderKind,
+    /// The person who wrote it, for an attendant's message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sender_id: Option<String>,
+    /// Unix milliseconds.
+    created_at: i64,
+}
+
+impl From<LastMessage> for LastMessageView {
+    fn from(last: LastMessage) -> Self {
+        let mut body = last.body.split_whitespace().collect::<Vec<_>>().join(" ");
+        if last.clipped {
+            body.push('…');
+        }
+        LastMessageView {
+            body,
+            sender_kind: last.sender_kind,
+            sender_id: last
+                .sender_id
+                .filter(|_| last.sender_kind == SenderKind::Attendant),
+            created_at: last.created_at,
+        }
+    }
+}
+
+/// Gives each of `views` its last message, read in one store query for all of them.
+async fn with_last_messages(desk: &Attendance, views: &mut [ChatView]) -> Result<(), ApiError> {
+    if views.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = views
+        .iter()
+        .map(|view| view.record.conversation_id.clone())
+        .collect();
+    let mut found: std::collections::HashMap<String, LastMessage> = desk
+        .orchestrator()
+        .store()
+        .last_messages(&ids, CARD_CHARS)
+        .await?
+        .into_iter()
+        .map(|last| (last.conversation_id.clone(), last))
+        .collect();
+    for view in views {
+        view.last_message = found
+            .remove(&view.record.conversation_id)
+            .map(LastMessageView::from);
+    }
+    Ok(())
 }
 
 /// `record` as `viewer` sees it.
@@ -117,6 +182,7 @@ pub(super) fn chat_view_of(book: &DeskBook, record: &ChatRecord, viewer: &DeskVi
         blocked: book.is_blocked(&record.requester),
         position: place.as_ref().map(|status| status.position),
         eta_ms: place.map(|status| status.eta_ms),
+        last_message: None,
     }
 }
 
@@ -131,7 +197,7 @@ struct ChatList {
            ("attendant" = Option<String>, Query, description = "responsible or participant"),
            ("ticket" = Option<String>, Query, description = "ticket number"),
            ("contact" = Option<String>, Query, description = "contact name, e-mail or id")),
-    responses((status = 200, description = "`{chats}` with `unread`, `contact`, `position`", body = ChatList)))]
+    responses((status = 200, description = "`{chats}` with `unread`, `contact`, `position`, `last_message`", body = ChatList)))]
 async fn list_chats(
     State(state): State<AppState>,
     Authenticated(identity): Authenticated,
@@ -145,7 +211,7 @@ async fn list_chats(
         ticket: query.ticket,
         contact_query: query.contact,
     };
-    let chats = desk
+    let mut chats = desk
         .book(|book| {
             book.list(&filter)
                 .into_iter()
@@ -153,6 +219,7 @@ async fn list_chats(
                 .collect::<Vec<_>>()
         })
         .await;
+    with_last_messages(desk, &mut chats).await?;
     Ok(axum::Json(ChatList { chats }))
 }
 
@@ -192,13 +259,19 @@ async fn alert(
 }
 
 /// One chat as staff member `viewer` sees it after an action (null if the desk forgot it).
+/// The action is done: a failure to read the last message leaves it out rather than failing.
 pub(super) async fn chat_view(desk: &Attendance, id: &str, viewer: &str) -> Option<ChatView> {
     let viewer = DeskViewer::Person(viewer.to_string());
-    desk.book(|book| {
-        book.record(id)
-            .map(|record| chat_view_of(book, record, &viewer))
-    })
-    .await
+    let mut view = desk
+        .book(|book| {
+            book.record(id)
+                .map(|record| chat_view_of(book, record, &viewer))
+        })
+        .await?;
+    if let Err(error) = with_last_messages(desk, std::slice::from_mut(&mut view)).await {
+        tracing::warn!(conversation = %id, %error, "could not read the chat's last message");
+    }
+    Some(view)
 }
 
 /// Applies `op` and answers with chat `id` as `viewer` sees it.

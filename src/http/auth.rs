@@ -3,12 +3,14 @@
 //! or the token unknown, 401 `token_expired` after its expiry, 429 `rate_limited` when the
 //! token makes too many requests; [`Authorized`] adds the role check (403 `forbidden`) as
 //! an extractor, so that it runs before the request body is read. Who a token identifies is
-//! decided by the token registry (`crate::auth`).
+//! decided by the token registry (`crate::auth`). Without the header, a staff member signed
+//! in with a password is identified by the session cookie (see [`session_identity`]).
 
 use crate::auth::{Identity, Role, hash};
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
 use axum::extract::FromRequestParts;
+use axum::http::Method;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
@@ -23,12 +25,17 @@ impl FromRequestParts<AppState> for Authenticated {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or(ApiError::Unauthorized(
-                "the Authorization header is missing",
-            ))?;
+        let Some(header) = parts.headers.get(AUTHORIZATION) else {
+            // A browser signed in with a password carries its session in a cookie instead.
+            return match session_secret(&parts.headers) {
+                Some(secret) => session_identity(parts, state, &secret)
+                    .await
+                    .map(Authenticated),
+                None => Err(ApiError::Unauthorized(
+                    "the Authorization header is missing",
+                )),
+            };
+        };
         let value = header
             .to_str()
             .map_err(|_| ApiError::Unauthorized("the Authorization header is not text"))?;
@@ -44,6 +51,71 @@ impl FromRequestParts<AppState> for Authenticated {
         state.rate_limit.check(&hash(token))?;
         Ok(Authenticated(identity))
     }
+}
+
+/// The name of the cookie holding a staff session's secret.
+pub const SESSION_COOKIE: &str = "ponte_session";
+
+/// The header Ponte's own pages send with every write made with the session cookie. A page
+/// of another site cannot send it: the API's CORS answer allows no such header.
+pub const WRITE_HEADER: &str = "x-ponte-csrf";
+
+/// The session secret of the request's `Cookie` header, if any.
+pub fn session_secret(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.trim().to_owned())
+        .filter(|value| !value.is_empty())
+}
+
+/// Who the session cookie's secret identifies, once the request is known to come from
+/// Ponte's own pages: not from another site (`Sec-Fetch-Site`, `Origin`), and, for a write,
+/// carrying [`WRITE_HEADER`]. 403 `cross_site_refused` otherwise; 401 when the session
+/// ended; 503 where there are no password sessions.
+pub async fn session_identity(
+    parts: &Parts,
+    state: &AppState,
+    secret: &str,
+) -> Result<Identity, ApiError> {
+    check_same_origin(parts)?;
+    let sessions = state.sessions.as_ref().ok_or(ApiError::Unavailable)?;
+    let session = sessions.identify(secret).await?;
+    state.rate_limit.check(&hash(secret))?;
+    Ok(session.identity)
+}
+
+/// Refuses a cookie-carried request that another site made.
+fn check_same_origin(parts: &Parts) -> Result<(), ApiError> {
+    let headers = &parts.headers;
+    let text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    if let Some(site) = text("sec-fetch-site")
+        && site != "same-origin"
+        && site != "none"
+    {
+        return Err(ApiError::CrossSiteRefused(
+            "the session cookie is accepted from Ponte's own pages only",
+        ));
+    }
+    if let (Some(origin), Some(host)) = (text("origin"), text("host")) {
+        let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+        if !origin_host.eq_ignore_ascii_case(host) {
+            return Err(ApiError::CrossSiteRefused(
+                "the session cookie is accepted from Ponte's own pages only",
+            ));
+        }
+    }
+    let reads = [Method::GET, Method::HEAD, Method::OPTIONS];
+    if !reads.contains(&parts.method) && headers.get(WRITE_HEADER).is_none() {
+        return Err(ApiError::CrossSiteRefused(
+            "a write made with the session cookie must carry the X-Ponte-Csrf header",
+        ));
+    }
+    Ok(())
 }
 
 /// A closed set of roles allowed on a route, as a type: see [`Authorized`].

@@ -5,7 +5,8 @@
 //! routes answer 503 `unavailable`.
 //!
 //! - `POST /api/conversations` `{language?, channel?}` → 201 `{conversation, messages}`
-//! - `GET /api/conversations/{id}` → the conversation and `machine_view` (offers, status)
+//! - `GET /api/conversations/{id}` → the conversation, `machine_view` (offers, status) and
+//!   `read` (how far each side has read, see [`super::marks`])
 //! - `POST /api/conversations/{id}/messages` `{text, client_message_id?}` →
 //!   `{duplicate, messages}`
 //! - `GET /api/conversations/{id}/messages?after=N&limit=M` → `{messages}` with `seq > N`
@@ -68,6 +69,23 @@ impl From<store::Message> for MessageView {
     }
 }
 
+/// How far each side has read (the `seq` of the last message each has seen; 0: nothing).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReadView {
+    pub requester_seq: i64,
+    /// The desk's side: whoever serves the chat.
+    pub attendant_seq: i64,
+}
+
+impl From<store::ReadMarks> for ReadView {
+    fn from(marks: store::ReadMarks) -> Self {
+        ReadView {
+            requester_seq: marks.requester_seq,
+            attendant_seq: marks.attendant_seq,
+        }
+    }
+}
+
 /// A conversation in short.
 #[derive(Debug, Serialize, ToSchema)]
 struct ConversationSummary {
@@ -104,6 +122,9 @@ struct ConversationView {
     updated_at: i64,
     /// What the assistant offers now (options, status).
     machine_view: serde_json::Value,
+    /// How far each side has read: the requester's marks of delivered and read messages
+    /// survive a reload.
+    read: ReadView,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -248,6 +269,7 @@ async fn show(
     let (chat, who) = requester(&state, identity)?;
     let record = chat.conversation(&who, &id).await?;
     let machine_view = chat.machine_view(&who, &id).await?;
+    let read = chat.store().read_marks(&id).await?.into();
     Ok(axum::Json(ConversationView {
         id: record.id,
         channel: record.channel,
@@ -261,6 +283,7 @@ async fn show(
         created_at: record.created_at,
         updated_at: record.updated_at,
         machine_view,
+        read,
     }))
 }
 

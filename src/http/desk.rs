@@ -283,7 +283,7 @@ async fn put_project(
 
 /// Routing modes (per service group), pause reasons and close reasons.
 #[utoipa::path(get, path = "/api/desk/config", tag = "desk",
-    responses((status = 200, description = "`{routing, pause_reasons, queues, close_reasons}`", body = ConfigView)))]
+    responses((status = 200, description = "`{routing, pause_reasons, queues, close_reasons, reason_labels}`", body = ConfigView)))]
 async fn get_config(
     State(state): State<AppState>,
     Authenticated(identity): Authenticated,
@@ -298,6 +298,7 @@ async fn get_config(
                 pause_reasons: config.pause_reasons.0.clone(),
                 queues: config.queues.clone(),
                 close_reasons: book.close_reasons().to_vec(),
+                reason_labels: book.reason_labels().clone(),
             }
         })
         .await;
@@ -313,6 +314,9 @@ struct ConfigView {
     #[schema(value_type = BTreeMap<String, String>)]
     queues: QueueMap,
     close_reasons: Vec<String>,
+    /// Reason -> language (`pt-BR`, `es`, `en`) -> label.
+    #[schema(value_type = BTreeMap<String, BTreeMap<String, String>>)]
+    reason_labels: crate::desk::ReasonLabels,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -325,6 +329,11 @@ struct ConfigBody {
     #[serde(default)]
     #[schema(value_type = Option<BTreeMap<String, String>>)]
     queues: Option<QueueMap>,
+    /// Reason -> language (`pt-BR`, `es`, `en`) -> label; absent: unchanged. A label of a
+    /// reason not in the lists is dropped.
+    #[serde(default)]
+    #[schema(value_type = Option<BTreeMap<String, BTreeMap<String, String>>>)]
+    reason_labels: Option<crate::desk::ReasonLabels>,
 }
 
 /// Sets the routing modes and the reasons (admins).
@@ -351,6 +360,7 @@ async fn put_config(
         pause_reasons: body.pause_reasons,
         close_reasons: body.close_reasons,
         queues: body.queues,
+        labels: body.reason_labels,
     })
     .await?;
     get_config(State(state), Authenticated(identity)).await

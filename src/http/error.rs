@@ -80,8 +80,30 @@ pub enum ApiError {
     ContactBlocked,
     #[error("guest chat is off on this server: the portal must sign the requester in")]
     GuestChatDisabled,
+    /// The widget's pre-chat form without a name, while the form is on.
+    #[error("a name is required to start a chat")]
+    NameRequired,
+    #[error("the name is longer than {max} characters")]
+    NameTooLong { max: usize },
+    #[error("{0}")]
+    InvalidEmail(String),
+    /// A read position past the conversation's last message, or negative.
+    #[error("{0}")]
+    SeqOutOfRange(String),
     #[error("too many requests for this token; retry after {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    /// A staff sign-in with an unknown user name or a wrong password (not saying which).
+    #[error("the user name or the password is wrong")]
+    InvalidCredentials,
+    /// Staff sign-in held back after too many failed attempts.
+    #[error("too many failed sign-in attempts; retry after {retry_after_secs} s")]
+    TooManyAttempts { retry_after_secs: u64 },
+    /// A password the policy refuses.
+    #[error("{0}")]
+    WeakPassword(String),
+    /// A write made with the session cookie that did not come from Ponte's own pages.
+    #[error("{0}")]
+    CrossSiteRefused(&'static str),
     #[error("the request body is larger than the limit")]
     PayloadTooLarge,
     #[error("this endpoint does not exist")]
@@ -133,7 +155,8 @@ impl Coded for ApiError {
         use ApiError::*;
         match self {
             BadRequest(_) | MalformedJson(_) | EmptyText(_) | InvalidId(_) => ErrorKind::BadRequest,
-            InvalidPeriod(_) => ErrorKind::BadRequest,
+            InvalidPeriod(_) | SeqOutOfRange(_) => ErrorKind::BadRequest,
+            NameRequired | NameTooLong { .. } | InvalidEmail(_) => ErrorKind::Unprocessable,
             AlreadyRated | ConversationOpen => ErrorKind::Conflict,
             WebSocketRequired(_) | InvalidEvent(_) => ErrorKind::BadRequest,
             TextTooLong(_) | PayloadTooLarge => ErrorKind::TooLarge,
@@ -147,7 +170,10 @@ impl Coded for ApiError {
             TicketNotFound(_) | NotFound { .. } | UnknownRoute => ErrorKind::NotFound,
             Desk(error) => error.kind(),
             Bridge(error) => crate::fault::Coded::kind(error),
-            RateLimited { .. } => ErrorKind::RateLimited,
+            RateLimited { .. } | TooManyAttempts { .. } => ErrorKind::RateLimited,
+            InvalidCredentials => ErrorKind::Unauthorized,
+            WeakPassword(_) => ErrorKind::Unprocessable,
+            CrossSiteRefused(_) => ErrorKind::Forbidden,
             Unavailable | IndexUnavailable => ErrorKind::Unavailable,
             StoreUnavailable | NatsUnavailable => ErrorKind::Unavailable,
             Internal(_) => ErrorKind::Internal,
@@ -187,7 +213,15 @@ impl Coded for ApiError {
             Bridge(error) => crate::fault::Coded::code(error),
             ContactBlocked => "contact_blocked",
             GuestChatDisabled => "guest_chat_disabled",
+            NameRequired => "name_required",
+            NameTooLong { .. } => "name_too_long",
+            InvalidEmail(_) => "invalid_email",
+            SeqOutOfRange(_) => "seq_out_of_range",
             RateLimited { .. } => "rate_limited",
+            InvalidCredentials => "invalid_credentials",
+            TooManyAttempts { .. } => "too_many_attempts",
+            WeakPassword(_) => "weak_password",
+            CrossSiteRefused(_) => "cross_site_refused",
             PayloadTooLarge => "payload_too_large",
             UnknownRoute => "unknown_route",
             Unavailable => "unavailable",
@@ -221,7 +255,8 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, kind) = self.describe();
         let retry_after = match &self {
-            ApiError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            ApiError::RateLimited { retry_after_secs }
+            | ApiError::TooManyAttempts { retry_after_secs } => Some(*retry_after_secs),
             ApiError::StoreUnavailable | ApiError::NatsUnavailable => Some(1),
             _ => None,
         };
@@ -369,7 +404,25 @@ impl From<crate::auth::AuthError> for ApiError {
             A::Forbidden(reason) => ApiError::Forbidden(reason),
             A::InvalidId(reason) => ApiError::InvalidId(reason),
             A::NoRandomness(reason) => ApiError::Internal(reason),
+            A::InvalidCredentials => ApiError::InvalidCredentials,
+            A::TooManyAttempts { retry_after_secs } => {
+                ApiError::TooManyAttempts { retry_after_secs }
+            }
+            A::WeakPassword(reason) => ApiError::WeakPassword(reason),
             A::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<crate::guest::ProfileError> for ApiError {
+    fn from(error: crate::guest::ProfileError) -> Self {
+        use crate::guest::ProfileError as P;
+        match error {
+            P::NameRequired => ApiError::NameRequired,
+            P::NameTooLong => ApiError::NameTooLong {
+                max: crate::guest::MAX_NAME_CHARS,
+            },
+            P::InvalidEmail(_) => ApiError::InvalidEmail(error.to_string()),
         }
     }
 }

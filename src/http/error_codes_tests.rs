@@ -24,6 +24,25 @@ fn text() -> String {
 
 fn api_rows() -> Vec<Row> {
     vec![
+        (ApiError::NameRequired, 422, "name_required", INVALID),
+        (
+            ApiError::NameTooLong { max: 80 },
+            422,
+            "name_too_long",
+            INVALID,
+        ),
+        (
+            ApiError::InvalidEmail(text()),
+            422,
+            "invalid_email",
+            INVALID,
+        ),
+        (
+            ApiError::SeqOutOfRange(text()),
+            400,
+            "seq_out_of_range",
+            INVALID,
+        ),
         (ApiError::BadRequest(text()), 400, "bad_request", INVALID),
         (
             ApiError::MalformedJson(text()),
@@ -41,6 +60,32 @@ fn api_rows() -> Vec<Row> {
         ),
         (ApiError::Unauthorized("x"), 401, "unauthorized", AUTH),
         (ApiError::TokenExpired, 401, "token_expired", AUTH),
+        (
+            ApiError::InvalidCredentials,
+            401,
+            "invalid_credentials",
+            AUTH,
+        ),
+        (
+            ApiError::TooManyAttempts {
+                retry_after_secs: 1,
+            },
+            429,
+            "too_many_attempts",
+            "rate_limit",
+        ),
+        (
+            ApiError::WeakPassword(text()),
+            422,
+            "weak_password",
+            INVALID,
+        ),
+        (
+            ApiError::CrossSiteRefused("x"),
+            403,
+            "cross_site_refused",
+            AUTH,
+        ),
         (ApiError::InvalidId(text()), 400, "invalid_id", INVALID),
         (
             ApiError::MethodNotAllowed,
@@ -195,6 +240,11 @@ fn desk_rows() -> Vec<(DeskError, u16, &'static str)> {
         ),
         (DeskError::ContactBlocked(text()), 403, "contact_blocked"),
         (DeskError::CloseReasonRequired, 422, "close_reason_required"),
+        (
+            DeskError::InvalidReasonLabel(text()),
+            422,
+            "invalid_reason_label",
+        ),
         (
             DeskError::UnknownCloseReason(text()),
             422,

@@ -2,7 +2,9 @@
 //!
 //! - `GET /api/conversations/{id}/live?after=N` — WebSocket. The server sends JSON text frames
 //!   `{"type":"message","message":{seq,sender_kind,body,payload,client_message_id,created_at}}`
-//!   and a ping every 30 s; it reads only to notice the client closing.
+//!   and a ping every 30 s; it reads only to notice the client closing. Notices that are not
+//!   messages come as their own frames (`queue_position`, `attendant`, `typing`, `read`, ...;
+//!   see [`FeedEvent`](crate::live::FeedEvent) and [`super::marks`]).
 //! - `GET /api/conversations/{id}/events?after=N` — Server-Sent Events, the fallback:
 //!   `event: message`, `id: <seq>`, `data: <the same JSON>`. A `Last-Event-ID` header (what a
 //!   browser's `EventSource` sends when it reconnects) takes precedence over `after`.

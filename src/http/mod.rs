@@ -25,11 +25,14 @@ pub mod error;
 pub mod health;
 pub mod knowledge;
 pub mod live;
+pub mod marks;
 pub mod matrix;
 pub mod outbound;
 pub mod replies;
 pub mod reports;
+pub mod session;
 pub mod state;
+pub mod transcript_file;
 pub mod transcripts;
 pub mod widget;
 
@@ -61,7 +64,10 @@ fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(knowledge::router())
         .merge(conversations::router())
         .merge(live::router())
+        .merge(marks::router())
+        .merge(transcript_file::router())
         .merge(admin::router())
+        .merge(session::router())
         .merge(desk::router())
         .merge(contacts::router())
         .merge(replies::router())
@@ -245,6 +251,8 @@ fn cors() -> tower_http::cors::CorsLayer {
         .allow_origin(tower_http::cors::Any)
         .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        // The transcript's file name, which a widget on the portal's origin reads.
+        .expose_headers([header::CONTENT_DISPOSITION])
         .max_age(Duration::from_secs(3600))
 }
 

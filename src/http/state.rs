@@ -33,6 +33,8 @@ pub struct AppState {
     pub knowledge_sync: Option<Arc<crate::knowledge_sync::KnowledgeSync>>,
     /// Whether gap clusters show the requesters' texts (to admins and knowledge managers).
     pub gap_examples: bool,
+    /// Staff accounts and their password sign-in sessions; absent without a store.
+    pub sessions: Option<Arc<crate::auth::sessions::Sessions>>,
 }
 
 impl AppState {
@@ -53,6 +55,7 @@ impl AppState {
             bridges: None,
             knowledge_sync: None,
             gap_examples: true,
+            sessions: None,
         }
     }
 
@@ -71,6 +74,12 @@ impl AppState {
     /// The same state with the bridges.
     pub fn with_bridges(mut self, bridges: Arc<crate::bridge::service::Bridges>) -> Self {
         self.bridges = Some(bridges);
+        self
+    }
+
+    /// The same state signing staff in with passwords through `sessions`.
+    pub fn with_sessions(mut self, sessions: Arc<crate::auth::sessions::Sessions>) -> Self {
+        self.sessions = Some(sessions);
         self
     }
 

@@ -1,12 +1,15 @@
 //! A chat's transcript for the people serving it (and admins supervising the desk), with
 //! search inside it, and staff writing in a chat (the attendance service checks who may
-//! and expands a quick reply's shortcut; see [`Attendance::write`]).
+//! and expands a quick reply's shortcut; see [`Attendance::write`]). A chat still waiting in
+//! the queue may be read, before capturing it, by anyone who could capture it (a person of
+//! the desk who serves its channel): the console previews what the requester and the
+//! assistant said.
 
 use super::conversations::{MessageList, MessageView, Posted};
 use super::desk::{DeskViewer, desk_viewer, staff_person};
 use super::{Json, Path, Query};
 use crate::attendance::Attendance;
-use crate::desk::Who;
+use crate::desk::{ChatState, DeskBook, Who};
 use crate::http::auth::{Authenticated, Authorized, Staff};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::state::AppState;
@@ -29,12 +32,16 @@ struct TranscriptQuery {
     q: Option<String>,
 }
 
-/// The caller may read conversation `id` (serves or served it, or an analysts' chat of
-/// theirs; an admin, any chat of the desk); 403 otherwise, 404 when it does not exist.
+/// The caller may read conversation `id` (serves or served it, could capture it from the
+/// queue, or an analysts' chat of theirs; an admin, any chat of the desk); 403 otherwise, 404
+/// when it does not exist.
 async fn check_reader(desk: &Attendance, viewer: &DeskViewer, id: &str) -> Result<(), ApiError> {
     desk.orchestrator().conversation_by_id(id).await?;
     let may = match viewer {
-        DeskViewer::Person(person) => desk.may_read(&Who::Person(person.clone()), id).await,
+        DeskViewer::Person(person) => {
+            desk.may_read(&Who::Person(person.clone()), id).await
+                || desk.book(|book| may_preview(book, person, id)).await
+        }
         DeskViewer::Supervisor => desk.may_supervise(id).await,
     };
     if may {
@@ -46,8 +53,21 @@ async fn check_reader(desk: &Attendance, viewer: &DeskViewer, id: &str) -> Resul
     }
 }
 
-/// A conversation's transcript for the people serving it and for admins; `q` searches
-/// inside it.
+/// Whether `person` may preview chat `id`: it waits in the queue and they serve its channel,
+/// so they could capture it.
+fn may_preview(book: &DeskBook, person: &str, id: &str) -> bool {
+    let Some(record) = book.record(id) else {
+        return false;
+    };
+    record.state == ChatState::Queued
+        && book
+            .desk()
+            .person(person)
+            .is_some_and(|someone| someone.channels.contains(&record.channel))
+}
+
+/// A conversation's transcript for the people serving it, those who could capture it from
+/// the queue, and admins; `q` searches inside it.
 #[utoipa::path(get, path = "/api/desk/chats/{id}/messages", tag = "attendance",
     params(("id" = String, Path, description = "conversation id"),
            ("after" = Option<i64>, Query, description = "last sequence number seen"),

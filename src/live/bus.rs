@@ -9,10 +9,10 @@
 //! - **Conversation events** ([`Delivery`]): every stored message, published right after the
 //!   store committed it, under the conversation's lock (so in `seq` order), and the notices
 //!   that are not part of the transcript ([`FeedEvent`]: queue position, the attendant
-//!   joining, a streamed answer...). A conversation's channel exists only while someone
-//!   listens to it.
-//! - **Staff events** ([`StaffEvent`]): every desk operation and unread marker, for the desk
-//!   consoles.
+//!   joining, a streamed answer, a side typing or having read...). A conversation's channel
+//!   exists only while someone listens to it.
+//! - **Staff events** ([`StaffEvent`]): every desk operation and unread marker, and who is
+//!   typing or has read where, for the desk consoles.
 //!
 //! Delivery inside a process is at most once and a slow receiver lags (between nodes it is at
 //! least once, see [`nats`](super::nats)): a [`Feed`](super::Feed) recovers the
@@ -70,6 +70,36 @@ pub enum FeedEvent {
     AnswerDelta { answer_id: String, text: String },
     /// A grounded answer failed after pieces went out: drop them.
     AnswerAbandoned { answer_id: String },
+    /// One side is typing: show it until `until_ms` (unix milliseconds; a client keeps its
+    /// own few seconds, clocks differ) unless another comes or its message arrives. Never
+    /// stored; at least once between nodes, which shows the same thing twice.
+    Typing {
+        who: Side,
+        /// The typist as the other side knows them (the attendant's name; the requester's
+        /// contact name, when they gave one).
+        name: Option<String>,
+        until_ms: u64,
+    },
+    /// One side has read the conversation up to `seq` (it only ever grows).
+    Read { who: Side, seq: i64 },
+}
+
+/// A side of a conversation, in the typing and read events: the requester, or the desk's
+/// people serving it (an attendant or an analyst), who share one read position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    Requester,
+    Attendant,
+}
+
+impl From<crate::store::ReadSide> for Side {
+    fn from(side: crate::store::ReadSide) -> Self {
+        match side {
+            crate::store::ReadSide::Requester => Side::Requester,
+            crate::store::ReadSide::Attendant => Side::Attendant,
+        }
+    }
 }
 
 /// A person offered by manual routing.
@@ -96,6 +126,8 @@ impl FeedEvent {
             FeedEvent::Participant { .. } => "participant",
             FeedEvent::AnswerDelta { .. } => "answer_delta",
             FeedEvent::AnswerAbandoned { .. } => "answer_abandoned",
+            FeedEvent::Typing { .. } => "typing",
+            FeedEvent::Read { .. } => "read",
         }
     }
 
@@ -113,6 +145,19 @@ pub enum StaffEvent {
     Desk(DeskOp),
     /// The requester wrote in a chat a person serves.
     Unread { conversation_id: String },
+    /// Someone is typing in a conversation (see [`FeedEvent::Typing`]).
+    Typing {
+        conversation_id: String,
+        who: Side,
+        name: Option<String>,
+        until_ms: u64,
+    },
+    /// A side read a conversation up to `seq` (see [`FeedEvent::Read`]).
+    Read {
+        conversation_id: String,
+        who: Side,
+        seq: i64,
+    },
     /// This receiver fell behind and missed `missed` events (told by the receiving side).
     Lagged { missed: u64 },
 }
@@ -354,11 +399,55 @@ mod tests {
             StaffEvent::Lagged { missed: 3 }.to_frame(),
             r#"{"missed":3,"type":"lagged"}"#
         );
+        assert_eq!(
+            frame(FeedEvent::Typing {
+                who: Side::Attendant,
+                name: Some("Ana".into()),
+                until_ms: 7
+            }),
+            json!({ "type": "typing", "who": "attendant", "name": "Ana", "until_ms": 7 })
+        );
+        assert_eq!(
+            FeedEvent::Read {
+                who: Side::Requester,
+                seq: 4
+            }
+            .to_frame(),
+            r#"{"seq":4,"type":"read","who":"requester"}"#
+        );
+        assert_eq!(
+            StaffEvent::Typing {
+                conversation_id: "c".into(),
+                who: Side::Requester,
+                name: None,
+                until_ms: 9
+            }
+            .to_frame(),
+            r#"{"conversation_id":"c","name":null,"type":"typing","until_ms":9,"who":"requester"}"#
+        );
+        assert_eq!(
+            StaffEvent::Read {
+                conversation_id: "c".into(),
+                who: Side::Attendant,
+                seq: 2
+            }
+            .to_frame(),
+            r#"{"conversation_id":"c","seq":2,"type":"read","who":"attendant"}"#
+        );
         // What a bus between nodes would carry comes back as it went.
         let event = StaffEvent::Desk(op);
         let back: StaffEvent = serde_json::from_str(&event.to_frame()).unwrap();
         assert_eq!(back, event);
         for event in [
+            FeedEvent::Typing {
+                who: Side::Requester,
+                name: None,
+                until_ms: 1,
+            },
+            FeedEvent::Read {
+                who: Side::Attendant,
+                seq: 3,
+            },
             FeedEvent::AnswerAbandoned {
                 answer_id: "a".into(),
             },

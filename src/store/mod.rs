@@ -12,11 +12,14 @@
 //!
 //! Timestamps are unix milliseconds (`i64`), assigned by the store when a row is written.
 
+pub mod accounts;
 mod error;
 mod knowledge_log;
+mod last_messages;
 mod outbox;
 pub mod postgres;
 mod prepared;
+mod read_marks;
 mod records;
 mod report_log;
 mod settle;
@@ -30,10 +33,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 
+pub use accounts::{NewAccount, NewSession, SessionIdentity, StaffAccount};
 pub use error::StoreError;
 pub use knowledge_log::{KnowledgeChange, KnowledgeOp, NewKnowledgeChange};
+pub use last_messages::{LastMessage, MAX_LAST_MESSAGES};
 pub use outbox::*;
 pub use postgres::PostgresStore;
+pub use read_marks::{ReadMarks, ReadMoved, ReadSide};
 pub use records::*;
 pub use report_log::{
     ArticleUse, Followed, GapReason, GapText, MAX_COMMENT, MAX_GAP_TEXT, Rating, ReportArticle,
@@ -103,6 +109,20 @@ pub trait Store: Send + Sync + 'static {
         conversation: &str,
         client_message_id: &str,
     ) -> Result<Option<Message>, StoreError>;
+
+    // The last message of many conversations, for the attendance list (see `last_messages`).
+
+    /// The newest message with a body of each of `conversations` (a bodiless event is
+    /// skipped), its body cut to `max_chars` characters, in no particular order; a
+    /// conversation without one, or unknown, is left out. Both backends answer in one query;
+    /// the default pages back through each conversation.
+    async fn last_messages(
+        &self,
+        conversations: &[String],
+        max_chars: u32,
+    ) -> Result<Vec<LastMessage>, StoreError> {
+        last_messages::one_by_one(self, conversations, max_chars).await
+    }
 
     /// The conversation an input is about and, when `client_message_id` is given and already
     /// stored there, that message (the input is a replay). A backend across a network answers
@@ -220,6 +240,37 @@ pub trait Store: Send + Sync + 'static {
 
     /// Deletes the token named `id` and returns it; [`StoreError::NotFound`] when there is none.
     async fn delete_token(&self, id: &str) -> Result<StoredToken, StoreError>;
+
+    // Staff accounts and their sessions (see `accounts`).
+
+    /// Creates the account or replaces its password hash, role, subject and groups (keeping
+    /// when it was created). A new password hash deletes the account's sessions: a changed
+    /// password signs it out everywhere.
+    async fn put_account(&self, account: NewAccount) -> Result<StaffAccount, StoreError>;
+
+    /// The account named `username`, if any.
+    async fn account(&self, username: &str) -> Result<Option<StaffAccount>, StoreError>;
+
+    /// Every account, by user name.
+    async fn accounts(&self) -> Result<Vec<StaffAccount>, StoreError>;
+
+    /// Deletes the account and its sessions; [`StoreError::NotFound`] when there is none.
+    async fn delete_account(&self, username: &str) -> Result<StaffAccount, StoreError>;
+
+    /// Keeps a new session of an existing account (not found otherwise), and forgets every
+    /// session that expired by `now_ms`.
+    async fn insert_session(&self, session: NewSession, now_ms: i64) -> Result<(), StoreError>;
+
+    /// The session whose secret's SHA-256 is `sha256`, with its account's identity, when it
+    /// has not expired by `now_ms`.
+    async fn session(
+        &self,
+        sha256: &str,
+        now_ms: i64,
+    ) -> Result<Option<SessionIdentity>, StoreError>;
+
+    /// Forgets the session whose secret's SHA-256 is `sha256`; whether there was one.
+    async fn delete_session(&self, sha256: &str) -> Result<bool, StoreError>;
 
     /// Inserts or replaces a bridge's definition (keeping `enabled` as given).
     async fn put_bridge(&self, record: BridgeRecord) -> Result<BridgeRecord, StoreError>;
@@ -390,6 +441,23 @@ pub trait Store: Send + Sync + 'static {
 
     /// The keys of the dismissed gap clusters.
     async fn dismissed_gaps(&self) -> Result<Vec<String>, StoreError>;
+
+    // Read marks: how far each side of a conversation has read it (see `read_marks`).
+
+    /// Moves `side`'s read position of `conversation` forward to `seq`, in one atomic write;
+    /// a `seq` at or below where it stands changes nothing (`moved: false`). Fails with
+    /// [`StoreError::NotFound`] for an unknown conversation and [`StoreError::InvalidInput`]
+    /// for a negative `seq` or one past the conversation's last message.
+    async fn mark_read(
+        &self,
+        conversation: &str,
+        side: ReadSide,
+        seq: i64,
+    ) -> Result<ReadMoved, StoreError>;
+
+    /// Both read positions of `conversation` (zeros before anything was read);
+    /// [`StoreError::NotFound`] for an unknown conversation.
+    async fn read_marks(&self, conversation: &str) -> Result<ReadMarks, StoreError>;
 }
 
 /// Opens the backend named by the URL scheme and applies its pending migrations.

@@ -32,16 +32,20 @@ use super::{
     check_bridge_file, check_desk_json, check_id, check_lease, check_optional_id, check_replay,
     clamp_limit, clean_tags,
 };
+use super::{NewAccount, NewSession, SessionIdentity, StaffAccount};
 use rows::{
     conversation_columns, conversation_from_row, message_columns, message_from_row, ticket_columns,
     ticket_from_row, token_columns, token_from_row,
 };
 
+mod accounts;
 mod bridge_reads;
 mod bridge_writes;
 mod group_commit;
 mod knowledge_log;
+mod last_messages;
 mod leases;
+mod read_marks;
 mod records;
 mod reports;
 mod rows;
@@ -272,6 +276,16 @@ impl Store for PostgresStore {
         row.as_ref().map(message_from_row).transpose()
     }
 
+    async fn last_messages(
+        &self,
+        conversations: &[String],
+        max_chars: u32,
+    ) -> Result<Vec<super::LastMessage>, StoreError> {
+        super::last_messages::check_max_chars(max_chars)?;
+        let ids = super::last_messages::wanted(conversations)?;
+        last_messages::last_messages(&self.pool, &ids, max_chars).await
+    }
+
     async fn conversation_for_input(
         &self,
         id: &str,
@@ -476,6 +490,49 @@ impl Store for PostgresStore {
         check_id("token id", id)?;
         in_transaction!(self, |connection| records::delete_token(connection, id)
             .await)
+    }
+
+    async fn put_account(&self, account: NewAccount) -> Result<StaffAccount, StoreError> {
+        super::accounts::check_new_account(&account)?;
+        in_transaction!(self, |connection| accounts::put(connection, account).await)
+    }
+
+    async fn account(&self, username: &str) -> Result<Option<StaffAccount>, StoreError> {
+        accounts::account(&self.pool, username).await
+    }
+
+    async fn accounts(&self) -> Result<Vec<StaffAccount>, StoreError> {
+        accounts::accounts(&self.pool).await
+    }
+
+    async fn delete_account(&self, username: &str) -> Result<StaffAccount, StoreError> {
+        check_id("user name", username)?;
+        in_transaction!(self, |connection| accounts::delete(connection, username)
+            .await)
+    }
+
+    async fn insert_session(&self, session: NewSession, now_ms: i64) -> Result<(), StoreError> {
+        super::accounts::check_new_session(&session)?;
+        in_transaction!(self, |connection| {
+            accounts::insert_session(connection, session, now_ms).await
+        })
+    }
+
+    async fn session(
+        &self,
+        sha256: &str,
+        now_ms: i64,
+    ) -> Result<Option<SessionIdentity>, StoreError> {
+        super::accounts::check_sha256(sha256)?;
+        accounts::session(&self.pool, sha256, now_ms).await
+    }
+
+    async fn delete_session(&self, sha256: &str) -> Result<bool, StoreError> {
+        super::accounts::check_sha256(sha256)?;
+        in_transaction!(self, |connection| accounts::delete_session(
+            connection, sha256
+        )
+        .await)
     }
 
     async fn put_bridge(&self, record: BridgeRecord) -> Result<BridgeRecord, StoreError> {
@@ -733,5 +790,20 @@ impl Store for PostgresStore {
 
     async fn dismissed_gaps(&self) -> Result<Vec<String>, StoreError> {
         reports::dismissed(&self.pool).await
+    }
+
+    async fn mark_read(
+        &self,
+        conversation: &str,
+        side: super::ReadSide,
+        seq: i64,
+    ) -> Result<super::ReadMoved, StoreError> {
+        super::read_marks::check_mark(conversation, seq)?;
+        read_marks::mark(&self.pool, conversation, side, seq).await
+    }
+
+    async fn read_marks(&self, conversation: &str) -> Result<super::ReadMarks, StoreError> {
+        check_id("conversation id", conversation)?;
+        read_marks::marks(&self.pool, conversation).await
     }
 }

@@ -22,6 +22,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Connection, QueryBuilder, Row, Sqlite};
 
+use super::accounts::{check_new_account, check_new_session, check_sha256};
 use super::prepared::{
     PreparedBridge, PreparedConversation, PreparedMessage, PreparedOutboxEvent, PreparedReceipt,
     PreparedStep, PreparedTicket, PreparedToken, PreparedUpdate,
@@ -37,17 +38,22 @@ use super::{
     AttemptOutcome, BridgeDeadline, BridgeFile, BridgeHealth, BridgeRecord, DeliveryAttempt,
     InboundReceipt, NewOutboxEvent, NewToken, OutboxEvent, OutboxFilter, Replay, StoredToken,
 };
+use super::{NewAccount, NewSession, SessionIdentity, StaffAccount};
+use accounts::AccountCommand;
 use bridge_writes::BridgeCommand;
 use rows::{
     conversation_columns, conversation_from_row, message_columns, message_from_row, ticket_columns,
     ticket_from_row, token_from_row,
 };
 
+pub(super) mod accounts;
 mod bridge_reads;
 mod bridge_rows;
 pub(super) mod bridge_writes;
 pub(super) mod knowledge_log;
+mod last_messages;
 pub(super) mod leases;
+pub(super) mod read_marks;
 pub(super) mod reports;
 mod rows;
 pub(super) mod writes;
@@ -312,6 +318,16 @@ impl Store for SqliteStore {
         row.as_ref().map(message_from_row).transpose()
     }
 
+    async fn last_messages(
+        &self,
+        conversations: &[String],
+        max_chars: u32,
+    ) -> Result<Vec<super::LastMessage>, StoreError> {
+        super::last_messages::check_max_chars(max_chars)?;
+        let ids = super::last_messages::wanted(conversations)?;
+        last_messages::last_messages(&self.read_pool, &ids, max_chars).await
+    }
+
     async fn create_ticket(&self, new: NewTicket) -> Result<Ticket, StoreError> {
         let ticket = PreparedTicket::new(new)?;
         self.writer
@@ -524,6 +540,59 @@ impl Store for SqliteStore {
                 id: id.to_owned(),
                 reply,
             })
+            .await
+    }
+
+    async fn put_account(&self, account: NewAccount) -> Result<StaffAccount, StoreError> {
+        check_new_account(&account)?;
+        self.writer
+            .submit(|reply| Command::Account(AccountCommand::Put { account, reply }))
+            .await
+    }
+
+    async fn account(&self, username: &str) -> Result<Option<StaffAccount>, StoreError> {
+        accounts::account(&self.read_pool, username).await
+    }
+
+    async fn accounts(&self) -> Result<Vec<StaffAccount>, StoreError> {
+        accounts::accounts(&self.read_pool).await
+    }
+
+    async fn delete_account(&self, username: &str) -> Result<StaffAccount, StoreError> {
+        check_id("user name", username)?;
+        let username = username.to_owned();
+        self.writer
+            .submit(|reply| Command::Account(AccountCommand::Delete { username, reply }))
+            .await
+    }
+
+    async fn insert_session(&self, session: NewSession, now_ms: i64) -> Result<(), StoreError> {
+        check_new_session(&session)?;
+        self.writer
+            .submit(|reply| {
+                Command::Account(AccountCommand::InsertSession {
+                    session,
+                    now_ms,
+                    reply,
+                })
+            })
+            .await
+    }
+
+    async fn session(
+        &self,
+        sha256: &str,
+        now_ms: i64,
+    ) -> Result<Option<SessionIdentity>, StoreError> {
+        check_sha256(sha256)?;
+        accounts::session(&self.read_pool, sha256, now_ms).await
+    }
+
+    async fn delete_session(&self, sha256: &str) -> Result<bool, StoreError> {
+        check_sha256(sha256)?;
+        let sha256 = sha256.to_owned();
+        self.writer
+            .submit(|reply| Command::Account(AccountCommand::DeleteSession { sha256, reply }))
             .await
     }
 
@@ -819,5 +888,30 @@ impl Store for SqliteStore {
 
     async fn dismissed_gaps(&self) -> Result<Vec<String>, StoreError> {
         reports::dismissed(&self.read_pool).await
+    }
+
+    async fn mark_read(
+        &self,
+        conversation: &str,
+        side: super::ReadSide,
+        seq: i64,
+    ) -> Result<super::ReadMoved, StoreError> {
+        super::read_marks::check_mark(conversation, seq)?;
+        let conversation_id = conversation.to_owned();
+        self.writer
+            .submit(|reply| {
+                Command::ReadMark(read_marks::ReadCommand {
+                    conversation_id,
+                    side,
+                    seq,
+                    reply,
+                })
+            })
+            .await
+    }
+
+    async fn read_marks(&self, conversation: &str) -> Result<super::ReadMarks, StoreError> {
+        check_id("conversation id", conversation)?;
+        read_marks::marks(&self.read_pool, conversation).await
     }
 }

@@ -31,7 +31,9 @@ use super::prepared::{
     PreparedUpdate,
 };
 pub(in crate::store) use super::settle::{Outcome, Reply, Settle, settle_later};
+use super::sqlite::accounts::AccountCommand;
 use super::sqlite::bridge_writes::BridgeCommand;
+use super::sqlite::read_marks::ReadCommand;
 use super::sqlite::{leases, writes};
 use super::{Appended, Conversation, StepCommitted, StoreError, Ticket, TicketStatus};
 
@@ -104,6 +106,10 @@ pub(super) enum Command {
     Report(ReportCommand),
     /// The bridge's writes, which carry their own replies.
     Bridge(BridgeCommand),
+    /// A side's read position moved forward.
+    ReadMark(ReadCommand),
+    /// Staff accounts and sessions, which carry their own replies.
+    Account(AccountCommand),
     LeaseClaim {
         name: String,
         holder: String,
@@ -157,6 +163,14 @@ impl Command {
             Self::Report(ReportCommand::Rate { reply, .. }) => reply.send(Err(error)).is_ok(),
             Self::Report(ReportCommand::Dismiss { reply, .. }) => reply.send(Err(error)).is_ok(),
             Self::Bridge(command) => {
+                command.fail(error);
+                true
+            }
+            Self::ReadMark(command) => {
+                command.fail(error);
+                true
+            }
+            Self::Account(command) => {
                 command.fail(error);
                 true
             }
@@ -541,6 +555,8 @@ async fn apply(connection: &mut SqliteConnection, command: Command) -> (Settle, 
         ),
         Command::Report(command) => command.apply(connection).await,
         Command::Bridge(command) => command.apply(connection).await,
+        Command::ReadMark(command) => command.apply(connection).await,
+        Command::Account(command) => command.apply(connection).await,
         Command::LeaseClaim {
             name,
             holder,

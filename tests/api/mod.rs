@@ -216,5 +216,6 @@ mod ids;
 mod keepalive;
 mod openapi;
 mod roles;
+mod signin;
 mod token_nodes;
 mod tokens;

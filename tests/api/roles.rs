@@ -24,6 +24,10 @@ const REQUESTER_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/conversations/{id}/rating"),
     ("GET", "/api/conversations/{id}/live"),
     ("GET", "/api/conversations/{id}/events"),
+    ("POST", "/api/conversations/{id}/typing"),
+    ("POST", "/api/conversations/{id}/read"),
+    ("GET", "/api/conversations/{id}/read"),
+    ("GET", "/api/conversations/{id}/transcript"),
     ("GET", "/api/conversations/{id}/queue"),
     ("POST", "/api/conversations/{id}/specialist"),
     ("POST", "/api/conversations/{id}/attachments"),
@@ -31,6 +35,11 @@ const REQUESTER_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/tickets"),
     ("POST", "/api/widget/session"),
     ("GET", "/api/widget/config"),
+    // Who the caller is, whoever it is; signing in and out needs no token (the sign-in
+    // tests, `api::signin`, check them).
+    ("GET", "/api/auth/session"),
+    ("POST", "/api/auth/sign-in"),
+    ("POST", "/api/auth/sign-out"),
 ];
 
 /// The routes of external chat services: they authenticate by a Standard Webhooks signature

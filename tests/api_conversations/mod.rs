@@ -4,6 +4,7 @@
 //! message ids, paging after a sequence number, and admin parameters.
 
 mod access;
+mod marks;
 mod messages;
 mod parameters;
 mod seed_flows;

@@ -282,6 +282,31 @@ impl Store for Stalling {
     async fn delete_token(&self, id: &str) -> Result<store::StoredToken, store::StoreError> {
         self.inner.delete_token(id).await
     }
+    async fn put_account(&self, account: store::NewAccount) -> Result<store::StaffAccount, E> {
+        self.inner.put_account(account).await
+    }
+    async fn account(&self, username: &str) -> Result<Option<store::StaffAccount>, E> {
+        self.inner.account(username).await
+    }
+    async fn accounts(&self) -> Result<Vec<store::StaffAccount>, E> {
+        self.inner.accounts().await
+    }
+    async fn delete_account(&self, username: &str) -> Result<store::StaffAccount, E> {
+        self.inner.delete_account(username).await
+    }
+    async fn insert_session(&self, session: store::NewSession, now_ms: i64) -> Result<(), E> {
+        self.inner.insert_session(session, now_ms).await
+    }
+    async fn session(
+        &self,
+        sha256: &str,
+        now_ms: i64,
+    ) -> Result<Option<store::SessionIdentity>, E> {
+        self.inner.session(sha256, now_ms).await
+    }
+    async fn delete_session(&self, sha256: &str) -> Result<bool, E> {
+        self.inner.delete_session(sha256).await
+    }
     async fn put_bridge(&self, record: store::BridgeRecord) -> Result<store::BridgeRecord, E> {
         self.inner.put_bridge(record).await
     }
@@ -431,6 +456,17 @@ impl Store for Stalling {
     }
     async fn dismissed_gaps(&self) -> Result<Vec<String>, E> {
         self.inner.dismissed_gaps().await
+    }
+    async fn mark_read(
+        &self,
+        conversation: &str,
+        side: store::ReadSide,
+        seq: i64,
+    ) -> Result<store::ReadMoved, E> {
+        self.inner.mark_read(conversation, side, seq).await
+    }
+    async fn read_marks(&self, conversation: &str) -> Result<store::ReadMarks, E> {
+        self.inner.read_marks(conversation).await
     }
 }
 

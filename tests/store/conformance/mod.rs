@@ -19,21 +19,27 @@ use ponte::store::{
     StoreError, TicketStatus,
 };
 
+mod accounts;
 mod bridge;
 mod conversations;
 mod knowledge;
+mod last_messages;
 mod leases;
 mod messages;
 mod nodes;
+mod read_marks;
 mod records;
 mod reports;
 
+pub use accounts::*;
 pub use bridge::*;
 pub use conversations::*;
 pub use knowledge::*;
+pub use last_messages::*;
 pub use leases::*;
 pub use messages::*;
 pub use nodes::*;
+pub use read_marks::*;
 pub use records::*;
 pub use reports::*;
 
@@ -47,6 +53,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     idempotent_append_sequential(&store).await;
     idempotent_append_concurrent(&store).await;
     message_found_by_client_id(&store).await;
+    last_messages_of_many_conversations(&store).await;
     step_commits_all_or_nothing(&store).await;
     ordering_across_concurrent_conversations(&store).await;
     concurrent_appends_to_one_conversation(&store).await;
@@ -57,6 +64,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     parameters_roundtrip(&store).await;
     tokens_roundtrip(&store).await;
     token_found_by_hash(&store).await;
+    accounts_and_sessions(&store).await;
     bridges_put_list_enable_delete(&store).await;
     outbox_written_with_step(&store).await;
     outbox_lane_order_and_retry(&store).await;
@@ -73,6 +81,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     knowledge_log_invalid_input_rejected(&store).await;
     report_rows_merge_and_ratings_are_once(&store).await;
     merged_report_rows_write_as_in_turn(&store).await;
+    read_marks_move_forward_only(&store).await;
     invalid_input_rejected(&store).await;
     closed_store_rejects_calls(&store).await;
 }
@@ -94,6 +103,7 @@ macro_rules! store_conformance_tests {
             idempotent_append_sequential,
             idempotent_append_concurrent,
             message_found_by_client_id,
+            last_messages_of_many_conversations,
             step_commits_all_or_nothing,
             ordering_across_concurrent_conversations,
             concurrent_appends_to_one_conversation,
@@ -106,6 +116,7 @@ macro_rules! store_conformance_tests {
             desk_tail_and_snapshots_of_several_writers,
             tokens_roundtrip,
             token_found_by_hash,
+            accounts_and_sessions,
             bridges_put_list_enable_delete,
             outbox_written_with_step,
             outbox_lane_order_and_retry,
@@ -122,6 +133,7 @@ macro_rules! store_conformance_tests {
             knowledge_log_invalid_input_rejected,
             report_rows_merge_and_ratings_are_once,
             merged_report_rows_write_as_in_turn,
+            read_marks_move_forward_only,
             invalid_input_rejected,
             closed_store_rejects_calls,
         );

@@ -1,0 +1,279 @@
+//! Staff sign-in with a user name and password, and the sessions it opens. An account
+//! (kept by the store, its password as an Argon2id hash: see [`super::password`]) carries
+//! the identity a token would: a role, a subject and groups. Signing in checks the password
+//! and opens a session: a random secret handed to the browser once (the HTTP layer puts it
+//! in a cookie), of which the store keeps only the SHA-256, with an expiry. Each request
+//! presenting the secret is identified by the account as it is now, so a changed role or
+//! groups take effect at once, and a changed password or a deleted account ends its
+//! sessions on every node.
+//!
+//! Guessing is slowed down: after [`MAX_FAILURES`] failed attempts within
+//! [`FAILURE_WINDOW`] for one user name, or from one client address, further attempts are
+//! refused (`too_many_attempts`, with the seconds to wait) until the oldest failure leaves
+//! the window. The count is kept per node, in memory.
+
+use super::registry::{check_names, random_hex};
+use super::{AuthError, Identity, Role, password};
+use crate::store::{NewAccount, NewSession, StaffAccount, Store, StoreError, now_millis};
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long a session lasts from sign-in.
+pub const SESSION_TTL: Duration = Duration::from_secs(12 * 60 * 60);
+/// Failed attempts allowed per user name, and per client address, within [`FAILURE_WINDOW`].
+pub const MAX_FAILURES: usize = 5;
+/// The window failed attempts are counted in.
+pub const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+/// A session just opened: the secret (given to the browser, never kept) and whom it is.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub secret: String,
+    pub username: String,
+    pub identity: Identity,
+    /// Unix milliseconds from which the session is refused.
+    pub expires_at: i64,
+}
+
+/// A live session: whose it is and whom it identifies now.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub username: String,
+    pub identity: Identity,
+    /// Unix milliseconds from which the session is refused.
+    pub expires_at: i64,
+}
+
+/// Accounts, sign-in and sessions over the store shared by every node.
+pub struct Sessions {
+    store: Arc<dyn Store>,
+    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+}
+
+impl Sessions {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Sessions {
+            store,
+            failures: Mutex::default(),
+        }
+    }
+
+    /// Checks `username`'s password and opens a session; `invalid_credentials` for an
+    /// unknown name or a wrong password alike, `too_many_attempts` while guessing is held
+    /// back (see the module).
+    pub async fn sign_in(
+        &self,
+        username: &str,
+        password: &str,
+        client: Option<IpAddr>,
+    ) -> Result<SignedIn, AuthError> {
+        let keys = attempt_keys(username, client);
+        self.hold_back(&keys)?;
+        let account = match crate::store::check_id("user name", username) {
+            Ok(()) => self.store.account(username).await?,
+            Err(_) => None,
+        };
+        let kept = account
+            .as_ref()
+            .map(|account| account.password_hash.clone());
+        let offered = password.to_owned();
+        let matches =
+            tokio::task::spawn_blocking(move || password::verify(&offered, kept.as_deref()))
+                .await
+                .map_err(|error| AuthError::NoRandomness(format!("password check: {error}")))?;
+        let account = match (matches, account) {
+            (true, Some(account)) => account,
+            _ => {
+                self.record_failure(&keys);
+                return Err(AuthError::InvalidCredentials);
+            }
+        };
+        self.forget_failures(&keys[..1]);
+        let identity = identity_of(&account)?;
+        let secret = random_hex::<32>()?;
+        let expires_at = now_millis() + SESSION_TTL.as_millis() as i64;
+        self.store
+            .insert_session(
+                NewSession {
+                    id: format!("ses_{}", random_hex::<8>()?),
+                    sha256: super::token_hash_hex(&secret),
+                    username: account.username.clone(),
+                    expires_at,
+                },
+                now_millis(),
+            )
+            .await?;
+        Ok(SignedIn {
+            secret,
+            username: account.username,
+            identity,
+            expires_at,
+        })
+    }
+
+    /// Who the session with `secret` is now; `unauthorized` once it has ended.
+    pub async fn identify(&self, secret: &str) -> Result<Session, AuthError> {
+        let found = self
+            .store
+            .session(&super::token_hash_hex(secret), now_millis())
+            .await?;
+        let Some(session) = found else {
+            return Err(AuthError::Unauthorized(
+                "the session has ended or is unknown: sign in again",
+            ));
+        };
+        let role = parse_role(&session.role)?;
+        Ok(Session {
+            username: session.username,
+            identity: Identity {
+                role,
+                subject: session.subject,
+                groups: session.groups,
+            },
+            expires_at: session.expires_at,
+        })
+    }
+
+    /// Ends the session with `secret`; whether there was one.
+    pub async fn sign_out(&self, secret: &str) -> Result<bool, AuthError> {
+        Ok(self
+            .store
+            .delete_session(&super::token_hash_hex(secret))
+            .await?)
+    }
+
+    /// Creates or changes the account `username`. A new account needs a `password`; an
+    /// existing one keeps its password when none is given (a new one ends its sessions).
+    pub async fn put_account(
+        &self,
+        username: &str,
+        password: Option<&str>,
+        role: Role,
+        subject: &str,
+        groups: Vec<String>,
+    ) -> Result<StaffAccount, AuthError> {
+        check_names(username, &[])?;
+        check_names(subject, &groups)?;
+        let password_hash = match password {
+            Some(password) => {
+                password::check_policy(username, password)
+                    .map_err(|weak| AuthError::WeakPassword(weak.0))?;
+                let password = password.to_owned();
+                tokio::task::spawn_blocking(move || password::hash(&password))
+                    .await
+                    .map_err(|error| AuthError::NoRandomness(format!("password hash: {error}")))?
+                    .map_err(AuthError::NoRandomness)?
+            }
+            None => match self.store.account(username).await? {
+                Some(account) => account.password_hash,
+                None => {
+                    return Err(AuthError::WeakPassword(
+                        "a new account needs a password".into(),
+                    ));
+                }
+            },
+        };
+        Ok(self
+            .store
+            .put_account(NewAccount {
+                username: username.to_owned(),
+                password_hash,
+                role: role.as_str().to_owned(),
+                subject: subject.to_owned(),
+                groups,
+            })
+            .await?)
+    }
+
+    /// Every account, by user name.
+    pub async fn accounts(&self) -> Result<Vec<StaffAccount>, AuthError> {
+        Ok(self.store.accounts().await?)
+    }
+
+    /// Deletes the account `username` and ends its sessions.
+    pub async fn delete_account(&self, username: &str) -> Result<StaffAccount, AuthError> {
+        check_names(username, &[])?;
+        Ok(self.store.delete_account(username).await?)
+    }
+
+    /// `too_many_attempts` when any of `keys` has used up its failures in the window.
+    fn hold_back(&self, keys: &[String]) -> Result<(), AuthError> {
+        let mut failures = self.lock();
+        let now = Instant::now();
+        let mut wait = Duration::ZERO;
+        for key in keys {
+            let Some(times) = failures.get_mut(key) else {
+                continue;
+            };
+            while times
+                .front()
+                .is_some_and(|first| now.duration_since(*first) >= FAILURE_WINDOW)
+            {
+                times.pop_front();
+            }
+            if times.len() >= MAX_FAILURES
+                && let Some(first) = times.front()
+            {
+                wait = wait.max(FAILURE_WINDOW.saturating_sub(now.duration_since(*first)));
+            }
+        }
+        failures.retain(|_, times| !times.is_empty());
+        if wait.is_zero() {
+            Ok(())
+        } else {
+            Err(AuthError::TooManyAttempts {
+                retry_after_secs: wait.as_secs().max(1),
+            })
+        }
+    }
+
+    fn record_failure(&self, keys: &[String]) {
+        let mut failures = self.lock();
+        for key in keys {
+            failures
+                .entry(key.clone())
+                .or_default()
+                .push_back(Instant::now());
+        }
+    }
+
+    fn forget_failures(&self, keys: &[String]) {
+        let mut failures = self.lock();
+        for key in keys {
+            failures.remove(key);
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, VecDeque<Instant>>> {
+        self.failures
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The user name's key first (cleared by a success), then the client address's.
+fn attempt_keys(username: &str, client: Option<IpAddr>) -> Vec<String> {
+    let mut keys = vec![format!("user:{}", username.trim().to_lowercase())];
+    if let Some(address) = client {
+        keys.push(format!("addr:{address}"));
+    }
+    keys
+}
+
+fn parse_role(role: &str) -> Result<Role, AuthError> {
+    serde_json::from_value::<Role>(serde_json::Value::String(role.to_owned())).map_err(|_| {
+        AuthError::Store(StoreError::Corrupt(format!(
+            "an account has the unknown role {role:?}"
+        )))
+    })
+}
+
+fn identity_of(account: &StaffAccount) -> Result<Identity, AuthError> {
+    Ok(Identity {
+        role: parse_role(&account.role)?,
+        subject: account.subject.clone(),
+        groups: account.groups.clone(),
+    })
+}
