@@ -2,8 +2,10 @@
 //! portal with the requester's widget (`/`, the widget alone at `/widget.js` for any portal
 //! to embed with one script tag), the attendants' console (`/console`), the knowledge page
 //! (`/knowledge`), the knowledge-gaps page beside it (`/knowledge/gaps`), the desk reports with
-//! their charts, tables and CSVs (`/reports`) and the administrators' bridges page
-//! (`/admin/bridges`). Their files live in `src/web/` and are embedded in the binary
+//! their charts, tables and CSVs (`/reports`), the administrators' page for the desk's
+//! people, projects, replies, macros, routing, reasons, chat parameters and tokens
+//! (`/admin`, ES modules: `admin.js` imports its `admin-*.js` siblings) and their bridges
+//! page (`/admin/bridges`). Their files live in `src/web/` and are embedded in the binary
 //! (read from disk in debug builds, so a page edit shows on reload); any of them is also at
 //! `/assets/<file>`.
 //!
@@ -41,6 +43,8 @@ const EMBEDDABLE: &[&str] = &[
     "widget-view.js",
     "widget-media.js",
     "widget-rating.js",
+    "widget-marks.js",
+    "widget-prechat.js",
     "widget.css",
 ];
 
@@ -51,7 +55,9 @@ const PAGES: &[(&str, &str)] = &[
     ("/knowledge", "knowledge.html"),
     ("/knowledge/gaps", "gaps.html"),
     ("/reports", "reports.html"),
+    ("/admin", "admin.html"),
     ("/admin/bridges", "bridges.html"),
+    ("/signin", "signin.html"),
     ("/widget.js", "widget.js"),
 ];
 

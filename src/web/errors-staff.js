@@ -1,4 +1,4 @@
-// Ponte's staff pages (console, knowledge, bridges): what the API errors of the desk, of
+// Ponte's staff pages (console, knowledge, bridges, admin): what the API errors of the desk, of
 // documents and of bridges mean, in pt-BR, es and en, added to errors.js's table (which
 // the widget loads alone: a requester never meets these). Loaded right after errors.js.
 (function () {
@@ -89,6 +89,11 @@
       "Escolha um motivo para finalizar.",
       "Elija un motivo para cerrar.",
       "Choose a reason for closing.",
+    ],
+    invalid_reason_label: [
+      "O rótulo de um motivo tem de 1 a 60 caracteres, em português (pt-BR), espanhol (es) ou inglês (en).",
+      "El nombre de un motivo tiene de 1 a 60 caracteres, en portugués (pt-BR), español (es) o inglés (en).",
+      "A reason's label has 1 to 60 characters, in Portuguese (pt-BR), Spanish (es) or English (en).",
     ],
     unknown_close_reason: [
       "Este motivo de finalização não existe mais.",

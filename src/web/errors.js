@@ -96,6 +96,26 @@
       "La conversación aún no terminó: valórela cuando termine.",
       "The conversation has not ended yet: rate it once it has.",
     ],
+    name_required: [
+      "Informe seu nome.",
+      "Indique su nombre.",
+      "Please enter your name.",
+    ],
+    name_too_long: [
+      "O nome pode ter até 80 caracteres.",
+      "El nombre puede tener hasta 80 caracteres.",
+      "The name can have at most 80 characters.",
+    ],
+    invalid_email: [
+      "Informe um e-mail válido, como nome@exemplo.com.",
+      "Indique un correo electrónico válido, como nombre@ejemplo.com.",
+      "Enter a valid e-mail address, such as name@example.com.",
+    ],
+    seq_out_of_range: [
+      "Esta conversa mudou; recarregue a página.",
+      "Esta conversación cambió; vuelva a cargar la página.",
+      "This conversation has changed; reload the page.",
+    ],
 
     unsupported_media_type: [
       "Este tipo de arquivo não é aceito.",

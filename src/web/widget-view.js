@@ -1,8 +1,8 @@
 // Ponte's requester chat widget: its elements (the button, the panel, the log, the form),
 // the header that says who answers (the assistant, nobody yet, a person, or nobody any
-// more) and the rendering of messages, articles, options and notices in the log. Every
-// text is inserted as text, never as HTML. Loaded by widget.js after widget-markdown.js;
-// shares what it owns on window.PonteWidgetParts.
+// more) and offers the conversation as a file, and the rendering of messages, articles,
+// options and notices in the log. Every text is inserted as text, never as HTML. Loaded by
+// widget.js after widget-markdown.js; shares what it owns on window.PonteWidgetParts.
 (function () {
   "use strict";
   const W = window.PonteWidgetParts;
@@ -75,12 +75,42 @@
     title: t.close,
     text: "×",
   });
+  // Downloads the transcript (widget.js); shown once there is a conversation.
+  const saveButton = el("button", {
+    id: "ponte-save",
+    type: "button",
+    className: "ponte-icon-button",
+    "aria-label": t.saveTranscript,
+    title: t.saveTranscript,
+    hidden: true,
+  });
+  saveButton.appendChild(saveIcon());
   // A plain block, not <header>: the portal's own header is the page's banner.
   const header = el("div", { className: "ponte-header" }, [
     dot,
     el("div", { className: "ponte-heading" }, [heading, el("div", { className: "ponte-sub" }, [who, ticket])]),
+    saveButton,
     closeButton,
   ]);
+
+  // An arrow into a tray, drawn inline like the Talk button's icon.
+  function saveIcon() {
+    const svgNs = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(svgNs, "svg");
+    for (const [key, value] of [["viewBox", "0 0 24 24"], ["width", "20"], ["height", "20"],
+      ["aria-hidden", "true"], ["focusable", "false"]]) {
+      svg.setAttribute(key, value);
+    }
+    const path = document.createElementNS(svgNs, "path");
+    path.setAttribute("d", "M12 4v11m-5-5 5 5 5-5M5 19h14");
+    path.setAttribute("fill", "none");
+    path.setAttribute("stroke", "currentColor");
+    path.setAttribute("stroke-width", "2.2");
+    path.setAttribute("stroke-linecap", "round");
+    path.setAttribute("stroke-linejoin", "round");
+    svg.appendChild(path);
+    return svg;
+  }
 
   const notice = el("div", { id: "ponte-notice", className: "ponte-notice", role: "status", hidden: true });
   const queue = el("div", { id: "ponte-queue", className: "ponte-queue", role: "status", hidden: true });
@@ -90,6 +120,8 @@
     role: "log",
     "aria-live": "polite",
     "aria-label": t.conversation,
+    // Reachable with the keyboard, to scroll a long conversation without a mouse.
+    tabindex: "0",
   });
   const input = el("textarea", {
     id: "ponte-input",
@@ -143,6 +175,7 @@
         state.pending.delete(message.client_message_id);
         pending.classList.remove("ponte-pending", "ponte-failed");
         pending.dataset.seq = String(message.seq);
+        if (W.setMark) W.setMark(pending, message.seq);
         return;
       }
       disableOldOptions();
@@ -171,6 +204,8 @@
         break;
     }
 
+    // Their message is here: they are not typing it any more.
+    if (message.sender_kind === "attendant" && W.hideTyping) W.hideTyping();
     if (message.sender_kind === "system" && !message.body) return;
     const item = attachment ? fileBubble(message.sender_kind, attachment, message.seq) : bubble(message.sender_kind, message.body, message.seq);
     if (payload.text_key) item.dataset.textKey = payload.text_key;
@@ -192,6 +227,8 @@
     const label = kind === "requester" ? t.you : kind === "attendant" ? t.attendant : t.assistant;
     item.appendChild(el("span", { className: "ponte-visually-hidden", text: label + ": " }));
     item.appendChild(el("span", { className: "ponte-text", text: text || "" }));
+    // The requester's own message, stored: delivered, or read once the desk has seen it.
+    if (kind === "requester" && seq && W.setMark) W.setMark(item, seq);
     return item;
   }
 
@@ -201,6 +238,8 @@
     const item = bubble(kind, "", seq);
     item.classList.add("ponte-has-attachment");
     item.appendChild(W.attachmentView(attachment));
+    const mark = item.querySelector(".ponte-mark");
+    if (mark) item.appendChild(mark); // under the file
     return item;
   }
 
@@ -448,7 +487,7 @@
     optionRow, disableOldOptions, showArticle, setExpanded, collapseArticle, openUrl, showTicket,
     showQueue, setStage, showSpecialists, streamPiece, dropStream, finishStream, markFinished,
     showNotice, hideNotice, stylesheet, root, talk, dot, heading,
-    who, ticket, closeButton, header, notice, queue, log,
+    who, ticket, saveButton, closeButton, header, notice, queue, log,
     input, send, form, restart, panel,
   });
 })();

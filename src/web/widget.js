@@ -7,11 +7,11 @@
 // It talks to the Ponte server the script came from: REST for opening, posting and choosing,
 // a WebSocket for the live feed (resumed from the last seq it saw, so a reconnect neither
 // loses nor repeats a message). Every text from the server or the requester is inserted
-// as text, never as HTML.
+// as text, never as HTML. The header's download button saves the transcript as a text file.
 //
 // This file is the one a portal loads; it loads its parts (errors.js, widget-texts.js,
-// widget-markdown.js, widget-view.js, widget-media.js, widget-rating.js) from the same
-// server, then starts.
+// widget-markdown.js, widget-view.js, widget-media.js, widget-rating.js, widget-marks.js,
+// widget-prechat.js) from the same server, then starts.
 (function () {
   "use strict";
   if ((window.Ponte && window.Ponte.loaded) || window.PonteWidgetParts) return;
@@ -66,7 +66,7 @@
   const W = (window.PonteWidgetParts = {
     load, save, script, base, config, STORE_KEY, MAX_TEXT, saved, state,
   });
-  const PARTS = ["errors.js", "widget-texts.js", "widget-markdown.js", "widget-view.js", "widget-media.js", "widget-rating.js"];
+  const PARTS = ["errors.js", "widget-texts.js", "widget-markdown.js", "widget-view.js", "widget-media.js", "widget-rating.js", "widget-marks.js", "widget-prechat.js"];
   let waiting = PARTS.length;
   for (const name of PARTS) {
     const part = document.createElement("script");
@@ -83,7 +83,7 @@
     const {
       lang, t, el, render, bubble, append, systemLine,
       disableOldOptions, showQueue, setStage, showSpecialists, streamPiece, dropStream, markFinished,
-      showNotice, hideNotice, root, talk, ticket, closeButton, queue,
+      showNotice, hideNotice, root, talk, ticket, closeButton, saveButton, queue,
       log, input, form, restart, panel,
     } = W;
 
@@ -123,7 +123,8 @@
 
     async function ensureToken() {
       if (state.token) return;
-      const session = await api("POST", "/api/widget/session");
+      // A guest may first be asked who they are (widget-prechat.js).
+      const session = W.guestSession ? await W.guestSession() : await api("POST", "/api/widget/session");
       state.token = session.token;
       save();
     }
@@ -134,7 +135,10 @@
       talk.setAttribute("aria-expanded", "true");
       root.classList.add("ponte-open");
       input.focus();
-      if (state.opened) return;
+      if (state.opened) {
+        W.markSeen();
+        return;
+      }
       await begin();
     }
 
@@ -161,6 +165,8 @@
       if (state.conversation) {
         try {
           const current = await api("GET", "/api/conversations/" + encodeURIComponent(state.conversation));
+          W.resetMarks(current.read && current.read.requester_seq);
+          W.deskRead(current.read && current.read.attendant_seq);
           if (current.status === "finished") {
             // The last conversation ended: its transcript stays readable, a new one starts on demand.
             markFinished();
@@ -186,6 +192,7 @@
         save();
         for (const message of opened.messages) render(message);
       }
+      saveButton.hidden = false;
       connect();
       refreshQueue();
     }
@@ -199,6 +206,8 @@
       disconnect();
       log.replaceChildren();
       restart.hidden = true;
+      saveButton.hidden = true;
+      W.resetMarks();
       form.hidden = false;
       setStage("assistant");
       queue.hidden = true;
@@ -253,6 +262,13 @@
       switch (frame.type) {
         case "message":
           render(frame.message);
+          W.markSeen();
+          break;
+        case "typing":
+          if (frame.who === "attendant") W.showTyping(frame.name);
+          break;
+        case "read":
+          if (frame.who === "attendant") W.deskRead(frame.seq);
           break;
         case "queue_position":
           showQueue(frame.position, frame.eta_ms);
@@ -260,6 +276,7 @@
         case "attendant":
           setStage(frame.status === "online" ? "person" : "waiting", frame.name);
           queue.hidden = true;
+          W.markSeen();
           break;
         case "participant":
           systemLine(frame.joined ? t.joined(frame.name || "") : t.left(frame.name || ""));
@@ -396,6 +413,38 @@
         form.requestSubmit();
       }
     });
+    // ---------- the transcript as a file ----------
+    // Fetched with the token (a plain link could not send it), then handed to the browser
+    // as a download; times in the requester's own time zone.
+    async function saveTranscript() {
+      if (!state.conversation) return;
+      const url = base + "/api/conversations/" + encodeURIComponent(state.conversation) + "/transcript?format=txt";
+      let zone = "";
+      try {
+        zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+      } catch (_) {
+        zone = "";
+      }
+      try {
+        const headers = { Authorization: "Bearer " + state.token };
+        let response = await fetch(zone ? url + "&tz=" + encodeURIComponent(zone) : url, { headers });
+        // A zone the server does not know: its times in UTC, which the file says.
+        if (response.status === 400 && zone) response = await fetch(url, { headers });
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        const named = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "");
+        const file = named ? named[1] : "conversation.txt";
+        const href = URL.createObjectURL(await response.blob());
+        const link = el("a", { href, download: file, hidden: true });
+        root.appendChild(link);
+        link.click();
+        link.remove();
+        window.setTimeout(() => URL.revokeObjectURL(href), 60000);
+      } catch (_) {
+        showNotice(t.transcriptFailed);
+      }
+    }
+
+    saveButton.addEventListener("click", saveTranscript);
     talk.addEventListener("click", () => (panel.hidden ? openPanel() : closePanel()));
     closeButton.addEventListener("click", closePanel);
     restart.addEventListener("click", restartConversation);
@@ -409,7 +458,7 @@
     Object.assign(W, {
       api, ensureToken, openPanel, begin, closePanel, start, restartConversation,
       connect, disconnect, onFrame, showPerson, refreshQueue, newId, sendText, deliver,
-      choose, ApiError,
+      choose, ApiError, saveTranscript,
     });
     window.Ponte = { loaded: true, open: openPanel, close: closePanel };
   }

@@ -88,7 +88,7 @@ async fn the_console_and_the_knowledge_page_tell_errors_and_reasons_in_portugues
 
     // Capturing while offline: the server refuses with `not_online`; Ana reads why in
     // Portuguese, not "not online on web_chat".
-    click(&ana, "#tab-queued").await;
+    click(&ana, "#tab-unassigned").await;
     click(&ana, &format!("#chat-list li[data-chat-id=\"{first}\"]")).await;
     click(&ana, "#capture").await;
     until(
@@ -177,7 +177,7 @@ async fn the_console_and_the_knowledge_page_tell_errors_and_reasons_in_portugues
     .await
     .expect("an answer");
     assert!((200..300).contains(&status), "{said}");
-    click(&ana, "#tab-in_progress").await;
+    click(&ana, "#tab-mine").await;
     let dot = format!("#chat-list li[data-chat-id=\"{second}\"] .unread-dot");
     shown(&ana, &dot).await;
     let colours = eval(

@@ -10,16 +10,25 @@
 //! with axe-core on every widget and portal state; `upload.rs` the requester's files (button,
 //! paste, drop, progress, refusals); `localized.rs` the staff pages' errors,
 //! reasons and unread dot in Portuguese; `rating.rs` the requester's rating once the chat
-//! has ended; `reports.rs` the desk reports page (charts, tables, drill-down, CSV) and the
-//! knowledge-gaps page (rank, dismiss, restore, examples, draft). Every page is saved as a
-//! screenshot among the test artifacts.
+//! has ended; `marks.rs` typing both ways, delivered and read marks, the guest's pre-chat
+//! form and the transcript download; `reports.rs` the desk reports page (charts, tables,
+//! drill-down, CSV) and the knowledge-gaps page (rank, dismiss, restore, examples, draft);
+//! `console.rs` the attendants' console's views, previews, shortcuts, notifications and dark
+//! theme; `admin.rs` the administrators' page (people, projects, quick replies, macros,
+//! routing, the reasons and their labels in three languages, the chat parameters, tokens) in
+//! Portuguese on a desktop and in Spanish on a phone; `signin.rs` the staff's sign-in with a
+//! user name and password. Every page is saved as a screenshot among the test artifacts.
 
+mod admin;
 mod bridges;
+mod console;
 mod harness;
 mod localized;
+mod marks;
 mod rating;
 mod reports;
 mod serving;
+mod signin;
 mod upload;
 mod widget;
 
@@ -234,7 +243,7 @@ async fn a_requester_is_helped_by_an_article_then_served_by_an_attendant_on_the_
         "document.querySelector('input[data-presence-channel=\"web_chat\"]').checked",
     )
     .await;
-    click(&attendant, "#tab-queued").await;
+    click(&attendant, "#tab-unassigned").await;
     click(
         &attendant,
         &format!("#chat-list li[data-chat-id=\"{conversation}\"]"),

@@ -85,9 +85,10 @@ async fn served(server: &Server, language: &str, rating: Option<u8>) {
     }
 }
 
-/// The page's period as a query (`since=…&tz=…`).
+/// The page's period as a query (`since=…&tz=…`), from the page's own period module.
 async fn page_period(client: &Client) -> String {
-    let query = eval(client, "PonteInsight.periodQuery()").await;
+    let script = "import('/assets/staff-period.js').then((period) => period.periodQuery())";
+    let query = eval(client, script).await;
     query.as_str().unwrap().to_string()
 }
 

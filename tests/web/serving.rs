@@ -40,6 +40,7 @@ async fn every_page_is_served_with_its_type_and_a_policy_that_forbids_inline_scr
         ("/knowledge/gaps", "gaps.js"),
         ("/reports", "reports.js"),
         ("/admin/bridges", "bridges.js"),
+        ("/admin", "admin.js"),
     ] {
         let (status, headers, body) = fetch(&desk.app, uri, &[]).await;
         assert_eq!(status, StatusCode::OK, "{uri}");
