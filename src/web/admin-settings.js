@@ -247,13 +247,14 @@ const ON = ['on', 'true', '1', 'yes', 's', 'sim'];
 const isOn = (value) => ON.includes(String(value || '').trim().toLowerCase());
 
 const TEXT_KEYS = ['315', '316', '317', 'lost_chat_minutes'];
-const HINTS = { 299: 'p299Hint', 423: 'p423Hint', 315: 'p315Hint', 316: 'p316Hint', 317: 'p317Hint', lost_chat_minutes: 'lostHint' };
+const SWITCHES = ['299', '423', 'prechat_form'];
+const HINTS = { 299: 'p299Hint', 423: 'p423Hint', prechat_form: 'pPrechatHint', 315: 'p315Hint', 316: 'p316Hint', 317: 'p317Hint', lost_chat_minutes: 'lostHint' };
 
 const parameter = (key) => data.parameters.find((found) => found.key === key) || { key, value: '', default: '' };
 
 /** The value of `key` as the form holds it now. */
 function formValue(key) {
-  if (key === '299' || key === '423') return $(`param-${key}`).checked ? 'on' : 'off';
+  if (SWITCHES.includes(key)) return $(`param-${key}`).checked ? 'on' : 'off';
   if (key === 'chat_mode') {
     const chosen = document.querySelector('input[name="chat_mode"]:checked');
     return chosen ? chosen.value : parameter(key).value;
@@ -271,7 +272,7 @@ function formValue(key) {
 function differs(key) {
   const stored = parameter(key).value;
   const value = formValue(key);
-  if (key === '299' || key === '423') return isOn(stored) !== (value === 'on');
+  if (SWITCHES.includes(key)) return isOn(stored) !== (value === 'on');
   if (key === 'chat_mode') return stored.trim().toLowerCase() !== value;
   if (key === '447') return stored !== value;
   return stored.trim() !== value;
@@ -291,7 +292,7 @@ function syncOffline() {
 }
 
 function renderParameters() {
-  for (const key of ['299', '423']) {
+  for (const key of SWITCHES) {
     const found = parameter(key);
     $(`param-${key}`).checked = isOn(found.value);
     $(`param-${key}-hint`).textContent = `${t(HINTS[key])} ${t('defaultIs', t(isOn(found.default) ? 'on' : 'off'))}`;
@@ -313,7 +314,7 @@ function renderParameters() {
   syncOffline();
 }
 
-const KEYS = ['299', '423', 'chat_mode', '315', '316', '317', '447', 'lost_chat_minutes'];
+const KEYS = ['299', '423', 'prechat_form', 'chat_mode', '315', '316', '317', '447', 'lost_chat_minutes'];
 
 async function saveParameters(event) {
   event.preventDefault();
