@@ -101,6 +101,21 @@ impl Served {
     }
 }
 
+impl Served {
+    /// Who the cookie's session is: `GET /api/auth/session` with it alone.
+    async fn session(&self, secret: &str) -> (u16, Value) {
+        self.with_cookie(
+            reqwest::Method::GET,
+            "/api/auth/session",
+            secret,
+            false,
+            None,
+            None,
+        )
+        .await
+    }
+}
+
 impl Drop for Served {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -189,9 +204,7 @@ async fn a_staff_member_signs_in_with_a_password_and_works_with_the_cookie() {
     let secret = secret_of(&cookie);
 
     // The cookie alone identifies her, for reads and for writes from Ponte's pages.
-    let (status, me) = server
-        .with_cookie(get.clone(), "/api/auth/session", &secret, false, None, None)
-        .await;
+    let (status, me) = server.session(&secret).await;
     assert_eq!(status, 200, "{me}");
     assert_eq!(
         (me["username"].as_str(), me["subject"].as_str()),
@@ -212,36 +225,24 @@ async fn a_staff_member_signs_in_with_a_password_and_works_with_the_cookie() {
         "language": "en", "title": "Cookie sign-in works",
         "body": "Written by a knowledge manager signed in with a password."
     });
-    let (status, body) = server
-        .with_cookie(
-            put.clone(),
-            "/api/knowledge/articles/kb-cookie.en",
-            &secret,
-            false,
-            None,
-            Some(article.clone()),
-        )
-        .await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (403, Some("cross_site_refused")),
-        "{body}"
-    );
-    let (status, body) = server
-        .with_cookie(
-            put.clone(),
-            "/api/knowledge/articles/kb-cookie.en",
-            &secret,
-            true,
-            Some("https://evil.example"),
-            Some(article.clone()),
-        )
-        .await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (403, Some("cross_site_refused")),
-        "{body}"
-    );
+    // Without the pages' header, or from another site with it: refused.
+    for (header, origin) in [(false, None), (true, Some("https://evil.example"))] {
+        let (status, body) = server
+            .with_cookie(
+                put.clone(),
+                "/api/knowledge/articles/kb-cookie.en",
+                &secret,
+                header,
+                origin,
+                Some(article.clone()),
+            )
+            .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (403, Some("cross_site_refused")),
+            "header {header}, origin {origin:?}: {body}"
+        );
+    }
     let (status, body) = server
         .with_cookie(
             put.clone(),
@@ -260,9 +261,7 @@ async fn a_staff_member_signs_in_with_a_password_and_works_with_the_cookie() {
     // The session is kept in the store: it outlives a restart.
     drop(server);
     server = Served::start(data.path()).await;
-    let (status, _) = server
-        .with_cookie(get.clone(), "/api/auth/session", &secret, false, None, None)
-        .await;
+    let (status, _) = server.session(&secret).await;
     assert_eq!(status, 200, "the session survives a restart");
 
     // Sign-out ends it.
@@ -285,9 +284,7 @@ async fn a_staff_member_signs_in_with_a_password_and_works_with_the_cookie() {
     assert!(cleared.contains("Max-Age=0"), "{cleared}");
     let (_, body) = answer(response).await;
     assert_eq!(body["ended"], true, "{body}");
-    let (status, body) = server
-        .with_cookie(get.clone(), "/api/auth/session", &secret, false, None, None)
-        .await;
+    let (status, body) = server.session(&secret).await;
     assert_eq!(
         (status, body["code"].as_str()),
         (401, Some("unauthorized")),
@@ -307,9 +304,7 @@ async fn a_staff_member_signs_in_with_a_password_and_works_with_the_cookie() {
         )
         .await;
     assert_eq!(status, 200);
-    let (status, _) = server
-        .with_cookie(get.clone(), "/api/auth/session", &secret, false, None, None)
-        .await;
+    let (status, _) = server.session(&secret).await;
     assert_eq!(status, 401, "a new password signs out everywhere");
     let (status, _, cookie) = server.sign_in("bia", "outra senha comprida").await;
     assert_eq!(status, 200);
@@ -322,9 +317,7 @@ async fn a_staff_member_signs_in_with_a_password_and_works_with_the_cookie() {
         )
         .await;
     assert_eq!(status, 200);
-    let (status, _) = server
-        .with_cookie(get.clone(), "/api/auth/session", &secret, false, None, None)
-        .await;
+    let (status, _) = server.session(&secret).await;
     assert_eq!(status, 401, "deleting the account ends its sessions");
 }
 
