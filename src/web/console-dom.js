@@ -95,3 +95,15 @@ export function announce(text, isError) {
 export function showError(error) {
   announce(error && error.message ? error.message : String(error || t("error_network")), true);
 }
+
+/** A paperclip drawn inline (an emoji shows as an empty box without an emoji font). */
+export function clipIcon() {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  for (const [name, value] of [["viewBox", "0 0 24 24"], ["class", "clip-icon"], ["aria-hidden", "true"], ["focusable", "false"]]) svg.setAttribute(name, value);
+  const path = document.createElementNS(ns, "path");
+  path.setAttribute("d", "M21 11.5l-8.6 8.6a5 5 0 0 1-7.1-7.1l8.6-8.6a3.5 3.5 0 0 1 5 5l-8.6 8.6a2 2 0 0 1-2.8-2.8l7.9-7.9");
+  for (const [name, value] of [["fill", "none"], ["stroke", "currentColor"], ["stroke-width", "2"], ["stroke-linecap", "round"]]) path.setAttribute(name, value);
+  svg.append(path);
+  return svg;
+}

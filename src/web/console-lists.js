@@ -6,7 +6,7 @@
 
 import { api } from "./console-api.js";
 import { avatar, personName, requesterAvatar, requesterName } from "./console-data.js";
-import { $, debounce, el, formatTime, shortDuration, showError, timeElement } from "./console-dom.js";
+import { $, clipIcon, debounce, el, formatTime, shortDuration, showError, timeElement } from "./console-dom.js";
 import { channelLabel, t } from "./console-i18n.js";
 import { KEYS, emit, isMember, loadJson, myId, state, wasMember } from "./console-state.js";
 
@@ -150,6 +150,13 @@ export function replaceRecord(updated) {
 
 // ---------------------------------------------------------------- rendering
 
+/** A last message's body as nodes: a file's leading paperclip emoji drawn as an icon. */
+function lastBody(body) {
+  const text = String(body || "");
+  if (!text.startsWith("\u{1F4CE}")) return [text];
+  return [clipIcon(), text.replace(/^\u{1F4CE}\s*/u, "")];
+}
+
 function senderPrefix(last) {
   if (last.sender_kind === "requester") return null;
   let who;
@@ -190,7 +197,7 @@ function card(record, openId) {
         record.contact && record.contact.contract_status === "blocked" ? el("span", { class: "pill pill-warn" }, t("contract_blocked")) : null,
         last ? timeElement(last.created_at, { class: "chat-item-time", title: t("last_message_at", { time: formatTime(last.created_at) }) }) : null,
       ),
-      last ? el("span", { class: "chat-item-last" }, senderPrefix(last), last.body) : null,
+      last ? el("span", { class: "chat-item-last" }, senderPrefix(last), ...lastBody(last.body)) : null,
       el("span", { class: "chat-item-meta" }, el("span", {}, meta.join(" · ")), assignee),
       record.tags && record.tags.length ? el("span", { class: "chat-item-tags" }, record.tags.join(", ")) : null,
     ),

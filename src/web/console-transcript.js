@@ -9,7 +9,7 @@
 
 import { api, wsUrl } from "./console-api.js";
 import { personName, requesterName } from "./console-data.js";
-import { $, el, showError, timeElement } from "./console-dom.js";
+import { $, clipIcon, el, showError, timeElement } from "./console-dom.js";
 import { t } from "./console-i18n.js";
 import { emit, myId, on, state, wasMember } from "./console-state.js";
 
@@ -127,17 +127,6 @@ function renderAttachment(attachment) {
       .catch(() => img.remove());
   }
   return wrap;
-}
-
-function clipIcon() {
-  const ns = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(ns, "svg");
-  for (const [name, value] of [["viewBox", "0 0 24 24"], ["class", "clip-icon"], ["aria-hidden", "true"], ["focusable", "false"]]) svg.setAttribute(name, value);
-  const path = document.createElementNS(ns, "path");
-  path.setAttribute("d", "M21 11.5l-8.6 8.6a5 5 0 0 1-7.1-7.1l8.6-8.6a3.5 3.5 0 0 1 5 5l-8.6 8.6a2 2 0 0 1-2.8-2.8l7.9-7.9");
-  for (const [name, value] of [["fill", "none"], ["stroke", "currentColor"], ["stroke-width", "2"], ["stroke-linecap", "round"]]) path.setAttribute(name, value);
-  svg.append(path);
-  return svg;
 }
 
 async function downloadAttachment(attachment) {

@@ -7,7 +7,7 @@
 //! `/api/widget/config`). The requester downloads the conversation as a text file. In
 //! Portuguese on a desktop and in Spanish on a phone, with axe-core on every state visited.
 
-use super::harness::{ATTENDANT, Server, axe, eval, screenshot, shown, until, with_ana};
+use super::harness::{ATTENDANT, Server, axe, click, eval, screenshot, shown, until, with_ana};
 use super::{ana_captures, fall_back_to_a_person, image_shown, open_widget, widget_conversation};
 use fantoccini::Client;
 use serde_json::{Value, json};
@@ -144,7 +144,7 @@ async fn last_requester_bubble(client: &Client) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_requester_sends_files_by_button_paste_and_drop_and_sees_the_attendants_image() {
-    let Some((server, _driver, requester)) =
+    let Some((server, driver, requester)) =
         with_ana("a_requester_sends_files_...", 1280, 900, "pt-BR").await
     else {
         return;
@@ -215,6 +215,44 @@ async fn a_requester_sends_files_by_button_paste_and_drop_and_sees_the_attendant
         ana_downloads(&server, &conversation, "captura.png").await,
         pasted
     );
+    // Ana opens it on her console: the requester's image shows in the transcript.
+    let ana = driver.browser(1280, 900, "pt-BR").await;
+    ana.goto(&server.url("/console")).await.unwrap();
+    shown(&ana, "#signin-token")
+        .await
+        .send_keys(ATTENDANT)
+        .await
+        .unwrap();
+    click(&ana, "#signin-submit").await;
+    shown(&ana, "#console").await;
+    click(&ana, "#tab-mine").await;
+    click(
+        &ana,
+        &format!("#chat-list li[data-chat-id=\"{conversation}\"]"),
+    )
+    .await;
+    until(
+        &ana,
+        "the requester's pasted image in Ana's transcript",
+        "(() => { const img = document.querySelector('#transcript img.attachment-preview[alt=\"captura.png\"]');
+                  return img && img.complete && img.naturalWidth === 120; })()",
+    )
+    .await;
+    // The card's last message names the file after a drawn paperclip, not an emoji that
+    // shows as an empty box where there is no emoji font.
+    assert_eq!(
+        eval(
+            &ana,
+            &format!(
+                "(() => {{ const last = document.querySelector('#chat-list li[data-chat-id=\"{conversation}\"] .chat-item-last');
+                    return [last.querySelector('svg.clip-icon') !== null, last.textContent.includes('\\u{{1F4CE}}'), last.textContent.trim()]; }})()"
+            )
+        )
+        .await,
+        json!([true, false, "captura.png"])
+    );
+    screenshot(&ana, "upload-console-sees-image").await;
+    axe(&ana, "console with the requester's image").await;
 
     // Ana answers with an image: the requester sees it.
     let png = std::fs::read(
