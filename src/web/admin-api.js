@@ -10,6 +10,7 @@
 // `changed` tells the sections when a part of it was reloaded.
 
 import { errorText } from './admin-texts.js';
+import { endPasswordSession } from './staff-session.js';
 
 const TOKEN_KEY = 'ponte.token';
 
@@ -105,11 +106,7 @@ export async function verify(candidate) {
 
 export function forget() {
   if (cookie) {
-    fetch('/api/auth/sign-out', {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: { 'X-Ponte-Csrf': '1' },
-    }).catch(() => {});
+    endPasswordSession();
     cookie = false;
   }
   token = '';

@@ -6,6 +6,7 @@
 // admin-people.js, admin-replies.js, admin-settings.js and admin-tokens.js.
 
 import { changed, data, forget, onAuthLoss, reload, storedToken, verify } from './admin-api.js';
+import { addPasswordLink } from './staff-session.js';
 import * as people from './admin-people.js';
 import * as replies from './admin-replies.js';
 import * as settings from './admin-settings.js';
@@ -106,19 +107,6 @@ function signOut(reason) {
   $('signin-token').focus();
 }
 
-// Under the token form: the way to the user name and password page, back here after.
-function addPasswordLink() {
-  const next = location.pathname + location.hash;
-  const link = document.createElement('a');
-  link.id = 'signin-password';
-  link.href = `/signin?next=${encodeURIComponent(next)}&lang=${encodeURIComponent(document.documentElement.lang || 'en')}`;
-  link.textContent = t('passwordSignIn');
-  const line = document.createElement('p');
-  line.className = 'signin-alt';
-  line.append(link);
-  $('signin-form').append(line);
-}
-
 // ---------------------------------------------------------------- start
 
 function start() {
@@ -145,7 +133,7 @@ function start() {
     // Only a section's name switches: the skip link's #main is no section.
     if (signedIn && SECTIONS.includes(location.hash.slice(1))) show(sectionFromAddress(), true);
   });
-  addPasswordLink();
+  addPasswordLink($('signin-form'), t('passwordSignIn'), document.documentElement.lang || 'en');
   // A stored token, else the password session's cookie, is checked quietly; the form comes
   // back only if neither is accepted.
   $('signin').hidden = true;

@@ -13,6 +13,7 @@ import { connectStaff, disconnectStaff } from "./console-feed.js";
 import { refreshLists, renderAttendantFilter, restoreView } from "./console-lists.js";
 import { renderPresence } from "./console-presence.js";
 import { KEYS, emit, loadJson, on, state } from "./console-state.js";
+import { addPasswordLink, endPasswordSession } from "./staff-session.js";
 
 // Signed in through the password session's cookie (no token in the tab).
 let cookie = false;
@@ -80,9 +81,7 @@ async function signIn(candidate, fromForm) {
 
 function signOut(message) {
   if (cookie) {
-    fetch("/api/auth/sign-out", {
-      method: "POST", credentials: "same-origin", headers: { "X-Ponte-Csrf": "1" },
-    }).catch(() => {});
+    endPasswordSession();
     cookie = false;
   }
   state.signedIn = false;
@@ -117,7 +116,7 @@ export function wireSignIn() {
   });
   $("signout").addEventListener("click", () => signOut(""));
   on("unauthorized", () => { if (state.signedIn) signOut(t("session_expired")); });
-  addPasswordLink();
+  addPasswordLink($("signin-form"), t("signin_password"), LANG);
   // The tab's token, else the password session's cookie, is tried quietly.
   signIn(currentToken(), false).then((ok) => {
     if (!ok) {
@@ -125,16 +124,4 @@ export function wireSignIn() {
       $("signin-token").focus();
     }
   });
-}
-
-/** Under the token form: the way to the user name and password page, back here after. */
-function addPasswordLink() {
-  const link = document.createElement("a");
-  link.id = "signin-password";
-  link.href = `/signin?next=${encodeURIComponent(location.pathname + location.hash)}&lang=${encodeURIComponent(LANG)}`;
-  link.textContent = t("signin_password");
-  const line = document.createElement("p");
-  line.className = "signin-alt";
-  line.append(link);
-  $("signin-form").append(line);
 }

@@ -9,6 +9,7 @@
 
 import { ApiError } from './staff-api.js';
 import { UI_LANG } from './staff-lang.js';
+import { addPasswordLink, endPasswordSession } from './staff-session.js';
 
 // The link from the token form to the user name and password page.
 const PASSWORD_LINK = {
@@ -90,11 +91,7 @@ export function createSignin({ storageKey, app, texts, forbiddenEnds }) {
   function signOut(reason) {
     if (cookie) {
       // Ends the session on the server too; the page empties at once either way.
-      fetch('/api/auth/sign-out', {
-        method: 'POST',
-        credentials: 'same-origin',
-        headers: { 'X-Ponte-Csrf': '1' },
-      }).catch(() => {});
+      endPasswordSession();
       cookie = false;
     }
     token = null;
@@ -130,23 +127,10 @@ export function createSignin({ storageKey, app, texts, forbiddenEnds }) {
       signIn(typed, false);
     });
     el.signout.addEventListener('click', () => signOut(''));
-    addPasswordLink();
+    addPasswordLink(el.form, PASSWORD_LINK[UI_LANG] || PASSWORD_LINK.en, UI_LANG);
     const stored = sessionStorage.getItem(storageKey);
     el.section.hidden = true;
     return signIn(stored || null, true);
-  }
-
-  // Under the token form: the way to the user name and password page, back here after.
-  function addPasswordLink() {
-    const next = location.pathname + location.search + location.hash;
-    const link = document.createElement('a');
-    link.id = 'signin-password';
-    link.href = `/signin?next=${encodeURIComponent(next)}&lang=${encodeURIComponent(UI_LANG)}`;
-    link.textContent = PASSWORD_LINK[UI_LANG] || PASSWORD_LINK.en;
-    const line = document.createElement('p');
-    line.className = 'signin-alt';
-    line.append(link);
-    el.form.append(line);
   }
 
   return {

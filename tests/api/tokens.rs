@@ -55,7 +55,7 @@ impl Drop for Served {
 }
 
 /// Every file under `dir`, read as bytes.
-fn files(dir: &Path) -> Vec<Vec<u8>> {
+pub(super) fn files(dir: &Path) -> Vec<Vec<u8>> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
