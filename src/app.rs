@@ -474,7 +474,31 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 /// The configured intents' matcher over `knowledge` (seconds on the full set: blocking).
 pub fn train_matcher(config: &Config, knowledge: Arc<KnowledgeBase>) -> anyhow::Result<Matcher> {
     let intents = crate::assistant::load_intents(&config.intents_dir)?;
-    Ok(Matcher::build(&intents, knowledge, Default::default())?)
+    let encoder = load_encoder(config)?;
+    Ok(Matcher::build_with_encoder(
+        &intents,
+        knowledge,
+        Default::default(),
+        encoder,
+    )?)
+}
+
+/// The configured sentence encoder, if any; a configured one that cannot be loaded is an
+/// error (never a silent fallback to words alone).
+pub fn load_encoder(config: &Config) -> anyhow::Result<Option<Arc<crate::encoder::Encoder>>> {
+    let Some(dir) = &config.encoder_dir else {
+        return Ok(None);
+    };
+    let started = std::time::Instant::now();
+    let encoder = crate::encoder::Encoder::load(dir)
+        .with_context(|| format!("the sentence encoder in {} (--encoder-dir)", dir.display()))?;
+    tracing::info!(
+        dir = %dir.display(),
+        weights_mib = encoder.weights_memory() / (1 << 20),
+        load_ms = started.elapsed().as_millis() as u64,
+        "sentence encoder loaded"
+    );
+    Ok(Some(Arc::new(encoder)))
 }
 
 /// The configured language model, if any.

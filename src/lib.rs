@@ -10,6 +10,8 @@
 //! - [`telemetry`]: structured logging and hiding secrets of logged URLs.
 //! - [`lang`]: the three end-user languages and a small detector.
 //! - [`channel`]: where a requester talks from (web chat, WhatsApp), one type for every layer.
+//! - [`encoder`]: the optional local sentence encoder (multilingual USE v3 weights read from
+//!   a directory) whose vectors join the intent classifier's features.
 //! - [`intent`]: the dialogue-control intent classifier (n-gram features, softmax model).
 //! - [`conversation`]: the pure conversation state machine and the end-user texts.
 //! - [`desk`]: the human desk's pure domain: people, presence, routing, queues, chat records,
@@ -59,6 +61,7 @@ pub mod cli;
 pub mod config;
 pub mod conversation;
 pub mod desk;
+pub mod encoder;
 pub mod eval;
 pub mod fault;
 pub mod guest;

@@ -33,7 +33,8 @@ use super::{howto, shorthand};
 use crate::conversation::{
     ActivityHit, ArticleHit, Candidate, ControlIntent, Expecting, Understanding,
 };
-use crate::intent::{Classifier, Example, IntentError, TrainOptions, normalize};
+use crate::encoder::Encoder;
+use crate::intent::{Classifier, EncoderOptions, Example, IntentError, TrainOptions, normalize};
 use crate::knowledge::{Activity, DocKind, Document, KnowledgeBase, KnowledgeError, SearchRequest};
 use crate::lang::Language;
 use serde::Serialize;
@@ -116,6 +117,8 @@ pub struct Matcher {
     pub settings: MatcherSettings,
     /// What it was trained on, to retrain when the catalogue changes.
     intent_files: Arc<Vec<IntentFile>>,
+    /// The optional sentence encoder, kept to retrain with it.
+    encoder: Option<Arc<Encoder>>,
     trained_at: u64,
 }
 
@@ -132,6 +135,18 @@ impl Matcher {
         intents: &[IntentFile],
         knowledge: Arc<KnowledgeBase>,
         settings: MatcherSettings,
+    ) -> Result<Matcher, MatcherError> {
+        Matcher::build_with_encoder(intents, knowledge, settings, None)
+    }
+
+    /// [`Matcher::build`] with the optional sentence encoder: its vectors join the
+    /// classifier's features for the texts the words alone leave unsure, which gives the
+    /// intents and the activities a signal of meaning beyond shared words.
+    pub fn build_with_encoder(
+        intents: &[IntentFile],
+        knowledge: Arc<KnowledgeBase>,
+        settings: MatcherSettings,
+        encoder: Option<Arc<Encoder>>,
     ) -> Result<Matcher, MatcherError> {
         let trained_at = knowledge.version();
         let mut examples = Vec::new();
@@ -175,7 +190,16 @@ impl Matcher {
                 .map(|example| (example.text.as_str(), example.label.as_str())),
             descriptions.iter().map(String::as_str),
         );
-        let classifier = Classifier::train(&examples, &TrainOptions::default())?;
+        let classifier = match &encoder {
+            Some(encoder) => Classifier::train_with_encoder(
+                &examples,
+                &TrainOptions::default(),
+                encoder.clone(),
+                EncoderOptions::default(),
+                None,
+            )?,
+            None => Classifier::train(&examples, &TrainOptions::default())?,
+        };
         let mut intent_labels = HashMap::new();
         let mut activity_labels = HashMap::new();
         for (index, label) in classifier.labels().iter().enumerate() {
@@ -196,6 +220,7 @@ impl Matcher {
             knowledge,
             settings,
             intent_files: Arc::new(intents.to_vec()),
+            encoder,
             trained_at,
         })
     }
@@ -207,7 +232,12 @@ impl Matcher {
 
     /// A matcher trained anew on the same intents and the current catalogue (blocking).
     pub fn retrained(&self) -> Result<Matcher, MatcherError> {
-        Matcher::build(&self.intent_files, self.knowledge.clone(), self.settings)
+        Matcher::build_with_encoder(
+            &self.intent_files,
+            self.knowledge.clone(),
+            self.settings,
+            self.encoder.clone(),
+        )
     }
 
     /// The knowledge base the matcher searches.

@@ -354,8 +354,15 @@ fn bridge(
 fn decide(config: &Config, rounds: usize, json: bool) -> anyhow::Result<ExitCode> {
     let knowledge = Arc::new(crate::app::open_knowledge(config)?);
     let intents = crate::assistant::load_intents(&config.intents_dir)?;
+    let encoder = crate::app::load_encoder(config)?;
+    let with_encoder = encoder.is_some();
     let started = Instant::now();
-    let matcher = crate::assistant::Matcher::build(&intents, knowledge, Default::default())?;
+    let matcher = crate::assistant::Matcher::build_with_encoder(
+        &intents,
+        knowledge,
+        Default::default(),
+        encoder,
+    )?;
     let training_ms = started.elapsed().as_millis();
     let texts = crate::assistant::bench::sample_texts(&intents, &matcher)?;
     let latency = crate::assistant::bench::run(&matcher, &texts, rounds)?;
@@ -363,9 +370,14 @@ fn decide(config: &Config, rounds: usize, json: bool) -> anyhow::Result<ExitCode
         println!("{}", serde_json::to_string(&latency)?);
     } else {
         println!(
-            "matcher trained in {training_ms} ms on {} intents and {} activities",
+            "matcher trained in {training_ms} ms on {} intents and {} activities{}",
             intents.len(),
-            matcher.activity_count()
+            matcher.activity_count(),
+            if with_encoder {
+                ", with the sentence encoder"
+            } else {
+                ""
+            }
         );
         println!(
             "{} decisions over {} texts: p50 {} us, p99 {} us, p99.9 {} us, max {} us",

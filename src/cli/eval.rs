@@ -25,7 +25,19 @@ pub(super) fn run(config: &Config, command: EvalCommand) -> anyhow::Result<ExitC
             oos_train,
             json,
             llm,
-        } => intents(config, [&train, &val, &test], oos_train, json, llm),
+            encoder_weight,
+            cascade,
+        } => intents(
+            config,
+            [&train, &val, &test],
+            oos_train,
+            json,
+            llm,
+            crate::intent::EncoderOptions {
+                weight: encoder_weight,
+                confident: cascade,
+            },
+        ),
         EvalCommand::Understanding { cases, json } => understanding(config, &cases, json),
     }
 }
@@ -49,12 +61,17 @@ fn intents(
     oos_train: bool,
     json: bool,
     llm: bool,
+    encoding: crate::intent::EncoderOptions,
 ) -> anyhow::Result<ExitCode> {
     let llm = if llm {
         Some(required_llm(config)?)
     } else {
         None
     };
+    let encoder = crate::app::load_encoder(config)?;
+    if llm.is_some() && encoder.is_some() {
+        anyhow::bail!("--llm and --encoder-dir measure one at a time: choose one");
+    }
     let train = crate::intent::read_jsonl(train_path)?;
     let val = crate::intent::read_jsonl(val_path)?;
     let test = crate::intent::read_jsonl(test_path)?;
@@ -72,7 +89,17 @@ fn intents(
             print!("{}", usage.render());
             report
         }
-        None => crate::intent::evaluate(&train, &val, &test, oos_train, &mut progress)?,
+        None => match encoder {
+            Some(encoder) => crate::intent::evaluate_encoded(
+                &train,
+                &val,
+                &test,
+                oos_train,
+                (encoder, encoding),
+                &mut progress,
+            )?,
+            None => crate::intent::evaluate(&train, &val, &test, oos_train, &mut progress)?,
+        },
     };
     print!("{}", report.render_text());
     if same_file(val_path, test_path) {

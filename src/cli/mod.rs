@@ -1,4 +1,5 @@
-//! The command line: `serve`, `nodes`, `reindex`, `ask`, `chat`, `eval`, `report` and, in a build with the
+//! The command line: `serve`, `nodes`, `reindex`, `ask`, `chat`, `eval`, `report`, `account`,
+//! `encoder` and, in a build with the
 //! `devtools` feature, `bench`. This module holds the clap types and a dispatch calling one
 //! function per subcommand; each resolves the configuration, calls into the library (the
 //! app is composed in [`crate::app`]) and prints. The printing of the larger reports lives
@@ -12,6 +13,7 @@ pub mod bench;
 mod bench_bridge;
 #[cfg(feature = "devtools")]
 mod bench_reports;
+mod encoder;
 mod eval;
 mod nodes;
 mod reindex;
@@ -101,6 +103,15 @@ pub enum Command {
     /// Staff accounts that sign in to the pages with a user name and password.
     #[command(subcommand)]
     Account(account::AccountCommand),
+    /// Load the sentence encoder of --encoder-dir and show the texts' pieces, time and
+    /// similarities (a check of the files before serving with them).
+    Encoder {
+        /// Texts to embed.
+        texts: Vec<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Benchmark helpers.
     #[cfg(feature = "devtools")]
     #[command(subcommand)]
@@ -160,6 +171,14 @@ pub enum EvalCommand {
         /// Measure with the configured language model re-ranking hesitant rows.
         #[arg(long)]
         llm: bool,
+        /// Scale of the sentence encoder's vector beside the word and character features
+        /// (with `--encoder-dir`).
+        #[arg(long, default_value_t = ponte_encoder_defaults().weight)]
+        encoder_weight: f32,
+        /// The cascade: rows whose lexical confidence reaches this skip the encoder (1 runs
+        /// it on every row; with `--encoder-dir`).
+        #[arg(long, default_value_t = ponte_encoder_defaults().confident)]
+        cascade: f32,
     },
     /// First-answer accuracy of the assistant on labelled requester texts, per language.
     Understanding {
@@ -230,6 +249,7 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Eval(command) => eval::run(&config, command),
         Command::Report(args) => report::run(&config, args),
         Command::Account(command) => account::run(&config, command),
+        Command::Encoder { texts, json } => encoder::run(&config, &texts, json),
         #[cfg(feature = "devtools")]
         Command::Bench(command) => bench::run(&config, command),
         #[cfg(not(feature = "devtools"))]
@@ -277,4 +297,8 @@ fn chat(
         result
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn ponte_encoder_defaults() -> crate::intent::EncoderOptions {
+    crate::intent::EncoderOptions::default()
 }

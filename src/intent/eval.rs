@@ -20,12 +20,14 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
 use super::IntentError;
-use super::model::{Classifier, Example, TrainOptions};
+use super::model::{Classifier, EncoderOptions, Example, TrainOptions};
+use crate::encoder::Encoder;
 
 /// The intent that marks out-of-scope text.
 pub const OOS_LABEL: &str = "oos";
@@ -366,11 +368,16 @@ const HESITANT_MARGIN: f32 = 0.1;
 fn outcome(
     classifier: &Classifier,
     row: &LabeledRow,
+    vector: Option<&[f32]>,
     oos_train: bool,
     review: &mut Option<&mut dyn Review>,
 ) -> (Outcome, u128) {
     let started = Instant::now();
-    let prediction = classifier.classify(&row.text, if review.is_some() { 3 } else { 1 });
+    let k = if review.is_some() { 3 } else { 1 };
+    let prediction = classifier.classify_encoded(&row.text, k, |encoder| match vector {
+        Some(vector) => vector.to_vec(),
+        None => encoder.embed(&row.text),
+    });
     let best = prediction
         .scored
         .first()
@@ -456,6 +463,44 @@ pub fn evaluate_reviewed(
     oos_train: bool,
     options: &TrainOptions,
     progress: &mut dyn FnMut(&str),
+    review: Option<&mut dyn Review>,
+) -> Result<IntentReport, IntentError> {
+    run(train, val, test, oos_train, options, None, progress, review)
+}
+
+/// [`evaluate`] with the sentence encoder's stage (see [`Classifier::train_with_encoder`]).
+/// The training and validation rows are embedded in bulk beforehand; the test rows are
+/// embedded as they are classified, so the reported latency includes the encoder wherever
+/// the cascade runs it.
+pub fn evaluate_encoded(
+    train: &[LabeledRow],
+    val: &[LabeledRow],
+    test: &[LabeledRow],
+    oos_train: bool,
+    encoder: (Arc<Encoder>, EncoderOptions),
+    progress: &mut dyn FnMut(&str),
+) -> Result<IntentReport, IntentError> {
+    run(
+        train,
+        val,
+        test,
+        oos_train,
+        &TrainOptions::default(),
+        Some(encoder),
+        progress,
+        None,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run(
+    train: &[LabeledRow],
+    val: &[LabeledRow],
+    test: &[LabeledRow],
+    oos_train: bool,
+    options: &TrainOptions,
+    encoder: Option<(Arc<Encoder>, EncoderOptions)>,
+    progress: &mut dyn FnMut(&str),
     mut review: Option<&mut dyn Review>,
 ) -> Result<IntentReport, IntentError> {
     let examples: Vec<Example> = train
@@ -468,7 +513,22 @@ pub fn evaluate_reviewed(
         .collect();
     progress(&format!("training on {} examples", examples.len()));
     let started = Instant::now();
-    let classifier = Classifier::train(&examples, options)?;
+    let mut val_vectors = None;
+    let classifier = match encoder {
+        Some((encoder, encoding)) => {
+            progress(&format!(
+                "embedding {} training and {} validation rows",
+                examples.len(),
+                val.len()
+            ));
+            let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
+            let vectors = encoder.embed_all(&texts);
+            let val_texts: Vec<&str> = val.iter().map(|row| row.text.as_str()).collect();
+            val_vectors = Some(encoder.embed_all(&val_texts));
+            Classifier::train_with_encoder(&examples, options, encoder, encoding, Some(&vectors))?
+        }
+        None => Classifier::train(&examples, options)?,
+    };
     let train_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     progress(&format!(
         "trained {} labels in {train_ms} ms",
@@ -478,7 +538,13 @@ pub fn evaluate_reviewed(
     progress(&format!("scoring {} validation rows", val.len()));
     let val_outcomes: Vec<Outcome> = val
         .iter()
-        .map(|row| outcome(&classifier, row, oos_train, &mut review).0)
+        .enumerate()
+        .map(|(index, row)| {
+            let vector = val_vectors
+                .as_ref()
+                .map(|vectors| vectors[index].as_slice());
+            outcome(&classifier, row, vector, oos_train, &mut review).0
+        })
         .collect();
     let threshold = pick_threshold(&val_outcomes);
     let val_in_scope = val.iter().filter(|row| !row.is_oos()).count();
@@ -490,7 +556,7 @@ pub fn evaluate_reviewed(
     let mut nanos = Vec::with_capacity(test.len());
     let mut test_outcomes = Vec::with_capacity(test.len());
     for row in test {
-        let (test_outcome, elapsed) = outcome(&classifier, row, oos_train, &mut review);
+        let (test_outcome, elapsed) = outcome(&classifier, row, None, oos_train, &mut review);
         test_outcomes.push(test_outcome);
         nanos.push(elapsed);
     }

@@ -17,11 +17,11 @@ mod sgd;
 use std::path::PathBuf;
 
 pub use eval::{
-    IntentReport, LabeledRow, OOS_LABEL, ReportCounts, Review, evaluate, evaluate_reviewed,
-    evaluate_with, read_jsonl,
+    IntentReport, LabeledRow, OOS_LABEL, ReportCounts, Review, evaluate, evaluate_encoded,
+    evaluate_reviewed, evaluate_with, read_jsonl,
 };
 pub use features::FeatureOptions;
-pub use model::{Classifier, Example, Prediction, Scored, TrainOptions};
+pub use model::{Classifier, EncoderOptions, Example, Prediction, Scored, TrainOptions};
 pub use normalize::normalize;
 
 /// Everything that can go wrong while reading intent data or training.

@@ -14,12 +14,15 @@
 //! provisional model on the rest, picks the softmax temperature that minimises the held-out
 //! negative log-likelihood, then fits the final model on everything with that temperature.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use super::IntentError;
 use super::features::{FeatureOptions, SparseVector, Vocabulary, extract, featurize};
 use super::normalize::normalize;
 use super::sgd::{SgdSettings, SplitMix64, fit_softmax, softmax_in_place};
+use crate::encoder::Encoder;
 
 /// One training example.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,6 +134,38 @@ impl TrainOptions {
     }
 }
 
+/// How the sentence encoder's vectors join the classifier (see [`Classifier::train_with_encoder`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EncoderOptions {
+    /// Scale of the (unit-norm) sentence vector beside the unit-norm word and character
+    /// groups.
+    pub weight: f32,
+    /// The cascade: a text whose lexical confidence reaches this is answered without the
+    /// encoder; 1.0 (or more) runs the encoder on every text.
+    pub confident: f32,
+}
+
+impl Default for EncoderOptions {
+    fn default() -> Self {
+        EncoderOptions {
+            weight: 1.0,
+            confident: 0.9,
+        }
+    }
+}
+
+/// The classifier's encoder stage: the encoder and a second model on the lexical features
+/// plus the sentence vector, run when the lexical model is not confident.
+#[derive(Debug, Clone)]
+struct Semantic {
+    encoder: Arc<Encoder>,
+    model: Classifier,
+    options: EncoderOptions,
+}
+
+/// An example with its sentence vector when the model uses one.
+type Item<'a> = (&'a Example, Option<&'a [f32]>);
+
 /// A trained intent classifier. Cheap to share (`&self` everywhere after training).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Classifier {
@@ -142,6 +177,14 @@ pub struct Classifier {
     weights: Vec<f32>,
     bias: Vec<f32>,
     temperature: f32,
+    /// Weight rows after the vocabulary's: the sentence vector's (0 for a lexical model).
+    #[serde(default)]
+    dense_rows: usize,
+    /// Scale of the sentence vector's features.
+    #[serde(default)]
+    dense_weight: f32,
+    #[serde(skip)]
+    semantic: Option<Box<Semantic>>,
 }
 
 /// Fewer held-out examples than this give a temperature too noisy to trust.
@@ -151,63 +194,126 @@ impl Classifier {
     /// Trains a classifier on `examples` (at least one, no empty label). Deterministic for
     /// given examples and options.
     pub fn train(examples: &[Example], options: &TrainOptions) -> Result<Classifier, IntentError> {
+        let items: Vec<Item> = examples.iter().map(|example| (example, None)).collect();
+        Classifier::train_items(&items, options, 0.0)
+    }
+
+    /// Trains the lexical classifier and, beside it, the encoder stage: a second model whose
+    /// features are the lexical ones plus `encoder`'s sentence vector (scaled by
+    /// `encoding.weight`). [`Classifier::classify`] then runs the encoder only on the texts
+    /// the lexical model is not confident about. `vectors`, when given, are the examples'
+    /// sentence vectors already computed (in order); otherwise they are computed here.
+    pub fn train_with_encoder(
+        examples: &[Example],
+        options: &TrainOptions,
+        encoder: Arc<Encoder>,
+        encoding: EncoderOptions,
+        vectors: Option<&[Vec<f32>]>,
+    ) -> Result<Classifier, IntentError> {
+        if !(encoding.weight > 0.0 && encoding.weight.is_finite()) {
+            return Err(IntentError::InvalidOptions(
+                "the encoder's weight must be positive".into(),
+            ));
+        }
+        let mut lexical = Classifier::train(examples, options)?;
+        let computed;
+        let vectors = match vectors {
+            Some(vectors) if vectors.len() == examples.len() => vectors,
+            Some(_) => {
+                return Err(IntentError::InvalidOptions(
+                    "one sentence vector per example is needed".into(),
+                ));
+            }
+            None => {
+                let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
+                computed = encoder.embed_all(&texts);
+                &computed
+            }
+        };
+        let items: Vec<Item> = examples
+            .iter()
+            .zip(vectors)
+            .map(|(example, vector)| (example, Some(vector.as_slice())))
+            .collect();
+        let model = Classifier::train_items(&items, options, encoding.weight)?;
+        lexical.semantic = Some(Box::new(Semantic {
+            encoder,
+            model,
+            options: encoding,
+        }));
+        Ok(lexical)
+    }
+
+    fn train_items(
+        items: &[Item],
+        options: &TrainOptions,
+        dense_weight: f32,
+    ) -> Result<Classifier, IntentError> {
         options.validate()?;
-        if examples.is_empty() {
+        if items.is_empty() {
             return Err(IntentError::NoTrainingData);
         }
-        if let Some(index) = examples.iter().position(|e| e.label.trim().is_empty()) {
+        if let Some(index) = items.iter().position(|(e, _)| e.label.trim().is_empty()) {
             return Err(IntentError::EmptyLabel { index });
         }
 
-        let held_out = calibration_split(examples, options);
+        let held_out = calibration_split(items, options);
         let temperature = if held_out.is_empty() {
             options.temperature
         } else {
-            let mut is_held_out = vec![false; examples.len()];
+            let mut is_held_out = vec![false; items.len()];
             for &index in &held_out {
                 is_held_out[index] = true;
             }
-            let mut fit_part: Vec<&Example> = Vec::with_capacity(examples.len());
-            let mut calibration_part: Vec<&Example> = Vec::with_capacity(held_out.len());
-            for (example, held) in examples.iter().zip(&is_held_out) {
+            let mut fit_part: Vec<Item> = Vec::with_capacity(items.len());
+            let mut calibration_part: Vec<Item> = Vec::with_capacity(held_out.len());
+            for (item, held) in items.iter().zip(&is_held_out) {
                 if *held {
-                    calibration_part.push(example);
+                    calibration_part.push(*item);
                 } else {
-                    fit_part.push(example);
+                    fit_part.push(*item);
                 }
             }
-            let mut provisional = Classifier::fit(&fit_part, options);
-            provisional.calibrate_refs(&calibration_part)
+            let mut provisional = Classifier::fit(&fit_part, options, dense_weight);
+            provisional.calibrate_items(&calibration_part)
         };
-        let all: Vec<&Example> = examples.iter().collect();
-        let mut classifier = Classifier::fit(&all, options);
+        let mut classifier = Classifier::fit(items, options, dense_weight);
         classifier.temperature = temperature;
         Ok(classifier)
     }
 
-    /// Builds the vocabulary and fits the weights on `examples` (assumed valid).
-    fn fit(examples: &[&Example], options: &TrainOptions) -> Classifier {
-        let mut labels: Vec<String> = examples.iter().map(|e| e.label.clone()).collect();
+    /// Builds the vocabulary and fits the weights on `items` (assumed valid).
+    fn fit(items: &[Item], options: &TrainOptions, dense_weight: f32) -> Classifier {
+        let mut labels: Vec<String> = items.iter().map(|(e, _)| e.label.clone()).collect();
         labels.sort();
         labels.dedup();
-        let targets: Vec<usize> = examples
+        let targets: Vec<usize> = items
             .iter()
-            .map(|e| labels.binary_search(&e.label).unwrap_or_default())
+            .map(|(e, _)| labels.binary_search(&e.label).unwrap_or_default())
             .collect();
-        let raw: Vec<_> = examples
+        let raw: Vec<_> = items
             .iter()
-            .map(|e| extract(&normalize(&e.text), &options.features))
+            .map(|(e, _)| extract(&normalize(&e.text), &options.features))
             .collect();
         let vocabulary = Vocabulary::build(&raw, options.features.min_df);
+        let dense_rows = items
+            .iter()
+            .find_map(|(_, vector)| vector.map(<[f32]>::len))
+            .unwrap_or(0);
         let vectors: Vec<SparseVector> = raw
             .iter()
-            .map(|features| vocabulary.vectorize(features, &options.features))
+            .zip(items)
+            .map(|(features, (_, dense))| {
+                let mut vector = vocabulary.vectorize(features, &options.features);
+                append_dense(&mut vector, vocabulary.len(), *dense, dense_weight);
+                vector
+            })
             .collect();
         let model = fit_softmax(
             &vectors,
             &targets,
             labels.len(),
-            vocabulary.len(),
+            vocabulary.len() + dense_rows,
             &options.sgd(),
         );
         Classifier {
@@ -217,7 +323,15 @@ impl Classifier {
             weights: model.weights,
             bias: model.bias,
             temperature: options.temperature,
+            dense_rows,
+            dense_weight,
+            semantic: None,
         }
+    }
+
+    /// The encoder this classifier runs on unsure texts, if any.
+    pub fn encoder(&self) -> Option<&Arc<Encoder>> {
+        self.semantic.as_ref().map(|semantic| &semantic.encoder)
     }
 
     /// The labels, sorted, in the order used by [`Scored::label`].
@@ -252,8 +366,33 @@ impl Classifier {
     }
 
     /// Top `k` labels and the confidence, in one pass: what the assistant calls per message.
+    /// With an encoder stage, a text the lexical model is not confident about is classified
+    /// again with its sentence vector.
     pub fn classify(&self, text: &str, k: usize) -> Prediction {
-        let vector = featurize(text, &self.features, &self.vocabulary);
+        self.classify_encoded(text, k, |encoder| encoder.embed(text))
+    }
+
+    /// [`Classifier::classify`] with the sentence vector from `embed` (called only when the
+    /// encoder stage runs): the evaluation passes vectors it computed in bulk.
+    pub fn classify_encoded(
+        &self,
+        text: &str,
+        k: usize,
+        embed: impl FnOnce(&Encoder) -> Vec<f32>,
+    ) -> Prediction {
+        let lexical = self.classify_with(text, None, k);
+        match &self.semantic {
+            Some(semantic) if lexical.confidence < semantic.options.confident => {
+                let vector = embed(&semantic.encoder);
+                semantic.model.classify_with(text, Some(&vector), k)
+            }
+            _ => lexical,
+        }
+    }
+
+    fn classify_with(&self, text: &str, dense: Option<&[f32]>, k: usize) -> Prediction {
+        let mut vector = featurize(text, &self.features, &self.vocabulary);
+        append_dense(&mut vector, self.vocabulary.len(), dense, self.dense_weight);
         let mut probabilities = self.logits(&vector);
         for value in probabilities.iter_mut() {
             *value /= self.temperature;
@@ -306,16 +445,22 @@ impl Classifier {
     /// `held_out` (examples the model was not trained on; unknown labels are skipped),
     /// keeps it and returns it. Without usable examples the temperature is unchanged.
     pub fn calibrate(&mut self, held_out: &[Example]) -> f32 {
-        let references: Vec<&Example> = held_out.iter().collect();
-        self.calibrate_refs(&references)
+        let items: Vec<Item> = held_out.iter().map(|example| (example, None)).collect();
+        self.calibrate_items(&items)
     }
 
-    fn calibrate_refs(&mut self, held_out: &[&Example]) -> f32 {
+    fn calibrate_items(&mut self, held_out: &[Item]) -> f32 {
         let scored: Vec<(Vec<f32>, usize)> = held_out
             .iter()
-            .filter_map(|example| {
+            .filter_map(|(example, dense)| {
                 let label = self.labels.binary_search(&example.label).ok()?;
-                let vector = featurize(&example.text, &self.features, &self.vocabulary);
+                let mut vector = featurize(&example.text, &self.features, &self.vocabulary);
+                append_dense(
+                    &mut vector,
+                    self.vocabulary.len(),
+                    *dense,
+                    self.dense_weight,
+                );
                 Some((self.logits(&vector), label))
             })
             .collect();
@@ -379,15 +524,28 @@ impl Classifier {
     }
 }
 
+/// Appends the sentence vector `dense` (scaled by `weight`) to a lexical feature vector, as
+/// the rows after the vocabulary's.
+fn append_dense(vector: &mut SparseVector, vocabulary: usize, dense: Option<&[f32]>, weight: f32) {
+    if let Some(dense) = dense {
+        vector.extend(
+            dense
+                .iter()
+                .enumerate()
+                .map(|(index, value)| ((vocabulary + index) as u32, value * weight)),
+        );
+    }
+}
+
 /// Indices of the examples held out for calibration: from each label with enough examples,
 /// `floor(n * fraction)` of them (never all), picked by the seeded PRNG. Empty when
 /// calibration is off or would rest on too few examples or a single label.
-fn calibration_split(examples: &[Example], options: &TrainOptions) -> Vec<usize> {
+fn calibration_split(examples: &[Item], options: &TrainOptions) -> Vec<usize> {
     if options.calibration_fraction <= 0.0 {
         return Vec::new();
     }
     let mut by_label: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
-    for (index, example) in examples.iter().enumerate() {
+    for (index, (example, _)) in examples.iter().enumerate() {
         by_label
             .entry(example.label.as_str())
             .or_default()

@@ -4,6 +4,7 @@
 //! kept apart.
 
 mod determinism;
+mod encoder;
 mod flows;
 mod matcher;
 mod restart;
