@@ -269,16 +269,29 @@ impl Matcher {
             .domain
             .is_about_something_else(&expanded)
             .then(|| self.classifier.word_probabilities(&expanded));
+        let lexical = prediction
+            .encoded
+            .then(|| self.classifier.lexical_probabilities(&expanded));
         let mut activity_confidence: HashMap<String, f32> = HashMap::new();
         for entry in &prediction.scored {
             if let Some(intent) = self.intents.get(&entry.label) {
+                // The sentence vector of any text says something: text about something else
+                // ("what's the weather like tomorrow") must not become a control intent
+                // ("greeting") on its vector. Control phrases are short and fixed, and the
+                // words judge them well: the encoder stage may lower an intent, never raise it.
+                let confidence = match &lexical {
+                    Some(lexical) => entry
+                        .probability
+                        .min(lexical.get(entry.label).copied().unwrap_or(0.0)),
+                    None => entry.probability,
+                };
                 signals.push(Signal {
                     candidate: format!("{INTENT_PREFIX}{}", intent_name(*intent)),
-                    confidence: entry.probability,
+                    confidence,
                     source: "classifier",
                 });
-                if want_intents && entry.probability >= settings.intent_threshold {
-                    scored.push((entry.probability, Scored::Intent(*intent)));
+                if want_intents && confidence >= settings.intent_threshold {
+                    scored.push((confidence, Scored::Intent(*intent)));
                 }
             } else if let Some(id) = self.activity_labels.get(&entry.label) {
                 // A group-only activity leaves no trace for an outsider, signals included.

@@ -68,11 +68,16 @@ fn multiply_add(
         let at = block * BLOCK;
         let mut row = 0;
         while row + 1 < rows {
-            let (first, second) = (&input[row * inner..][..inner], &input[(row + 1) * inner..][..inner]);
+            let (first, second) = (
+                &input[row * inner..][..inner],
+                &input[(row + 1) * inner..][..inner],
+            );
             let mut sum_first = [0.0f32; BLOCK];
             let mut sum_second = [0.0f32; BLOCK];
             for k in 0..inner {
-                let w: &[f32; BLOCK] = weights[k * columns + at..][..BLOCK].try_into().unwrap_or(&[0.0; BLOCK]);
+                let w: &[f32; BLOCK] = weights[k * columns + at..][..BLOCK]
+                    .try_into()
+                    .unwrap_or(&[0.0; BLOCK]);
                 let (a, b) = (first[k], second[k]);
                 for j in 0..BLOCK {
                     sum_first[j] += a * w[j];
@@ -82,7 +87,10 @@ fn multiply_add(
             for (slot, sum) in out[row * columns + at..][..BLOCK].iter_mut().zip(sum_first) {
                 *slot += sum;
             }
-            for (slot, sum) in out[(row + 1) * columns + at..][..BLOCK].iter_mut().zip(sum_second) {
+            for (slot, sum) in out[(row + 1) * columns + at..][..BLOCK]
+                .iter_mut()
+                .zip(sum_second)
+            {
                 *slot += sum;
             }
             row += 2;
@@ -91,7 +99,9 @@ fn multiply_add(
             let only = &input[row * inner..][..inner];
             let mut sum = [0.0f32; BLOCK];
             for (k, &a) in only.iter().enumerate() {
-                let w: &[f32; BLOCK] = weights[k * columns + at..][..BLOCK].try_into().unwrap_or(&[0.0; BLOCK]);
+                let w: &[f32; BLOCK] = weights[k * columns + at..][..BLOCK]
+                    .try_into()
+                    .unwrap_or(&[0.0; BLOCK]);
                 for j in 0..BLOCK {
                     sum[j] += a * w[j];
                 }

@@ -45,6 +45,9 @@ pub struct Prediction {
     pub scored: Vec<Scored>,
     /// In `[0, 1]`; the text falls back to a person when it is below the threshold.
     pub confidence: f32,
+    /// Whether the encoder stage answered (the words alone were unsure).
+    #[serde(default)]
+    pub encoded: bool,
 }
 
 /// Training hyper-parameters. The defaults were chosen on CLINC150 and cosibot validation
@@ -149,7 +152,7 @@ impl Default for EncoderOptions {
     fn default() -> Self {
         EncoderOptions {
             weight: 1.0,
-            confident: 0.9,
+            confident: 0.95,
         }
     }
 }
@@ -384,7 +387,9 @@ impl Classifier {
         match &self.semantic {
             Some(semantic) if lexical.confidence < semantic.options.confident => {
                 let vector = embed(&semantic.encoder);
-                semantic.model.classify_with(text, Some(&vector), k)
+                let mut prediction = semantic.model.classify_with(text, Some(&vector), k);
+                prediction.encoded = true;
+                prediction
             }
             _ => lexical,
         }
@@ -419,7 +424,23 @@ impl Classifier {
         }
         scored.truncate(keep);
         scored.sort_by(by_probability);
-        Prediction { scored, confidence }
+        Prediction {
+            scored,
+            confidence,
+            encoded: false,
+        }
+    }
+
+    /// The lexical model's calibrated probabilities over labels (indexed as
+    /// [`Scored::label`]), without the encoder stage: what the words and their parts say.
+    pub fn lexical_probabilities(&self, text: &str) -> Vec<f32> {
+        let vector = featurize(text, &self.features, &self.vocabulary);
+        let mut probabilities = self.logits(&vector);
+        for value in probabilities.iter_mut() {
+            *value /= self.temperature;
+        }
+        softmax_in_place(&mut probabilities);
+        probabilities
     }
 
     /// The calibrated probabilities over labels (indexed as [`Scored::label`]) from the

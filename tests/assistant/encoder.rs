@@ -5,9 +5,13 @@
 //! give vectors at cosine ≥ 0.999 from the reference's, in Portuguese, Spanish and English.
 //! Without the variable the tests say they skipped.
 
+use ponte::assistant::{MatchInput, Matcher, load_intents};
+use ponte::conversation::{Expecting, Understanding};
 use ponte::encoder::{DIMENSIONS, Encoder, cosine};
+use ponte::lang::Language;
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::Arc;
 
 const VARIABLE: &str = "PONTE_ENCODER_PYTHON";
 
@@ -94,15 +98,18 @@ fn the_encoder_matches_its_reference_in_three_languages() {
     let encoder = Encoder::load(&weights_dir(&python)).unwrap();
     let expected = reference(&python);
     assert_eq!(expected.len(), SENTENCES.len());
+    let mut lowest = f32::INFINITY;
     for (text, (ids, vector)) in SENTENCES.iter().zip(&expected) {
         assert_eq!(&encoder.pieces(text), ids, "pieces of {text:?}");
         let ours = encoder.embed(text);
         assert_eq!(ours.len(), DIMENSIONS);
         let similarity = cosine(&ours, vector);
         assert!(similarity >= 0.999, "cosine {similarity} for {text:?}");
+        lowest = lowest.min(similarity);
         let norm: f32 = ours.iter().map(|v| v * v).sum::<f32>().sqrt();
         assert!((norm - 1.0).abs() < 1e-3, "norm {norm} for {text:?}");
     }
+    eprintln!("lowest cosine to the reference: {lowest}");
     // The batch path gives the same vectors as one text at a time.
     let batch = encoder.embed_all(SENTENCES);
     for (text, vector) in SENTENCES.iter().zip(&batch) {
@@ -142,4 +149,99 @@ fn a_broken_encoder_directory_is_refused_by_name() {
     std::fs::write(dir.path().join("sp.model"), b"\x0a\x05").unwrap();
     let error = Encoder::load(dir.path()).unwrap_err().to_string();
     assert!(error.contains("not the encoder's file"), "{error}");
+}
+
+/// What the assistant decides for `text`, as a short description.
+fn decided(matcher: &Matcher, text: &str, language: Language) -> String {
+    let input = MatchInput {
+        text,
+        language,
+        groups: &[],
+        expecting: Expecting::FreeText,
+    };
+    match matcher.decide(&input).unwrap().understanding {
+        Understanding::Activities { hits } => format!("activity {}", hits[0].id),
+        Understanding::Control { intent, .. } => format!("intent {intent:?}"),
+        Understanding::Fallback => "fallback".to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+#[test]
+fn with_the_encoder_the_assistant_understands_requests_in_other_words() {
+    let Some(python) = reference_python() else {
+        return;
+    };
+    let encoder = Arc::new(Encoder::load(&weights_dir(&python)).unwrap());
+    let shared = super::shared();
+    let intents = load_intents(&super::repo().join("intents")).unwrap();
+    let words = &shared.matcher;
+    let meaning = Matcher::build_with_encoder(
+        &intents,
+        shared.knowledge.clone(),
+        Default::default(),
+        Some(encoder),
+    )
+    .unwrap();
+    // Requests that share almost no word with the catalogue's examples: the words alone
+    // hand them to a person, their meaning finds the activity.
+    for (text, language, activity) in [
+        (
+            "my login credentials stopped working and I cannot remember them",
+            Language::En,
+            "password-reset",
+        ),
+        (
+            "the screen stays black when I press the power button",
+            Language::En,
+            "laptop-repair",
+        ),
+    ] {
+        assert_eq!(decided(words, text, language), "fallback", "{text}");
+        assert_eq!(
+            decided(&meaning, text, language),
+            format!("activity {activity}"),
+            "{text}"
+        );
+    }
+    assert_eq!(
+        decided(
+            &meaning,
+            "la pantalla se queda negra cuando pulso el botón de encendido",
+            Language::Es
+        ),
+        "activity laptop-repair"
+    );
+    // Text about something else still goes to a person: a sentence vector always says
+    // something, and chit-chat must not become a greeting or an activity on it.
+    for (text, language) in [
+        ("what's the weather like tomorrow", Language::En),
+        ("print me a joke", Language::En),
+        ("cuéntame un chiste", Language::Es),
+    ] {
+        assert_eq!(decided(&meaning, text, language), "fallback", "{text}");
+    }
+    // What the words already settle stays as it was.
+    assert_eq!(
+        decided(&meaning, "forgot my pw", Language::En),
+        "activity password-reset"
+    );
+    assert_eq!(
+        decided(&meaning, "quero falar com um atendente", Language::PtBr),
+        "intent TalkToAttendant"
+    );
+}
+
+#[test]
+fn a_configured_encoder_that_cannot_be_loaded_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = crate::common::server::test_config(dir.path());
+    config.encoder_dir = Some(dir.path().join("missing"));
+    let error = format!("{:#}", ponte::app::load_encoder(&config).unwrap_err());
+    assert!(
+        error.contains("--encoder-dir") && error.contains("missing"),
+        "{error}"
+    );
+    config.encoder_dir = None;
+    assert!(ponte::app::load_encoder(&config).unwrap().is_none());
 }

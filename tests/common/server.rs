@@ -51,6 +51,7 @@ pub fn test_config(data_dir: &Path) -> Config {
         data_dir: data_dir.to_path_buf(),
         knowledge_dir: super::repo().join("knowledge-index"),
         intents_dir: super::repo().join("intents"),
+        encoder_dir: None,
         listen: "127.0.0.1:0".parse().unwrap(),
         database_url: format!("sqlite://{}", data_dir.join("ponte.db").display()),
         public_url: None,
