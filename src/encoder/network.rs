@@ -153,8 +153,9 @@ struct Branch {
 }
 
 pub(super) struct Network {
-    /// `blocks × rows × DIMENSIONS` bytes: id `i` is row `i / blocks` of block `i % blocks`.
-    table: Vec<u8>,
+    /// `blocks` tables of `rows × DIMENSIONS` bytes: id `i` is row `i / blocks` of block
+    /// `i % blocks`.
+    table: Vec<Vec<u8>>,
     blocks: usize,
     rows: usize,
     scale: Vec<f32>,
@@ -252,10 +253,9 @@ impl Network {
             return Err(EncoderError::Shape("scale is missing or empty".into()));
         }
         let rows = pieces.div_ceil(blocks);
-        let mut table = Vec::with_capacity(blocks * rows * DIMENSIONS);
-        for block in 0..blocks {
-            table.extend(arrays.bytes(&format!("q{}", block + 1), &[rows, DIMENSIONS])?);
-        }
+        let table = (0..blocks)
+            .map(|block| arrays.bytes(&format!("q{}", block + 1), &[rows, DIMENSIONS]))
+            .collect::<Result<Vec<_>, _>>()?;
         let scale = arrays.floats("scale", &[blocks])?;
         let low = arrays.floats("lo", &[blocks])?;
         let mut projections = Vec::new();
@@ -346,7 +346,9 @@ impl Network {
             .chain(branches)
             .map(|layer| (layer.weights.len() + layer.bias.len()) * 4)
             .sum();
-        self.table.len() + dense + (self.projection_norm.gain.len() + FEATURES) * 8
+        self.table.iter().map(Vec::len).sum::<usize>()
+            + dense
+            + (self.projection_norm.gain.len() + FEATURES) * 8
     }
 
     /// The unit sentence vector of `ids` (at least one id; unknown ids count as id 0).
@@ -361,11 +363,11 @@ impl Network {
             } else {
                 (0, 0)
             };
-            let start = (block * self.rows + index) * DIMENSIONS;
+            let start = index * DIMENSIONS;
             let (scale, low) = (self.scale[block], self.low[block]);
             for (value, &byte) in row[..DIMENSIONS]
                 .iter_mut()
-                .zip(&self.table[start..start + DIMENSIONS])
+                .zip(&self.table[block][start..start + DIMENSIONS])
             {
                 *value = f32::from(byte) * scale + low;
             }

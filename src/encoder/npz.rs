@@ -55,14 +55,15 @@ pub(super) fn read(path: &Path) -> Result<HashMap<String, Array>, EncoderError> 
         entry
             .read_to_end(&mut bytes)
             .map_err(|error| bad(format!("{name}: {error}")))?;
-        let array = parse_npy(&bytes).map_err(|reason| bad(format!("{name}: {reason}")))?;
+        let array = parse_npy(bytes).map_err(|reason| bad(format!("{name}: {reason}")))?;
         arrays.insert(name, array);
     }
     Ok(arrays)
 }
 
-/// One `.npy` file: magic, version, a header dictionary, then the raw values.
-fn parse_npy(bytes: &[u8]) -> Result<Array, String> {
+/// One `.npy` file: magic, version, a header dictionary, then the raw values (bytes stay in
+/// the buffer they were read into: the embedding table is most of the encoder's memory).
+fn parse_npy(mut bytes: Vec<u8>) -> Result<Array, String> {
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
         return Err("not a .npy array".into());
     }
@@ -93,7 +94,8 @@ fn parse_npy(bytes: &[u8]) -> Result<Array, String> {
                 .map_err(|_| format!("bad shape {shape_text}"))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let body = &bytes[start + header_len..];
+    let body_start = start + header_len;
+    let body = &bytes[body_start..];
     let count: usize = shape.iter().product();
     let data = match descr.trim_matches('\'') {
         "<f4" => Data::F32(
@@ -108,7 +110,12 @@ fn parse_npy(bytes: &[u8]) -> Result<Array, String> {
                 .map(|b| f64::from_le_bytes(b.try_into().unwrap_or_default()) as f32)
                 .collect(),
         ),
-        "|u1" => Data::U8(exact(body, count)?.to_vec()),
+        "|u1" => {
+            exact(body, count)?;
+            bytes.drain(..body_start);
+            bytes.shrink_to_fit();
+            Data::U8(bytes)
+        }
         "|i1" => Data::F32(
             exact(body, count)?
                 .iter()
@@ -164,28 +171,28 @@ mod tests {
             .iter()
             .flat_map(|v| v.to_le_bytes())
             .collect();
-        let array = parse_npy(&npy("<f4", "(1, 2)", &floats)).unwrap();
+        let array = parse_npy(npy("<f4", "(1, 2)", &floats)).unwrap();
         assert_eq!(array.shape, [1, 2]);
         assert!(matches!(array.data, Data::F32(ref v) if v == &[1.5, -2.0]));
-        let scalar = parse_npy(&npy("<f8", "()", &1e-6f64.to_le_bytes())).unwrap();
+        let scalar = parse_npy(npy("<f8", "()", &1e-6f64.to_le_bytes())).unwrap();
         assert!(scalar.shape.is_empty());
         assert!(matches!(scalar.data, Data::F32(ref v) if v == &[1e-6f32]));
-        let bytes = parse_npy(&npy("|u1", "(3,)", &[0, 7, 255])).unwrap();
+        let bytes = parse_npy(npy("|u1", "(3,)", &[0, 7, 255])).unwrap();
         assert!(matches!(bytes.data, Data::U8(ref v) if v == &[0, 7, 255]));
     }
 
     #[test]
     fn refuses_what_it_cannot_read() {
-        assert!(parse_npy(b"PK\x03\x04").is_err());
-        assert!(parse_npy(&npy(">f4", "(1,)", &[0; 4])).is_err());
+        assert!(parse_npy(b"PK\x03\x04".to_vec()).is_err());
+        assert!(parse_npy(npy(">f4", "(1,)", &[0; 4])).is_err());
         assert!(
-            parse_npy(&npy("<f4", "(2,)", &[0; 4]))
+            parse_npy(npy("<f4", "(2,)", &[0; 4]))
                 .unwrap_err()
                 .contains("8 bytes")
         );
         let mut fortran = npy("<f4", "(1,)", &[0; 4]);
         let at = fortran.windows(5).position(|w| w == b"False").unwrap();
         fortran[at..at + 5].copy_from_slice(b"True ");
-        assert!(parse_npy(&fortran).unwrap_err().contains("C-order"));
+        assert!(parse_npy(fortran).unwrap_err().contains("C-order"));
     }
 }
