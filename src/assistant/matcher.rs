@@ -269,9 +269,7 @@ impl Matcher {
             .domain
             .is_about_something_else(&expanded)
             .then(|| self.classifier.word_probabilities(&expanded));
-        let lexical = prediction
-            .encoded
-            .then(|| self.classifier.lexical_probabilities(&expanded));
+        let lexical = prediction.lexical.as_deref();
         let mut activity_confidence: HashMap<String, f32> = HashMap::new();
         for entry in &prediction.scored {
             if let Some(intent) = self.intents.get(&entry.label) {
@@ -279,7 +277,7 @@ impl Matcher {
                 // ("what's the weather like tomorrow") must not become a control intent
                 // ("greeting") on its vector. Control phrases are short and fixed, and the
                 // words judge them well: the encoder stage may lower an intent, never raise it.
-                let confidence = match &lexical {
+                let confidence = match lexical {
                     Some(lexical) => entry
                         .probability
                         .min(lexical.get(entry.label).copied().unwrap_or(0.0)),

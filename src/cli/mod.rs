@@ -173,11 +173,11 @@ pub enum EvalCommand {
         llm: bool,
         /// Scale of the sentence encoder's vector beside the word and character features
         /// (with `--encoder-dir`).
-        #[arg(long, default_value_t = ponte_encoder_defaults().weight)]
+        #[arg(long, default_value_t = crate::intent::EncoderOptions::default().weight)]
         encoder_weight: f32,
         /// The cascade: rows whose lexical confidence reaches this skip the encoder (1 runs
         /// it on every row; with `--encoder-dir`).
-        #[arg(long, default_value_t = ponte_encoder_defaults().confident)]
+        #[arg(long, default_value_t = crate::intent::EncoderOptions::default().confident)]
         cascade: f32,
     },
     /// First-answer accuracy of the assistant on labelled requester texts, per language.
@@ -297,8 +297,4 @@ fn chat(
         result
     })?;
     Ok(ExitCode::SUCCESS)
-}
-
-fn ponte_encoder_defaults() -> crate::intent::EncoderOptions {
-    crate::intent::EncoderOptions::default()
 }

@@ -67,11 +67,6 @@ impl Encoder {
         })
     }
 
-    /// Where the encoder was loaded from.
-    pub fn directory(&self) -> &Path {
-        &self.directory
-    }
-
     /// The piece ids of `text` as the encoder reads them (begin and end marks included).
     pub fn pieces(&self, text: &str) -> Vec<u32> {
         let mut ids = self.pieces.encode(text);

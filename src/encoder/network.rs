@@ -63,6 +63,8 @@ fn multiply_add(
     columns: usize,
     out: &mut [f32],
 ) {
+    // Every layer's width is a multiple of the block (256, 320, 512, 768: fixed at load).
+    debug_assert_eq!(columns % BLOCK, 0);
     let blocks = columns / BLOCK;
     for block in 0..blocks {
         let at = block * BLOCK;
@@ -109,16 +111,6 @@ fn multiply_add(
             for (slot, value) in out[row * columns + at..][..BLOCK].iter_mut().zip(sum) {
                 *slot += value;
             }
-        }
-    }
-    // Columns past the last whole block (none in this network's layers).
-    for column in blocks * BLOCK..columns {
-        for row in 0..rows {
-            let mut sum = 0.0;
-            for k in 0..inner {
-                sum += input[row * inner + k] * weights[k * columns + column];
-            }
-            out[row * columns + column] += sum;
         }
     }
 }
@@ -179,36 +171,33 @@ pub(super) struct Network {
 struct Arrays(HashMap<String, Array>);
 
 impl Arrays {
-    fn floats(&mut self, name: &str, shape: &[usize]) -> Result<Vec<f32>, EncoderError> {
+    /// The array `name` with exactly `shape`, taken out of the archive.
+    fn take(&mut self, name: &str, shape: &[usize]) -> Result<Data, EncoderError> {
         match self.0.remove(name) {
-            Some(Array {
-                shape: found,
-                data: Data::F32(values),
-            }) if found == shape => Ok(values),
+            Some(array) if array.shape == shape => Ok(array.data),
             Some(array) => Err(EncoderError::Shape(format!(
-                "{name} is {:?} of {}, expected {shape:?} of floats",
-                array.shape,
-                if matches!(array.data, Data::U8(_)) {
-                    "bytes"
-                } else {
-                    "floats"
-                }
+                "{name} is {:?}, expected {shape:?}",
+                array.shape
             ))),
             None => Err(EncoderError::Shape(format!("{name} is missing"))),
         }
     }
 
-    fn bytes(&mut self, name: &str, shape: &[usize]) -> Result<Vec<u8>, EncoderError> {
-        match self.0.remove(name) {
-            Some(Array {
-                shape: found,
-                data: Data::U8(values),
-            }) if found == shape => Ok(values),
-            Some(array) => Err(EncoderError::Shape(format!(
-                "{name} is {:?}, expected {shape:?} of bytes",
-                array.shape
+    fn floats(&mut self, name: &str, shape: &[usize]) -> Result<Vec<f32>, EncoderError> {
+        match self.take(name, shape)? {
+            Data::F32(values) => Ok(values),
+            Data::U8(_) => Err(EncoderError::Shape(format!(
+                "{name} holds bytes, not floats"
             ))),
-            None => Err(EncoderError::Shape(format!("{name} is missing"))),
+        }
+    }
+
+    fn bytes(&mut self, name: &str, shape: &[usize]) -> Result<Vec<u8>, EncoderError> {
+        match self.take(name, shape)? {
+            Data::U8(values) => Ok(values),
+            Data::F32(_) => Err(EncoderError::Shape(format!(
+                "{name} holds floats, not bytes"
+            ))),
         }
     }
 

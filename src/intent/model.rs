@@ -45,9 +45,48 @@ pub struct Prediction {
     pub scored: Vec<Scored>,
     /// In `[0, 1]`; the text falls back to a person when it is below the threshold.
     pub confidence: f32,
-    /// Whether the encoder stage answered (the words alone were unsure).
-    #[serde(default)]
-    pub encoded: bool,
+    /// When the encoder stage answered (the words alone were unsure): the lexical model's
+    /// probabilities over all labels, indexed as [`Scored::label`], for a caller that
+    /// weighs the two.
+    #[serde(skip)]
+    pub lexical: Option<Vec<f32>>,
+}
+
+impl Prediction {
+    /// The best `k` of `probabilities` (indexed by label) and the confidence.
+    fn top(probabilities: Vec<f32>, k: usize, lexical: Option<Vec<f32>>) -> Prediction {
+        let confidence = top_probability(&probabilities);
+        let mut scored: Vec<Scored> = probabilities
+            .into_iter()
+            .enumerate()
+            .map(|(label, probability)| Scored { label, probability })
+            .collect();
+        let by_probability = |a: &Scored, b: &Scored| {
+            b.probability
+                .total_cmp(&a.probability)
+                .then(a.label.cmp(&b.label))
+        };
+        let keep = k.min(scored.len());
+        if keep > 0 && keep < scored.len() {
+            scored.select_nth_unstable_by(keep - 1, by_probability);
+        }
+        scored.truncate(keep);
+        scored.sort_by(by_probability);
+        Prediction {
+            scored,
+            confidence,
+            lexical,
+        }
+    }
+}
+
+/// The highest of `probabilities`, in `[0, 1]`.
+fn top_probability(probabilities: &[f32]) -> f32 {
+    probabilities
+        .iter()
+        .copied()
+        .fold(0.0f32, f32::max)
+        .min(1.0)
 }
 
 /// Training hyper-parameters. The defaults were chosen on CLINC150 and cosibot validation
@@ -180,9 +219,6 @@ pub struct Classifier {
     weights: Vec<f32>,
     bias: Vec<f32>,
     temperature: f32,
-    /// Weight rows after the vocabulary's: the sentence vector's (0 for a lexical model).
-    #[serde(default)]
-    dense_rows: usize,
     /// Scale of the sentence vector's features.
     #[serde(default)]
     dense_weight: f32,
@@ -239,6 +275,8 @@ impl Classifier {
             .map(|(example, vector)| (example, Some(vector.as_slice())))
             .collect();
         let model = Classifier::train_items(&items, options, encoding.weight)?;
+        // Same examples, same options: the same vocabulary, which classifying relies on.
+        debug_assert_eq!(model.vocabulary.len(), lexical.vocabulary.len());
         lexical.semantic = Some(Box::new(Semantic {
             encoder,
             model,
@@ -326,15 +364,9 @@ impl Classifier {
             weights: model.weights,
             bias: model.bias,
             temperature: options.temperature,
-            dense_rows,
             dense_weight,
             semantic: None,
         }
-    }
-
-    /// The encoder this classifier runs on unsure texts, if any.
-    pub fn encoder(&self) -> Option<&Arc<Encoder>> {
-        self.semantic.as_ref().map(|semantic| &semantic.encoder)
     }
 
     /// The labels, sorted, in the order used by [`Scored::label`].
@@ -383,59 +415,29 @@ impl Classifier {
         k: usize,
         embed: impl FnOnce(&Encoder) -> Vec<f32>,
     ) -> Prediction {
-        let lexical = self.classify_with(text, None, k);
-        match &self.semantic {
-            Some(semantic) if lexical.confidence < semantic.options.confident => {
-                let vector = embed(&semantic.encoder);
-                let mut prediction = semantic.model.classify_with(text, Some(&vector), k);
-                prediction.encoded = true;
-                prediction
-            }
-            _ => lexical,
-        }
-    }
-
-    fn classify_with(&self, text: &str, dense: Option<&[f32]>, k: usize) -> Prediction {
         let mut vector = featurize(text, &self.features, &self.vocabulary);
-        append_dense(&mut vector, self.vocabulary.len(), dense, self.dense_weight);
-        let mut probabilities = self.logits(&vector);
-        for value in probabilities.iter_mut() {
-            *value /= self.temperature;
-        }
-        softmax_in_place(&mut probabilities);
-        let confidence = probabilities
-            .iter()
-            .copied()
-            .fold(0.0f32, f32::max)
-            .min(1.0);
-        let mut scored: Vec<Scored> = probabilities
-            .into_iter()
-            .enumerate()
-            .map(|(label, probability)| Scored { label, probability })
-            .collect();
-        let by_probability = |a: &Scored, b: &Scored| {
-            b.probability
-                .total_cmp(&a.probability)
-                .then(a.label.cmp(&b.label))
+        let lexical = self.probabilities(&vector);
+        let Some(semantic) = &self.semantic else {
+            return Prediction::top(lexical, k, None);
         };
-        let keep = k.min(scored.len());
-        if keep > 0 && keep < scored.len() {
-            scored.select_nth_unstable_by(keep - 1, by_probability);
+        if top_probability(&lexical) >= semantic.options.confident {
+            return Prediction::top(lexical, k, None);
         }
-        scored.truncate(keep);
-        scored.sort_by(by_probability);
-        Prediction {
-            scored,
-            confidence,
-            encoded: false,
-        }
+        // The encoder stage's model was fitted on the same examples with the same options,
+        // so its vocabulary is this one: the lexical features are reused, the vector appended.
+        let dense = embed(&semantic.encoder);
+        append_dense(
+            &mut vector,
+            self.vocabulary.len(),
+            Some(&dense),
+            semantic.model.dense_weight,
+        );
+        Prediction::top(semantic.model.probabilities(&vector), k, Some(lexical))
     }
 
-    /// The lexical model's calibrated probabilities over labels (indexed as
-    /// [`Scored::label`]), without the encoder stage: what the words and their parts say.
-    pub fn lexical_probabilities(&self, text: &str) -> Vec<f32> {
-        let vector = featurize(text, &self.features, &self.vocabulary);
-        let mut probabilities = self.logits(&vector);
+    /// The calibrated probabilities over labels of a feature vector.
+    fn probabilities(&self, vector: &SparseVector) -> Vec<f32> {
+        let mut probabilities = self.logits(vector);
         for value in probabilities.iter_mut() {
             *value /= self.temperature;
         }
@@ -453,13 +455,7 @@ impl Classifier {
         };
         let raw = extract(&normalize(text), &words_only);
         // Each feature group is normalised on its own, so this is the full vector's word part.
-        let vector = self.vocabulary.vectorize(&raw, &self.features);
-        let mut probabilities = self.logits(&vector);
-        for value in probabilities.iter_mut() {
-            *value /= self.temperature;
-        }
-        softmax_in_place(&mut probabilities);
-        probabilities
+        self.probabilities(&self.vocabulary.vectorize(&raw, &self.features))
     }
 
     /// Fits the softmax temperature that minimises the negative log-likelihood of
