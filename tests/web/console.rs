@@ -301,6 +301,18 @@ const DARK_BACKGROUND: &str = "rgb(18, 22, 27)";
 const LIGHT_BACKGROUND: &str = "rgb(243, 245, 248)";
 
 /// Waits until a recorded notification has `title` and a body containing `body`.
+/// Opens the help overlay with its button and returns its text.
+async fn open_help(client: &Client) -> String {
+    click(client, "#help-button").await;
+    until(
+        client,
+        "the help overlay",
+        "document.querySelector('#dialog-help').open",
+    )
+    .await;
+    shown(client, "#dialog-help").await.text().await.unwrap()
+}
+
 async fn notified(client: &Client, what: &str, title: &str, body: &str) {
     until(
         client,
@@ -660,14 +672,7 @@ async fn on_a_phone_in_portuguese_the_cards_the_preview_and_the_help_fit_and_rea
     click(&phone, "#back").await;
     shown(&phone, "#chat-list").await;
     axe(&phone, "the queue on a phone in dark mode").await;
-    click(&phone, "#help-button").await;
-    until(
-        &phone,
-        "the help overlay",
-        "document.querySelector('#dialog-help').open",
-    )
-    .await;
-    let help = shown(&phone, "#dialog-help").await.text().await.unwrap();
+    let help = open_help(&phone).await;
     assert!(
         help.contains("Atalhos de teclado") && help.contains("Próximo chat da lista"),
         "{help}"
@@ -714,14 +719,7 @@ async fn in_spanish_the_views_the_notifications_and_the_help_speak_usted() {
     .await;
 
     color_scheme(&ana, "dark").await;
-    click(&ana, "#help-button").await;
-    until(
-        &ana,
-        "the help overlay",
-        "document.querySelector('#dialog-help').open",
-    )
-    .await;
-    let help = shown(&ana, "#dialog-help").await.text().await.unwrap();
+    let help = open_help(&ana).await;
     assert!(
         help.contains("Atajos de teclado") && help.contains("Cerrar el chat (pide el motivo)"),
         "{help}"
