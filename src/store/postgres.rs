@@ -42,6 +42,7 @@ mod accounts;
 mod bridge_reads;
 mod bridge_writes;
 mod group_commit;
+mod group_read;
 mod knowledge_log;
 mod last_messages;
 mod leases;
@@ -78,6 +79,8 @@ pub struct PostgresStore {
     pool: PgPool,
     /// The writer of the common steps (see [`group_commit`]).
     group: group_commit::GroupCommit,
+    /// The reader of the conversation each input starts from (see [`group_read`]).
+    reads: group_read::GroupRead,
 }
 
 impl PostgresStore {
@@ -104,7 +107,8 @@ impl PostgresStore {
             .map_err(|error| StoreError::Migration(error.to_string()))?;
         tracing::info!("postgres store opened");
         let group = group_commit::GroupCommit::start(pool.clone());
-        Ok(Self { pool, group })
+        let reads = group_read::GroupRead::start(pool.clone());
+        Ok(Self { pool, group, reads })
     }
 
     async fn desk_append_at(&self, op: &str, expected: Option<i64>) -> Result<i64, StoreError> {
@@ -293,21 +297,11 @@ impl Store for PostgresStore {
     ) -> Result<Option<(Conversation, Option<Message>)>, StoreError> {
         check_id("conversation id", id)?;
         // The replay, rare, is read whole only when the one read finds one.
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            conversation_columns!(),
-            ", (SELECT seq FROM messages WHERE conversation_id = $1 \
-             AND client_message_id = $2) AS replayed_seq FROM conversations WHERE id = $1"
-        ))
-        .bind(id)
-        .bind(client_message_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else {
+        let Some((conversation, replayed_seq)) =
+            self.reads.read(&self.pool, id, client_message_id).await?
+        else {
             return Ok(None);
         };
-        let conversation = conversation_from_row(&row)?;
-        let replayed_seq: Option<i64> = row.try_get("replayed_seq")?;
         let replayed = match (replayed_seq, client_message_id) {
             (Some(_), Some(client_message_id)) => {
                 self.message_by_client_id(id, client_message_id).await?

@@ -246,6 +246,67 @@ pub async fn message_found_by_client_id(store: &Arc<dyn Store>) {
     );
 }
 
+/// Many inputs starting at once (as under load, when a store may answer them together) each
+/// get their own conversation and their own replay: none is handed another's row, another's
+/// replayed message, or nothing when its conversation exists.
+pub async fn concurrent_inputs_read_their_own_conversation(store: &Arc<dyn Store>) {
+    let mut conversations = Vec::new();
+    for index in 0..24 {
+        let conversation = store
+            .create_conversation(sample_conversation(&unique_id("input")))
+            .await
+            .unwrap();
+        let mut stored = None;
+        // Each conversation gets a different number of messages, so rows tell apart.
+        for seq in 0..=index % 4 {
+            let client = format!("client-{index}-{seq}");
+            stored = Some(
+                store
+                    .append_message(text_message(&conversation.id, "hi", Some(&client)))
+                    .await
+                    .unwrap()
+                    .message,
+            );
+        }
+        conversations.push((conversation.id, stored.unwrap()));
+    }
+    let mut reads = Vec::new();
+    for round in 0..3 {
+        for (id, last) in &conversations {
+            let store = store.clone();
+            let (id, last) = (id.clone(), last.clone());
+            reads.push(tokio::spawn(async move {
+                let asked = match round {
+                    0 => last.client_message_id.clone(),
+                    1 => Some("never-sent".to_string()),
+                    _ => None,
+                };
+                let found = store
+                    .conversation_for_input(&id, asked.as_deref())
+                    .await
+                    .unwrap();
+                let (row, replayed) = found.expect("the conversation exists");
+                assert_eq!((row.id.as_str(), row.last_seq), (id.as_str(), last.seq));
+                assert_eq!(replayed, (round == 0).then_some(last), "round {round}");
+            }));
+        }
+        let store = store.clone();
+        reads.push(tokio::spawn(async move {
+            let unknown = unique_id("no-such-conversation");
+            assert!(
+                store
+                    .conversation_for_input(&unknown, Some("client-0-0"))
+                    .await
+                    .unwrap()
+                    .is_none()
+            );
+        }));
+    }
+    for read in reads {
+        read.await.unwrap();
+    }
+}
+
 /// A conversation step (the row created or updated, messages appended) is stored whole or
 /// not at all: a version conflict leaves no message behind, a replayed first message writes
 /// nothing, and a committed step's messages follow each other with the row's `last_seq`.

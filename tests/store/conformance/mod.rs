@@ -53,6 +53,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     idempotent_append_sequential(&store).await;
     idempotent_append_concurrent(&store).await;
     message_found_by_client_id(&store).await;
+    concurrent_inputs_read_their_own_conversation(&store).await;
     last_messages_of_many_conversations(&store).await;
     step_commits_all_or_nothing(&store).await;
     ordering_across_concurrent_conversations(&store).await;
@@ -103,6 +104,7 @@ macro_rules! store_conformance_tests {
             idempotent_append_sequential,
             idempotent_append_concurrent,
             message_found_by_client_id,
+            concurrent_inputs_read_their_own_conversation,
             last_messages_of_many_conversations,
             step_commits_all_or_nothing,
             ordering_across_concurrent_conversations,
