@@ -10,15 +10,15 @@
 //! Guessing is slowed down: after [`MAX_FAILURES`] failed attempts within
 //! [`FAILURE_WINDOW`] for one user name, or from one client address, further attempts are
 //! refused (`too_many_attempts`, with the seconds to wait) until the oldest failure leaves
-//! the window. The count is kept per node, in memory.
+//! the window. The failures are kept by the store, so the count is the same on every node
+//! (a user name is kept as its SHA-256).
 
 use super::registry::{check_names, random_hex};
 use super::{AuthError, Identity, Role, password};
 use crate::store::{NewAccount, NewSession, StaffAccount, Store, StoreError, now_millis};
-use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// How long a session lasts from sign-in.
 pub const SESSION_TTL: Duration = Duration::from_secs(12 * 60 * 60);
@@ -49,15 +49,11 @@ pub struct Session {
 /// Accounts, sign-in and sessions over the store shared by every node.
 pub struct Sessions {
     store: Arc<dyn Store>,
-    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
 }
 
 impl Sessions {
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Sessions {
-            store,
-            failures: Mutex::default(),
-        }
+        Sessions { store }
     }
 
     /// Checks `username`'s password and opens a session; `invalid_credentials` for an
@@ -70,7 +66,7 @@ impl Sessions {
         client: Option<IpAddr>,
     ) -> Result<SignedIn, AuthError> {
         let keys = attempt_keys(username, client);
-        self.hold_back(&keys)?;
+        self.hold_back(&keys).await?;
         let account = match crate::store::check_id("user name", username) {
             Ok(()) => self.store.account(username).await?,
             Err(_) => None,
@@ -86,11 +82,14 @@ impl Sessions {
         let account = match (matches, account) {
             (true, Some(account)) => account,
             _ => {
-                self.record_failure(&keys);
+                let now = now_millis();
+                self.store
+                    .record_sign_in_failure(&keys, now, now - window_ms())
+                    .await?;
                 return Err(AuthError::InvalidCredentials);
             }
         };
-        self.forget_failures(&keys[..1]);
+        self.store.forget_sign_in_failures(&keys[..1]).await?;
         let identity = identity_of(&account)?;
         let secret = random_hex::<32>()?;
         let expires_at = now_millis() + SESSION_TTL.as_millis() as i64;
@@ -199,63 +198,34 @@ impl Sessions {
     }
 
     /// `too_many_attempts` when any of `keys` has used up its failures in the window.
-    fn hold_back(&self, keys: &[String]) -> Result<(), AuthError> {
-        let mut failures = self.lock();
-        let now = Instant::now();
-        let mut wait = Duration::ZERO;
-        for key in keys {
-            let Some(times) = failures.get_mut(key) else {
-                continue;
-            };
-            while times
-                .front()
-                .is_some_and(|first| now.duration_since(*first) >= FAILURE_WINDOW)
-            {
-                times.pop_front();
-            }
-            if times.len() >= MAX_FAILURES
-                && let Some(first) = times.front()
-            {
-                wait = wait.max(FAILURE_WINDOW.saturating_sub(now.duration_since(*first)));
-            }
-        }
-        failures.retain(|_, times| !times.is_empty());
-        if wait.is_zero() {
+    async fn hold_back(&self, keys: &[String]) -> Result<(), AuthError> {
+        let now = now_millis();
+        let window = window_ms();
+        let failures = self.store.sign_in_failures(keys, now - window).await?;
+        let wait_ms = failures
+            .iter()
+            .filter(|failures| failures.count >= MAX_FAILURES as i64)
+            .map(|failures| window - (now - failures.oldest_ms))
+            .max()
+            .unwrap_or(0);
+        if wait_ms <= 0 {
             Ok(())
         } else {
             Err(AuthError::TooManyAttempts {
-                retry_after_secs: wait.as_secs().max(1),
+                retry_after_secs: (wait_ms as u64).div_ceil(1000).max(1),
             })
         }
     }
+}
 
-    fn record_failure(&self, keys: &[String]) {
-        let mut failures = self.lock();
-        for key in keys {
-            failures
-                .entry(key.clone())
-                .or_default()
-                .push_back(Instant::now());
-        }
-    }
-
-    fn forget_failures(&self, keys: &[String]) {
-        let mut failures = self.lock();
-        for key in keys {
-            failures.remove(key);
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, VecDeque<Instant>>> {
-        self.failures
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
+fn window_ms() -> i64 {
+    FAILURE_WINDOW.as_millis() as i64
 }
 
 /// The user name's key first (cleared by a success), then the client address's.
 fn attempt_keys(username: &str, client: Option<IpAddr>) -> Vec<String> {
-    let mut keys = vec![format!("user:{}", username.trim().to_lowercase())];
+    let name = username.trim().to_lowercase();
+    let mut keys = vec![format!("user:{}", super::token_hash_hex(&name))];
     if let Some(address) = client {
         keys.push(format!("addr:{address}"));
     }

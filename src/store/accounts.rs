@@ -55,6 +55,31 @@ pub struct SessionIdentity {
     pub expires_at: i64,
 }
 
+/// Failed sign-ins under one key within a window: how many, and when the oldest was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInFailures {
+    pub key: String,
+    pub count: i64,
+    /// Unix milliseconds of the oldest failure counted.
+    pub oldest_ms: i64,
+}
+
+/// Longest key of a failed sign-in (`user:` and a SHA-256, or `addr:` and an address).
+const MAX_FAILURE_KEY_LEN: usize = 100;
+
+/// Refuses keys of failed sign-ins that are empty, too long or hold control characters.
+pub(crate) fn check_failure_keys(keys: &[String]) -> Result<(), StoreError> {
+    for key in keys {
+        if key.is_empty() || key.len() > MAX_FAILURE_KEY_LEN || key.chars().any(char::is_control) {
+            return Err(StoreError::InvalidInput(format!(
+                "a sign-in failure key must be 1 to {MAX_FAILURE_KEY_LEN} bytes without \
+                 control characters"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Longest PHC string kept (an Argon2id hash is about 100 bytes).
 const MAX_HASH_LEN: usize = 512;
 

@@ -33,7 +33,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 
-pub use accounts::{NewAccount, NewSession, SessionIdentity, StaffAccount};
+pub use accounts::{NewAccount, NewSession, SessionIdentity, SignInFailures, StaffAccount};
 pub use error::StoreError;
 pub use knowledge_log::{KnowledgeChange, KnowledgeOp, NewKnowledgeChange};
 pub use last_messages::{LastMessage, MAX_LAST_MESSAGES};
@@ -271,6 +271,26 @@ pub trait Store: Send + Sync + 'static {
 
     /// Forgets the session whose secret's SHA-256 is `sha256`; whether there was one.
     async fn delete_session(&self, sha256: &str) -> Result<bool, StoreError>;
+
+    /// Records one failed sign-in at `at_ms` under each of `keys`, and forgets every failure
+    /// from before `forget_before_ms`. Shared by every node, so guessing is held back alike
+    /// whichever node the attempts reach.
+    async fn record_sign_in_failure(
+        &self,
+        keys: &[String],
+        at_ms: i64,
+        forget_before_ms: i64,
+    ) -> Result<(), StoreError>;
+
+    /// The failed sign-ins since `since_ms` under each of `keys` that has any.
+    async fn sign_in_failures(
+        &self,
+        keys: &[String],
+        since_ms: i64,
+    ) -> Result<Vec<SignInFailures>, StoreError>;
+
+    /// Forgets every failed sign-in under `keys`.
+    async fn forget_sign_in_failures(&self, keys: &[String]) -> Result<(), StoreError>;
 
     /// Inserts or replaces a bridge's definition (keeping `enabled` as given).
     async fn put_bridge(&self, record: BridgeRecord) -> Result<BridgeRecord, StoreError>;

@@ -32,7 +32,7 @@ use super::{
     check_bridge_file, check_desk_json, check_id, check_lease, check_optional_id, check_replay,
     clamp_limit, clean_tags,
 };
-use super::{NewAccount, NewSession, SessionIdentity, StaffAccount};
+use super::{NewAccount, NewSession, SessionIdentity, SignInFailures, StaffAccount};
 use rows::{
     conversation_columns, conversation_from_row, message_columns, message_from_row, ticket_columns,
     ticket_from_row, token_columns, token_from_row,
@@ -527,6 +527,36 @@ impl Store for PostgresStore {
             connection, sha256
         )
         .await)
+    }
+
+    async fn record_sign_in_failure(
+        &self,
+        keys: &[String],
+        at_ms: i64,
+        forget_before_ms: i64,
+    ) -> Result<(), StoreError> {
+        super::accounts::check_failure_keys(keys)?;
+        in_transaction!(self, |connection| accounts::record_failure(
+            connection,
+            keys,
+            at_ms,
+            forget_before_ms
+        )
+        .await)
+    }
+
+    async fn sign_in_failures(
+        &self,
+        keys: &[String],
+        since_ms: i64,
+    ) -> Result<Vec<SignInFailures>, StoreError> {
+        super::accounts::check_failure_keys(keys)?;
+        accounts::sign_in_failures(&self.pool, keys, since_ms).await
+    }
+
+    async fn forget_sign_in_failures(&self, keys: &[String]) -> Result<(), StoreError> {
+        super::accounts::check_failure_keys(keys)?;
+        accounts::forget_failures(&self.pool, keys).await
     }
 
     async fn put_bridge(&self, record: BridgeRecord) -> Result<BridgeRecord, StoreError> {

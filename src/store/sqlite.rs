@@ -38,7 +38,7 @@ use super::{
     AttemptOutcome, BridgeDeadline, BridgeFile, BridgeHealth, BridgeRecord, DeliveryAttempt,
     InboundReceipt, NewOutboxEvent, NewToken, OutboxEvent, OutboxFilter, Replay, StoredToken,
 };
-use super::{NewAccount, NewSession, SessionIdentity, StaffAccount};
+use super::{NewAccount, NewSession, SessionIdentity, SignInFailures, StaffAccount};
 use accounts::AccountCommand;
 use bridge_writes::BridgeCommand;
 use rows::{
@@ -593,6 +593,43 @@ impl Store for SqliteStore {
         let sha256 = sha256.to_owned();
         self.writer
             .submit(|reply| Command::Account(AccountCommand::DeleteSession { sha256, reply }))
+            .await
+    }
+
+    async fn record_sign_in_failure(
+        &self,
+        keys: &[String],
+        at_ms: i64,
+        forget_before_ms: i64,
+    ) -> Result<(), StoreError> {
+        super::accounts::check_failure_keys(keys)?;
+        let keys = keys.to_vec();
+        self.writer
+            .submit(|reply| {
+                Command::Account(AccountCommand::RecordFailure {
+                    keys,
+                    at_ms,
+                    forget_before_ms,
+                    reply,
+                })
+            })
+            .await
+    }
+
+    async fn sign_in_failures(
+        &self,
+        keys: &[String],
+        since_ms: i64,
+    ) -> Result<Vec<SignInFailures>, StoreError> {
+        super::accounts::check_failure_keys(keys)?;
+        accounts::sign_in_failures(&self.read_pool, keys, since_ms).await
+    }
+
+    async fn forget_sign_in_failures(&self, keys: &[String]) -> Result<(), StoreError> {
+        super::accounts::check_failure_keys(keys)?;
+        let keys = keys.to_vec();
+        self.writer
+            .submit(|reply| Command::Account(AccountCommand::ForgetFailures { keys, reply }))
             .await
     }
 

@@ -308,6 +308,19 @@ impl Store for Stalling {
     async fn delete_session(&self, sha256: &str) -> Result<bool, E> {
         self.inner.delete_session(sha256).await
     }
+    async fn record_sign_in_failure(&self, keys: &[String], at: i64, before: i64) -> Result<(), E> {
+        self.inner.record_sign_in_failure(keys, at, before).await
+    }
+    async fn sign_in_failures(
+        &self,
+        keys: &[String],
+        since: i64,
+    ) -> Result<Vec<store::SignInFailures>, E> {
+        self.inner.sign_in_failures(keys, since).await
+    }
+    async fn forget_sign_in_failures(&self, keys: &[String]) -> Result<(), E> {
+        self.inner.forget_sign_in_failures(keys).await
+    }
     async fn put_bridge(&self, record: store::BridgeRecord) -> Result<store::BridgeRecord, E> {
         self.inner.put_bridge(record).await
     }

@@ -6,6 +6,7 @@
 //! other tests use at the same time.
 
 mod outage;
+mod signin;
 mod story;
 
 use crate::durability::{free_port, http, serve_command, wait_ready};

@@ -5,7 +5,7 @@ use sqlx::postgres::{PgConnection, PgRow};
 use sqlx::{PgPool, Row};
 
 use super::super::accounts::{
-    NewAccount, NewSession, SessionIdentity, StaffAccount, decode_groups,
+    NewAccount, NewSession, SessionIdentity, SignInFailures, StaffAccount, decode_groups,
 };
 use super::super::prepared::encode_json;
 use super::super::{StoreError, now_millis};
@@ -176,4 +176,56 @@ fn account_from_row(row: &PgRow) -> Result<StaffAccount, StoreError> {
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
+}
+
+/// Records one failure under each of `keys` at `at_ms`, forgetting those before
+/// `forget_before_ms`.
+pub(super) async fn record_failure(
+    connection: &mut PgConnection,
+    keys: &[String],
+    at_ms: i64,
+    forget_before_ms: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM sign_in_failures WHERE at_ms < $1")
+        .bind(forget_before_ms)
+        .execute(&mut *connection)
+        .await?;
+    sqlx::query("INSERT INTO sign_in_failures (key, at_ms) SELECT unnest($1::text[]), $2")
+        .bind(keys)
+        .bind(at_ms)
+        .execute(&mut *connection)
+        .await?;
+    Ok(())
+}
+
+pub(super) async fn forget_failures(pool: &PgPool, keys: &[String]) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM sign_in_failures WHERE key = ANY($1)")
+        .bind(keys)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub(super) async fn sign_in_failures(
+    pool: &PgPool,
+    keys: &[String],
+    since_ms: i64,
+) -> Result<Vec<SignInFailures>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT key, count(*) AS count, min(at_ms) AS oldest FROM sign_in_failures \
+         WHERE key = ANY($1) AND at_ms >= $2 GROUP BY key ORDER BY key",
+    )
+    .bind(keys)
+    .bind(since_ms)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(SignInFailures {
+                key: row.try_get("key")?,
+                count: row.try_get("count")?,
+                oldest_ms: row.try_get("oldest")?,
+            })
+        })
+        .collect()
 }

@@ -6,7 +6,7 @@ use sqlx::sqlite::{SqliteConnection, SqliteRow};
 use sqlx::{Row, SqlitePool};
 
 use super::super::accounts::{
-    NewAccount, NewSession, SessionIdentity, StaffAccount, decode_groups,
+    NewAccount, NewSession, SessionIdentity, SignInFailures, StaffAccount, decode_groups,
 };
 use super::super::prepared::encode_json;
 use super::super::settle::{Outcome, Reply, Settle, settle_later};
@@ -38,6 +38,16 @@ pub(in crate::store) enum AccountCommand {
         sha256: String,
         reply: Reply<bool>,
     },
+    RecordFailure {
+        keys: Vec<String>,
+        at_ms: i64,
+        forget_before_ms: i64,
+        reply: Reply<()>,
+    },
+    ForgetFailures {
+        keys: Vec<String>,
+        reply: Reply<()>,
+    },
 }
 
 impl AccountCommand {
@@ -49,6 +59,8 @@ impl AccountCommand {
             Self::Delete { reply, .. } => reply.send(Err(error)).is_ok(),
             Self::InsertSession { reply, .. } => reply.send(Err(error)).is_ok(),
             Self::DeleteSession { reply, .. } => reply.send(Err(error)).is_ok(),
+            Self::RecordFailure { reply, .. } => reply.send(Err(error)).is_ok(),
+            Self::ForgetFailures { reply, .. } => reply.send(Err(error)).is_ok(),
         };
     }
 
@@ -69,6 +81,18 @@ impl AccountCommand {
             } => settle_later(reply, insert_session(connection, session, now_ms).await),
             Self::DeleteSession { sha256, reply } => {
                 settle_later(reply, delete_session(connection, &sha256).await)
+            }
+            Self::RecordFailure {
+                keys,
+                at_ms,
+                forget_before_ms,
+                reply,
+            } => settle_later(
+                reply,
+                record_failure(connection, &keys, at_ms, forget_before_ms).await,
+            ),
+            Self::ForgetFailures { keys, reply } => {
+                settle_later(reply, forget_failures(connection, &keys).await)
             }
         }
     }
@@ -166,6 +190,66 @@ async fn delete_session(
         .execute(&mut *connection)
         .await?;
     Ok(deleted.rows_affected() > 0)
+}
+
+async fn record_failure(
+    connection: &mut SqliteConnection,
+    keys: &[String],
+    at_ms: i64,
+    forget_before_ms: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM sign_in_failures WHERE at_ms < ?1")
+        .bind(forget_before_ms)
+        .execute(&mut *connection)
+        .await?;
+    for key in keys {
+        sqlx::query("INSERT INTO sign_in_failures (key, at_ms) VALUES (?1, ?2)")
+            .bind(key)
+            .bind(at_ms)
+            .execute(&mut *connection)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn forget_failures(
+    connection: &mut SqliteConnection,
+    keys: &[String],
+) -> Result<(), StoreError> {
+    for key in keys {
+        sqlx::query("DELETE FROM sign_in_failures WHERE key = ?1")
+            .bind(key)
+            .execute(&mut *connection)
+            .await?;
+    }
+    Ok(())
+}
+
+pub(in crate::store) async fn sign_in_failures(
+    pool: &SqlitePool,
+    keys: &[String],
+    since_ms: i64,
+) -> Result<Vec<SignInFailures>, StoreError> {
+    let mut found = Vec::new();
+    for key in keys {
+        let row = sqlx::query(
+            "SELECT count(*) AS count, min(at_ms) AS oldest FROM sign_in_failures \
+             WHERE key = ?1 AND at_ms >= ?2",
+        )
+        .bind(key)
+        .bind(since_ms)
+        .fetch_one(pool)
+        .await?;
+        let count: i64 = row.try_get("count")?;
+        if count > 0 {
+            found.push(SignInFailures {
+                key: key.clone(),
+                count,
+                oldest_ms: row.try_get("oldest")?,
+            });
+        }
+    }
+    Ok(found)
 }
 
 pub(in crate::store) async fn account(

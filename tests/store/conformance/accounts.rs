@@ -174,3 +174,82 @@ pub async fn accounts_and_sessions(store: &Arc<dyn Store>) {
         "a short session hash",
     );
 }
+
+/// Failed sign-ins are counted per key within a window whichever store handle recorded them,
+/// the oldest counted is told, old ones are forgotten as new ones come, a key's failures can
+/// be forgotten alone, and malformed keys are refused.
+pub async fn sign_in_failures_counted_and_forgotten(store: &Arc<dyn Store>) {
+    let user = format!("user:{}", digest());
+    let address = unique_id("addr:10.0.0.");
+    let both = [user.clone(), address.clone()];
+    for at in [1_000, 2_000, 3_000] {
+        store.record_sign_in_failure(&both, at, 0).await.unwrap();
+    }
+    store
+        .record_sign_in_failure(std::slice::from_ref(&address), 4_000, 0)
+        .await
+        .unwrap();
+    let counted = |found: Vec<ponte::store::SignInFailures>| {
+        let mut found: Vec<(String, i64, i64)> = found
+            .into_iter()
+            .map(|failures| (failures.key, failures.count, failures.oldest_ms))
+            .collect();
+        found.sort();
+        found
+    };
+    let mut expected = vec![(user.clone(), 3, 1_000), (address.clone(), 4, 1_000)];
+    expected.sort();
+    assert_eq!(
+        counted(store.sign_in_failures(&both, 0).await.unwrap()),
+        expected
+    );
+    // Only those inside the window count, and the oldest of them is told.
+    let mut expected = vec![(user.clone(), 2, 2_000), (address.clone(), 3, 2_000)];
+    expected.sort();
+    assert_eq!(
+        counted(store.sign_in_failures(&both, 2_000).await.unwrap()),
+        expected
+    );
+    // A key without failures is not listed.
+    let fresh = [format!("user:{}", digest())];
+    assert!(store.sign_in_failures(&fresh, 0).await.unwrap().is_empty());
+    // A success forgets the user name's failures, not the address's.
+    store
+        .forget_sign_in_failures(std::slice::from_ref(&user))
+        .await
+        .unwrap();
+    assert_eq!(
+        counted(store.sign_in_failures(&both, 0).await.unwrap()),
+        vec![(address.clone(), 4, 1_000)]
+    );
+    // Recording forgets what is older than asked, for every key.
+    store
+        .record_sign_in_failure(std::slice::from_ref(&user), 5_000, 3_500)
+        .await
+        .unwrap();
+    let mut expected = vec![(user.clone(), 1, 5_000), (address.clone(), 1, 4_000)];
+    expected.sort();
+    assert_eq!(
+        counted(store.sign_in_failures(&both, 0).await.unwrap()),
+        expected
+    );
+    for bad in [String::new(), "k".repeat(101), "user:\nx".to_string()] {
+        let keys = [bad];
+        let what = format!("key {:?}", keys[0]);
+        expect_code(
+            store.record_sign_in_failure(&keys, 1, 0).await,
+            "invalid_input",
+            &what,
+        );
+        expect_code(
+            store.sign_in_failures(&keys, 0).await,
+            "invalid_input",
+            &what,
+        );
+        expect_code(
+            store.forget_sign_in_failures(&keys).await,
+            "invalid_input",
+            &what,
+        );
+    }
+}

@@ -66,6 +66,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     tokens_roundtrip(&store).await;
     token_found_by_hash(&store).await;
     accounts_and_sessions(&store).await;
+    sign_in_failures_counted_and_forgotten(&store).await;
     bridges_put_list_enable_delete(&store).await;
     outbox_written_with_step(&store).await;
     outbox_lane_order_and_retry(&store).await;
@@ -119,6 +120,7 @@ macro_rules! store_conformance_tests {
             tokens_roundtrip,
             token_found_by_hash,
             accounts_and_sessions,
+            sign_in_failures_counted_and_forgotten,
             bridges_put_list_enable_delete,
             outbox_written_with_step,
             outbox_lane_order_and_retry,
