@@ -297,8 +297,7 @@ impl Store for PostgresStore {
     ) -> Result<Option<(Conversation, Option<Message>)>, StoreError> {
         check_id("conversation id", id)?;
         // The replay, rare, is read whole only when the one read finds one.
-        let Some((conversation, replayed_seq)) =
-            self.reads.read(&self.pool, id, client_message_id).await?
+        let Some((conversation, replayed_seq)) = self.reads.read(id, client_message_id).await?
         else {
             return Ok(None);
         };

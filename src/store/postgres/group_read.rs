@@ -2,12 +2,12 @@
 //! conversation's row and whether the post's client message id is already stored. Such reads
 //! go to one task which asks for whatever has arrived in one statement: while one batch is
 //! answered, the next gathers, so under load one round trip carries dozens of reads instead
-//! of one each (a round trip, with its wake-ups on both sides, cost the node and the server
-//! more than the read itself).
+//! of one each, and a read that arrives alone is asked alone.
 //!
 //! Each read still sees the committed row as of its statement, exactly as a read of its own
 //! would: nothing is cached, so another node's writes are seen as soon as they are committed.
 
+use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Row};
 use tokio::sync::{mpsc, oneshot};
 
@@ -39,14 +39,13 @@ impl GroupRead {
     /// Starts the reading task on `pool`.
     pub(super) fn start(pool: PgPool) -> GroupRead {
         let (sender, receiver) = mpsc::channel(QUEUE);
-        tokio::spawn(run(pool.clone(), receiver));
+        tokio::spawn(run(pool, receiver));
         GroupRead { sender }
     }
 
     /// Reads conversation `id` with whatever else is waiting.
     pub(super) async fn read(
         &self,
-        pool: &PgPool,
         id: &str,
         client_message_id: Option<&str>,
     ) -> Result<Found, StoreError> {
@@ -56,15 +55,10 @@ impl GroupRead {
             client_message_id: client_message_id.map(str::to_string),
             reply,
         };
-        if self.sender.send(request).await.is_err() {
-            // The reader is gone (the store is closing): read alone.
-            return read_one(pool, id, client_message_id).await;
-        }
-        answer.await.unwrap_or_else(|_| {
-            Err(StoreError::Internal(
-                "the group reader stopped with a read in hand".into(),
-            ))
-        })
+        // The store holds the only sender, so the reader stops only if it failed.
+        let stopped = || StoreError::Internal("the group reader stopped".into());
+        self.sender.send(request).await.map_err(|_| stopped())?;
+        answer.await.unwrap_or_else(|_| Err(stopped()))
     }
 }
 
@@ -88,13 +82,13 @@ async fn run(pool: PgPool, mut receiver: mpsc::Receiver<Request>) {
         {
             let found = read_one(&pool, &single.id, single.client_message_id.as_deref()).await;
             let _ = single.reply.send(found);
-            continue;
+        } else {
+            read_many(&pool, batch).await;
         }
-        read_many(&pool, batch).await;
     }
 }
 
-/// One read, alone.
+/// One read, alone: a plain lookup by key (the batch statement measured slower for one).
 async fn read_one(
     pool: &PgPool,
     id: &str,
@@ -138,41 +132,28 @@ async fn read_many(pool: &PgPool, batch: Vec<Request>) {
         .bind(clients)
         .fetch_all(pool)
         .await;
-    let mut answers: Vec<Result<Found, StoreError>> = (0..batch.len()).map(|_| Ok(None)).collect();
-    match rows {
-        Ok(rows) => {
-            for row in rows {
-                let found = (|| {
-                    let position: i64 = row.try_get("in_position")?;
-                    let found = (conversation_from_row(&row)?, row.try_get("replayed_seq")?);
-                    Ok::<_, StoreError>((position, found))
-                })();
-                match found {
-                    Ok((position, found)) => {
-                        if let Some(answer) = usize::try_from(position - 1)
-                            .ok()
-                            .and_then(|index| answers.get_mut(index))
-                        {
-                            *answer = Ok(Some(found));
-                        }
-                    }
-                    Err(error) => {
-                        answers
-                            .iter_mut()
-                            .for_each(|answer| *answer = Err(error.clone()));
-                        break;
-                    }
-                }
-            }
-        }
-        Err(error) => {
-            let error = StoreError::from(error);
-            answers
-                .iter_mut()
-                .for_each(|answer| *answer = Err(error.clone()));
-        }
-    }
+    let answers = rows
+        .map_err(StoreError::from)
+        .and_then(|rows| answers_of(&rows, batch.len()));
+    let answers: Vec<Result<Found, StoreError>> = match answers {
+        Ok(answers) => answers.into_iter().map(Ok).collect(),
+        Err(error) => batch.iter().map(|_| Err(error.clone())).collect(),
+    };
     for (request, answer) in batch.into_iter().zip(answers) {
         let _ = request.reply.send(answer);
     }
+}
+
+/// What each of `count` reads found, by the position the rows name.
+fn answers_of(rows: &[PgRow], count: usize) -> Result<Vec<Found>, StoreError> {
+    let mut answers: Vec<Found> = vec![None; count];
+    for row in rows {
+        let position: i64 = row.try_get("in_position")?;
+        let answer = usize::try_from(position - 1)
+            .ok()
+            .and_then(|index| answers.get_mut(index))
+            .ok_or_else(|| StoreError::Internal(format!("a read at position {position}")))?;
+        *answer = Some((conversation_from_row(row)?, row.try_get("replayed_seq")?));
+    }
+    Ok(answers)
 }
