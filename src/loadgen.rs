@@ -11,9 +11,12 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
+mod cgroup;
 mod crossnode;
+mod scale;
 mod takeover;
 pub use crossnode::{CrossNodeOptions, CrossNodeReport, cross_node};
+pub use scale::{RunFigures, ScaleOptions, ScaleReport, Setup, SetupFigures, scale};
 pub use takeover::{LeaseTakeover, TakeoverOptions, TakeoverReport, takeover};
 
 /// What the load run does.

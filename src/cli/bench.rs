@@ -104,6 +104,32 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Throughput of one node on SQLite beside one and more nodes on PostgreSQL and NATS:
+    /// starts each setup's nodes afresh (`serve` children listening on the configured
+    /// address and the next ports, a scratch database created beside `--database-url` and
+    /// dropped after, `--nats-url`), loads them as `bench load` does, in turns over the
+    /// rounds, and prints each setup's median messages/s, p99 and node CPU per message.
+    Scale {
+        /// The setups, in the order of each round: `sqlite`, or a node count on PostgreSQL.
+        #[arg(long, default_value = "sqlite,1,2", value_delimiter = ',')]
+        setups: Vec<crate::loadgen::Setup>,
+        /// Hold each node to this many processors' worth of time (a cgroup CPU quota; root
+        /// only), as a machine of its own of that size would.
+        #[arg(long)]
+        node_cpus: Option<f64>,
+        #[arg(long, default_value_t = 64)]
+        requesters: usize,
+        /// Seconds of load per run.
+        #[arg(long, default_value_t = 8)]
+        seconds: u64,
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// Post to the assistant instead of a conversation handed to a person.
+        #[arg(long)]
+        assistant: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Server memory added by idle WebSocket conversations: opens N conversations, then one
     /// WebSocket on each, and reads the server's RSS before and with them.
     Sockets {
@@ -230,6 +256,26 @@ pub(super) fn run(config: &Config, command: BenchCommand) -> anyhow::Result<Exit
             other_host,
             json,
         } => takeover(config, rounds, other_host, json),
+        BenchCommand::Scale {
+            setups,
+            node_cpus,
+            requesters,
+            seconds,
+            rounds,
+            assistant,
+            json,
+        } => scale(
+            config,
+            ScaleRun {
+                setups,
+                node_cpus,
+                requesters: requesters.max(1),
+                duration: Duration::from_secs(seconds.max(1)),
+                rounds: rounds.max(1),
+                live_chat: !assistant,
+            },
+            json,
+        ),
         BenchCommand::Sockets {
             address,
             count,
@@ -531,6 +577,96 @@ fn takeover(
             "  {:<18} p50 {:>6} ms  max {:>6} ms",
             lease.name, lease.p50_ms, lease.max_ms
         );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What `bench scale` was asked, besides the configuration.
+struct ScaleRun {
+    setups: Vec<crate::loadgen::Setup>,
+    node_cpus: Option<f64>,
+    requesters: usize,
+    duration: Duration,
+    rounds: usize,
+    live_chat: bool,
+}
+
+fn scale(config: &Config, run: ScaleRun, json: bool) -> anyhow::Result<ExitCode> {
+    let needs_postgres = run
+        .setups
+        .iter()
+        .any(|setup| matches!(setup, crate::loadgen::Setup::Postgres(_)));
+    let nats_url = config.nats_url.clone().unwrap_or_default();
+    if needs_postgres {
+        anyhow::ensure!(
+            config.database_url.starts_with("postgres"),
+            "the nodes share one PostgreSQL server: give --database-url postgres://... (scratch databases are created beside its database)"
+        );
+        anyhow::ensure!(
+            !nats_url.is_empty(),
+            "the nodes exchange live events over NATS: give --nats-url (or PONTE_NATS_URL)"
+        );
+    }
+    let options = crate::loadgen::ScaleOptions {
+        exe: std::env::current_exe().context("locating the ponte executable")?,
+        database_url: config.database_url.clone(),
+        nats_url,
+        knowledge_dir: config.knowledge_dir.clone(),
+        intents_dir: config.intents_dir.clone(),
+        data_dir: config
+            .data_dir
+            .join(format!("scale-{}", std::process::id())),
+        listen: config.listen,
+        setups: run.setups,
+        node_cpus: run.node_cpus,
+        requesters: run.requesters,
+        duration: run.duration,
+        rounds: run.rounds,
+        live_chat: run.live_chat,
+    };
+    let runtime = tokio::runtime::Runtime::new()?;
+    let report = runtime.block_on(crate::loadgen::scale(options))?;
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{} requesters, {} s per run, {} rounds in turns, {}",
+        report.requesters,
+        report.seconds,
+        report.rounds,
+        match report.node_cpus {
+            Some(cpus) => format!("each node held to {cpus} CPU"),
+            None => "nodes unconstrained".to_string(),
+        }
+    );
+    for figures in &report.setups {
+        let runs: Vec<String> = figures
+            .runs
+            .iter()
+            .map(|run| format!("{:.0}", run.messages_per_second))
+            .collect();
+        println!(
+            "  {:<32} {:>7.0} messages/s (runs {}), p99 {:.1} ms, node CPU {:.0} us/message{}",
+            figures.label,
+            figures.median_messages_per_second,
+            runs.join(" / "),
+            figures.median_p99_us as f64 / 1000.0,
+            figures.median_node_cpu_us_per_message,
+            figures
+                .ratio_to_first_postgres
+                .map(|ratio| format!(", {ratio:.2} of the first PostgreSQL setup"))
+                .unwrap_or_default()
+        );
+    }
+    let errors: u64 = report
+        .setups
+        .iter()
+        .flat_map(|figures| &figures.runs)
+        .map(|run| run.errors)
+        .sum();
+    if errors > 0 {
+        println!("  {errors} requests failed");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,398 @@
+//! `ponte bench scale`: acknowledged messages per second for one node on SQLite and for one
+//! and more nodes sharing PostgreSQL and NATS, in one run, taken in turns so that the
+//! machine's drift falls on every setup alike. Each run starts its nodes afresh (`ponte
+//! serve` children on a scratch database created beside the configured one and dropped
+//! after, a NATS subject prefix of their own, empty data directories), drives them with
+//! [`super::run`] and stops them with SIGTERM.
+//!
+//! On one machine every node shares the same processors with the database, NATS and the
+//! client, so a second node cannot add any: it only splits the same work into smaller
+//! batches. With `node_cpus` each node is held to that many processors' worth of time (a
+//! [`CpuQuota`]), as a machine of its own of that size would hold it, which is the question
+//! adding a node asks: does a node's share of the load shrink as nodes are added. The
+//! report gives each node's CPU time per message, from `/proc/<pid>/stat`.
+
+use super::cgroup::{CpuQuota, cpu_us};
+use super::{Connection, LoadOptions, LoadReport};
+use anyhow::{Context, bail};
+use sqlx::Connection as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use tokio::process::{Child, Command};
+
+/// One setup the runs compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case", tag = "store", content = "nodes")]
+pub enum Setup {
+    /// One node on a SQLite file of its own.
+    Sqlite,
+    /// This many nodes on one PostgreSQL database and one NATS server.
+    Postgres(usize),
+}
+
+impl std::str::FromStr for Setup {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Setup, String> {
+        if text == "sqlite" {
+            return Ok(Setup::Sqlite);
+        }
+        match text.parse::<usize>() {
+            Ok(nodes) if (1..=8).contains(&nodes) => Ok(Setup::Postgres(nodes)),
+            _ => Err(format!(
+                "a setup is `sqlite` or a node count from 1 to 8, not {text:?}"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for Setup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Setup::Sqlite => write!(f, "SQLite, one node"),
+            Setup::Postgres(1) => write!(f, "PostgreSQL + NATS, one node"),
+            Setup::Postgres(nodes) => write!(f, "PostgreSQL + NATS, {nodes} nodes"),
+        }
+    }
+}
+
+/// What the scale run does.
+#[derive(Debug, Clone)]
+pub struct ScaleOptions {
+    /// The `ponte` executable the nodes run.
+    pub exe: PathBuf,
+    /// A PostgreSQL server and a database on it; the runs use scratch databases beside it.
+    pub database_url: String,
+    pub nats_url: String,
+    pub knowledge_dir: PathBuf,
+    pub intents_dir: PathBuf,
+    /// Where the nodes keep their files (a folder per run, removed afterwards).
+    pub data_dir: PathBuf,
+    /// Node `i` (from 0) listens on this address's port plus `i`.
+    pub listen: SocketAddr,
+    pub setups: Vec<Setup>,
+    /// Each node's CPU quota in processors, if any.
+    pub node_cpus: Option<f64>,
+    pub requesters: usize,
+    pub duration: Duration,
+    pub rounds: usize,
+    pub live_chat: bool,
+}
+
+/// The figures of a scale run.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ScaleReport {
+    pub requesters: usize,
+    pub seconds: u64,
+    pub rounds: usize,
+    pub node_cpus: Option<f64>,
+    pub setups: Vec<SetupFigures>,
+}
+
+/// One setup's runs and their medians.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SetupFigures {
+    pub setup: Setup,
+    pub label: String,
+    pub runs: Vec<RunFigures>,
+    pub median_messages_per_second: f64,
+    pub median_p99_us: u64,
+    /// The nodes' CPU time (all nodes together) per acknowledged message, median of runs.
+    pub median_node_cpu_us_per_message: f64,
+    /// This setup's median over the first PostgreSQL setup's, when there is one.
+    pub ratio_to_first_postgres: Option<f64>,
+}
+
+/// One run of one setup.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RunFigures {
+    pub messages_per_second: f64,
+    pub p99_us: u64,
+    pub errors: u64,
+    pub node_cpu_us_per_message: f64,
+    /// Time the quota held the nodes back, all nodes together.
+    pub throttled_ms: u64,
+}
+
+/// The admin token every started node registers; the nodes listen on loopback only.
+const ADMIN_TOKEN: &str = "ponte-bench-scale";
+
+/// How long a node may take to start, or to stop after SIGTERM.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// Runs every setup `rounds` times, in turns, and returns the figures.
+pub async fn scale(options: ScaleOptions) -> anyhow::Result<ScaleReport> {
+    anyhow::ensure!(options.rounds > 0, "at least one round");
+    anyhow::ensure!(!options.setups.is_empty(), "at least one setup");
+    let mut runs: Vec<Vec<RunFigures>> = vec![Vec::new(); options.setups.len()];
+    for round in 0..options.rounds {
+        for (index, setup) in options.setups.iter().enumerate() {
+            let figures = one_run(&options, *setup, round)
+                .await
+                .with_context(|| format!("round {} of {setup}", round + 1))?;
+            runs[index].push(figures);
+        }
+    }
+    let _ = std::fs::remove_dir_all(&options.data_dir);
+    let mut setups: Vec<SetupFigures> = options
+        .setups
+        .iter()
+        .zip(runs)
+        .map(|(setup, runs)| SetupFigures {
+            setup: *setup,
+            label: setup.to_string(),
+            median_messages_per_second: median(runs.iter().map(|run| run.messages_per_second)),
+            median_p99_us: median(runs.iter().map(|run| run.p99_us as f64)) as u64,
+            median_node_cpu_us_per_message: median(
+                runs.iter().map(|run| run.node_cpu_us_per_message),
+            ),
+            ratio_to_first_postgres: None,
+            runs,
+        })
+        .collect();
+    let first_postgres = setups
+        .iter()
+        .find(|figures| matches!(figures.setup, Setup::Postgres(_)))
+        .map(|figures| figures.median_messages_per_second);
+    if let Some(base) = first_postgres.filter(|base| *base > 0.0) {
+        for figures in &mut setups {
+            figures.ratio_to_first_postgres = Some(figures.median_messages_per_second / base);
+        }
+    }
+    Ok(ScaleReport {
+        requesters: options.requesters,
+        seconds: options.duration.as_secs(),
+        rounds: options.rounds,
+        node_cpus: options.node_cpus,
+        setups,
+    })
+}
+
+/// The median of `values` (the mean of the middle two for an even count).
+fn median(values: impl Iterator<Item = f64>) -> f64 {
+    let mut values: Vec<f64> = values.collect();
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort_by(f64::total_cmp);
+    let middle = values.len() / 2;
+    if values.len() % 2 == 1 {
+        values[middle]
+    } else {
+        (values[middle - 1] + values[middle]) / 2.0
+    }
+}
+
+/// Starts `setup`'s nodes afresh, loads them, stops them and cleans up.
+async fn one_run(options: &ScaleOptions, setup: Setup, round: usize) -> anyhow::Result<RunFigures> {
+    let tag = format!("{}-{round}", std::process::id());
+    let run_dir = options.data_dir.join(format!("run-{tag}-{}", label(setup)));
+    let (count, database_url, scratch) = match setup {
+        Setup::Sqlite => {
+            let file = run_dir.join("ponte.db");
+            (1, format!("sqlite://{}", file.display()), None)
+        }
+        Setup::Postgres(count) => {
+            let name = format!("ponte_scale_{}", tag.replace('-', "_"));
+            let url = with_database(&options.database_url, &name)?;
+            create_database(&options.database_url, &name).await?;
+            (count, url, Some(name))
+        }
+    };
+    let prefix = format!("ponte-scale-{tag}");
+    let mut nodes = Vec::new();
+    let mut addresses = Vec::new();
+    for index in 0..count {
+        let mut listen = options.listen;
+        listen.set_port(options.listen.port() + index as u16);
+        std::fs::create_dir_all(&run_dir)?;
+        let log = run_dir.join(format!("node-{index}.log"));
+        let mut command = Command::new(&options.exe);
+        command
+            .arg("serve")
+            .env("PONTE_LISTEN", listen.to_string())
+            .env("PONTE_DATA_DIR", run_dir.join(format!("node-{index}")))
+            .env("PONTE_DATABASE_URL", &database_url)
+            .env("PONTE_KNOWLEDGE_DIR", &options.knowledge_dir)
+            .env("PONTE_INTENTS_DIR", &options.intents_dir)
+            .env("PONTE_ADMIN_TOKEN", ADMIN_TOKEN)
+            .env("PONTE_RATE_LIMIT", "0")
+            .env("PONTE_LOG", "warn")
+            .env_remove("PONTE_NATS_URL")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log)?)
+            .kill_on_drop(true);
+        if scratch.is_some() {
+            command
+                .env("PONTE_NATS_URL", &options.nats_url)
+                .env("PONTE_NATS_PREFIX", &prefix);
+        }
+        let child = command
+            .spawn()
+            .with_context(|| format!("starting node {index} ({})", options.exe.display()))?;
+        nodes.push(child);
+        addresses.push(listen);
+        if let Err(error) = wait_healthy(listen).await {
+            let said = std::fs::read_to_string(&log).unwrap_or_default();
+            let tail: Vec<&str> = said.lines().rev().take(5).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            return Err(error.context(format!("node {index} said: {}", tail.join(" | "))));
+        }
+    }
+    let pids: Vec<u32> = nodes.iter().filter_map(Child::id).collect();
+    let quotas = match options.node_cpus {
+        Some(cpus) => pids
+            .iter()
+            .enumerate()
+            .map(|(index, pid)| {
+                CpuQuota::hold(*pid, cpus, &format!("ponte-scale-{tag}-node-{index}"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?,
+        None => Vec::new(),
+    };
+    let cpu_before: u64 = pids.iter().map(|pid| cpu_us(*pid)).sum();
+    let throttled_before: u64 = quotas.iter().map(CpuQuota::throttled_us).sum();
+    let loaded = super::run(LoadOptions {
+        addresses,
+        admin_token: ADMIN_TOKEN.to_string(),
+        requesters: options.requesters,
+        duration: options.duration,
+        live_chat: options.live_chat,
+        server_pid: None,
+    })
+    .await;
+    let cpu_used = pids.iter().map(|pid| cpu_us(*pid)).sum::<u64>() - cpu_before;
+    let throttled = quotas.iter().map(CpuQuota::throttled_us).sum::<u64>() - throttled_before;
+    for node in &mut nodes {
+        stop(node).await;
+    }
+    drop(quotas);
+    let _ = std::fs::remove_dir_all(&run_dir);
+    if let Some(name) = scratch {
+        drop_database(&options.database_url, &name).await?;
+    }
+    let report: LoadReport = loaded?;
+    Ok(RunFigures {
+        messages_per_second: report.messages_per_second,
+        p99_us: report.p99_us,
+        errors: report.errors,
+        node_cpu_us_per_message: cpu_used as f64 / report.acknowledged.max(1) as f64,
+        throttled_ms: throttled / 1_000,
+    })
+}
+
+fn label(setup: Setup) -> String {
+    match setup {
+        Setup::Sqlite => "sqlite".to_string(),
+        Setup::Postgres(nodes) => format!("pg{nodes}"),
+    }
+}
+
+/// `url` with its database name replaced by `name`.
+fn with_database(url: &str, name: &str) -> anyhow::Result<String> {
+    let Some(scheme_end) = url.find("://") else {
+        bail!("not a database URL: {url}");
+    };
+    let authority_start = scheme_end + 3;
+    let query_start = url.find('?').unwrap_or(url.len());
+    let path_start = url[authority_start..query_start]
+        .find('/')
+        .map_or(query_start, |at| authority_start + at);
+    Ok(format!(
+        "{}/{name}{}",
+        &url[..path_start],
+        &url[query_start..]
+    ))
+}
+
+/// Creates database `name` on the server of `url`. The names are this module's own (a fixed
+/// prefix, a process id and a round number), never a user's text.
+async fn create_database(url: &str, name: &str) -> anyhow::Result<()> {
+    let mut connection = sqlx::PgConnection::connect(url)
+        .await
+        .with_context(|| format!("connecting to {url} to create a scratch database"))?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut connection)
+        .await
+        .with_context(|| format!("creating the scratch database {name}"))?;
+    Ok(())
+}
+
+async fn drop_database(url: &str, name: &str) -> anyhow::Result<()> {
+    let mut connection = sqlx::PgConnection::connect(url).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    )))
+    .execute(&mut connection)
+    .await
+    .with_context(|| format!("dropping the scratch database {name}"))?;
+    Ok(())
+}
+
+async fn wait_healthy(address: SocketAddr) -> anyhow::Result<()> {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Ok(mut connection) = Connection::open(address).await
+            && matches!(
+                connection.request("GET", "/health", "", None).await,
+                Ok((200, _))
+            )
+        {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("the node on {address} was not healthy within {PATIENCE:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// SIGTERM, then SIGKILL if the node has not stopped within [`PATIENCE`].
+async fn stop(node: &mut Child) {
+    if let Some(pid) = node.id() {
+        // SAFETY: kill(2) with a pid this run spawned and a valid signal number.
+        unsafe {
+            libc::kill(pid as libc::pid_t, libc::SIGTERM);
+        }
+    }
+    if tokio::time::timeout(PATIENCE, node.wait()).await.is_err() {
+        let _ = node.kill().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_database_name_is_replaced_and_the_rest_kept() {
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/test", "x").unwrap(),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            with_database("postgres://u:p@h/db?sslmode=disable", "x").unwrap(),
+            "postgres://u:p@h/x?sslmode=disable"
+        );
+        assert_eq!(
+            with_database("postgres://h:5432", "x").unwrap(),
+            "postgres://h:5432/x"
+        );
+        assert!(with_database("nonsense", "x").is_err());
+    }
+
+    #[test]
+    fn setups_are_read_from_their_names() {
+        assert_eq!("sqlite".parse::<Setup>(), Ok(Setup::Sqlite));
+        assert_eq!("2".parse::<Setup>(), Ok(Setup::Postgres(2)));
+        assert!("0".parse::<Setup>().is_err());
+        assert!("many".parse::<Setup>().is_err());
+    }
+
+    #[test]
+    fn the_median_takes_the_middle() {
+        assert_eq!(median([3.0, 1.0, 2.0].into_iter()), 2.0);
+        assert_eq!(median([4.0, 1.0, 2.0, 3.0].into_iter()), 2.5);
+        assert_eq!(median(std::iter::empty()), 0.0);
+    }
+}
