@@ -112,8 +112,8 @@ impl std::fmt::Debug for NatsBus {
     }
 }
 
-/// The stream every node of `prefix` shares.
-fn stream_config(prefix: &str) -> jetstream::stream::Config {
+/// The name of the stream every node of `prefix` shares.
+pub fn stream_name(prefix: &str) -> String {
     let name: String = prefix
         .chars()
         .map(|c| {
@@ -124,8 +124,13 @@ fn stream_config(prefix: &str) -> jetstream::stream::Config {
             }
         })
         .collect();
+    format!("{name}_LIVE")
+}
+
+/// The stream every node of `prefix` shares.
+fn stream_config(prefix: &str) -> jetstream::stream::Config {
     jetstream::stream::Config {
-        name: format!("{name}_LIVE"),
+        name: stream_name(prefix),
         subjects: vec![format!("{prefix}.>")],
         storage: jetstream::stream::StorageType::File,
         max_age: RETENTION,

@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 /// The scheduler period the quota is a share of, in microseconds (the kernel's default).
 const PERIOD_US: u64 = 100_000;
 
-/// A control group holding one process; removed (after the process left it) on drop.
+/// A control group holding one process; on drop its processes go back to the group above
+/// and the group is removed.
 pub struct CpuQuota {
     group: PathBuf,
     v2: bool,
@@ -81,7 +82,13 @@ impl CpuQuota {
 
 impl Drop for CpuQuota {
     fn drop(&mut self) {
-        // Only an empty group can go: the process has exited by now, or is moved out.
+        // Only an empty group can go.
+        if let Some(parent) = self.group.parent() {
+            let held = std::fs::read_to_string(self.group.join("cgroup.procs")).unwrap_or_default();
+            for pid in held.lines() {
+                let _ = std::fs::write(parent.join("cgroup.procs"), pid);
+            }
+        }
         let _ = std::fs::remove_dir(&self.group);
     }
 }
@@ -144,6 +151,7 @@ mod tests {
             Ok(quota) => quota,
             Err(error) => {
                 let _ = busy.kill();
+                let _ = busy.wait();
                 // Writing under /sys/fs/cgroup needs root (and a writable hierarchy).
                 eprintln!("skipped: no CPU quota could be set here: {error:#}");
                 return;
@@ -153,9 +161,10 @@ mod tests {
         std::thread::sleep(Duration::from_millis(1_500));
         let used = cpu_us(busy.id()) - before;
         let throttled = quota.throttled_us();
+        // Dropped while the process lives: it goes back above, and the group goes.
+        drop(quota);
         busy.kill().unwrap();
         busy.wait().unwrap();
-        drop(quota);
         // A fifth of a processor over 1.5 s is 0.3 s; unheld, the loop would take 1.5 s.
         assert!(used <= 600_000, "the loop used {used} us of CPU in 1.5 s");
         assert!(throttled > 0, "the quota never held the loop back");

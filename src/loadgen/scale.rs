@@ -183,29 +183,65 @@ fn median(values: impl Iterator<Item = f64>) -> f64 {
     }
 }
 
-/// Starts `setup`'s nodes afresh, loads them, stops them and cleans up.
+/// Starts `setup`'s nodes afresh, loads them, stops them and cleans up (also when the run
+/// failed: the nodes, their files, the scratch database and the NATS stream).
 async fn one_run(options: &ScaleOptions, setup: Setup, round: usize) -> anyhow::Result<RunFigures> {
-    let tag = format!("{}-{round}", std::process::id());
-    let run_dir = options.data_dir.join(format!("run-{tag}-{}", label(setup)));
-    let (count, database_url, scratch) = match setup {
-        Setup::Sqlite => {
-            let file = run_dir.join("ponte.db");
-            (1, format!("sqlite://{}", file.display()), None)
-        }
-        Setup::Postgres(count) => {
+    let tag = format!("{}-{round}-{}", std::process::id(), label(setup));
+    let run_dir = options.data_dir.join(format!("run-{tag}"));
+    std::fs::create_dir_all(&run_dir)?;
+    let prefix = format!("ponte-scale-{tag}");
+    let shared = match setup {
+        Setup::Sqlite => None,
+        Setup::Postgres(_) => {
             let name = format!("ponte_scale_{}", tag.replace('-', "_"));
-            let url = with_database(&options.database_url, &name)?;
             create_database(&options.database_url, &name).await?;
-            (count, url, Some(name))
+            Some(name)
         }
     };
-    let prefix = format!("ponte-scale-{tag}");
     let mut nodes = Vec::new();
+    let loaded = load_nodes(
+        options,
+        setup,
+        &run_dir,
+        shared.as_deref(),
+        &prefix,
+        &mut nodes,
+    )
+    .await;
+    for node in &mut nodes {
+        stop(node).await;
+    }
+    let _ = std::fs::remove_dir_all(&run_dir);
+    if let Some(name) = shared {
+        drop_database(&options.database_url, &name).await?;
+        delete_stream(&options.nats_url, &prefix).await?;
+    }
+    loaded
+}
+
+/// Starts the nodes of `setup` (into `nodes`, so that the caller stops them whatever
+/// happens), holds them to their quota and loads them.
+async fn load_nodes(
+    options: &ScaleOptions,
+    setup: Setup,
+    run_dir: &std::path::Path,
+    database: Option<&str>,
+    prefix: &str,
+    nodes: &mut Vec<Child>,
+) -> anyhow::Result<RunFigures> {
+    let (count, database_url) = match (setup, database) {
+        (Setup::Postgres(count), Some(name)) => {
+            (count, with_database(&options.database_url, name)?)
+        }
+        _ => (
+            1,
+            format!("sqlite://{}", run_dir.join("ponte.db").display()),
+        ),
+    };
     let mut addresses = Vec::new();
     for index in 0..count {
         let mut listen = options.listen;
         listen.set_port(options.listen.port() + index as u16);
-        std::fs::create_dir_all(&run_dir)?;
         let log = run_dir.join(format!("node-{index}.log"));
         let mut command = Command::new(&options.exe);
         command
@@ -222,10 +258,10 @@ async fn one_run(options: &ScaleOptions, setup: Setup, round: usize) -> anyhow::
             .stdout(std::process::Stdio::null())
             .stderr(std::fs::File::create(&log)?)
             .kill_on_drop(true);
-        if scratch.is_some() {
+        if database.is_some() {
             command
                 .env("PONTE_NATS_URL", &options.nats_url)
-                .env("PONTE_NATS_PREFIX", &prefix);
+                .env("PONTE_NATS_PREFIX", prefix);
         }
         let child = command
             .spawn()
@@ -234,8 +270,8 @@ async fn one_run(options: &ScaleOptions, setup: Setup, round: usize) -> anyhow::
         addresses.push(listen);
         if let Err(error) = wait_healthy(listen).await {
             let said = std::fs::read_to_string(&log).unwrap_or_default();
-            let tail: Vec<&str> = said.lines().rev().take(5).collect();
-            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            let mut tail: Vec<&str> = said.lines().rev().take(5).collect();
+            tail.reverse();
             return Err(error.context(format!("node {index} said: {}", tail.join(" | "))));
         }
     }
@@ -244,15 +280,13 @@ async fn one_run(options: &ScaleOptions, setup: Setup, round: usize) -> anyhow::
         Some(cpus) => pids
             .iter()
             .enumerate()
-            .map(|(index, pid)| {
-                CpuQuota::hold(*pid, cpus, &format!("ponte-scale-{tag}-node-{index}"))
-            })
+            .map(|(index, pid)| CpuQuota::hold(*pid, cpus, &format!("{prefix}-node-{index}")))
             .collect::<anyhow::Result<Vec<_>>>()?,
         None => Vec::new(),
     };
     let cpu_before: u64 = pids.iter().map(|pid| cpu_us(*pid)).sum();
     let throttled_before: u64 = quotas.iter().map(CpuQuota::throttled_us).sum();
-    let loaded = super::run(LoadOptions {
+    let report: LoadReport = super::run(LoadOptions {
         addresses,
         admin_token: ADMIN_TOKEN.to_string(),
         requesters: options.requesters,
@@ -260,18 +294,10 @@ async fn one_run(options: &ScaleOptions, setup: Setup, round: usize) -> anyhow::
         live_chat: options.live_chat,
         server_pid: None,
     })
-    .await;
+    .await?;
     let cpu_used = pids.iter().map(|pid| cpu_us(*pid)).sum::<u64>() - cpu_before;
     let throttled = quotas.iter().map(CpuQuota::throttled_us).sum::<u64>() - throttled_before;
-    for node in &mut nodes {
-        stop(node).await;
-    }
     drop(quotas);
-    let _ = std::fs::remove_dir_all(&run_dir);
-    if let Some(name) = scratch {
-        drop_database(&options.database_url, &name).await?;
-    }
-    let report: LoadReport = loaded?;
     Ok(RunFigures {
         messages_per_second: report.messages_per_second,
         p99_us: report.p99_us,
@@ -279,6 +305,19 @@ async fn one_run(options: &ScaleOptions, setup: Setup, round: usize) -> anyhow::
         node_cpu_us_per_message: cpu_used as f64 / report.acknowledged.max(1) as f64,
         throttled_ms: throttled / 1_000,
     })
+}
+
+/// Deletes the live stream the nodes of `prefix` made on the NATS server at `url`.
+async fn delete_stream(url: &str, prefix: &str) -> anyhow::Result<()> {
+    let client = async_nats::connect(url)
+        .await
+        .with_context(|| format!("connecting to NATS at {url} to delete the run's stream"))?;
+    let name = crate::live::nats::stream_name(prefix);
+    async_nats::jetstream::new(client)
+        .delete_stream(&name)
+        .await
+        .with_context(|| format!("deleting the stream {name}"))?;
+    Ok(())
 }
 
 fn label(setup: Setup) -> String {
