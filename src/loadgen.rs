@@ -13,9 +13,11 @@ use tokio::net::TcpStream;
 
 mod cgroup;
 mod crossnode;
+mod local_nodes;
 mod scale;
 mod takeover;
 pub use crossnode::{CrossNodeOptions, CrossNodeReport, cross_node};
+pub use local_nodes::LocalNodes;
 pub use scale::{RunFigures, ScaleOptions, ScaleReport, Setup, SetupFigures, scale};
 pub use takeover::{LeaseTakeover, TakeoverOptions, TakeoverReport, takeover};
 

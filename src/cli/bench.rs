@@ -525,22 +525,26 @@ fn crossnode(options: crate::loadgen::CrossNodeOptions, json: bool) -> anyhow::R
     Ok(ExitCode::SUCCESS)
 }
 
-fn takeover(
+/// The nodes a benchmark starts from this executable, with the configuration's knowledge,
+/// intents and address, in a folder `name-<pid>` of the data directory. With `shared` they
+/// need the configured PostgreSQL and NATS (in a scale run, a scratch database beside it).
+fn local_nodes(
     config: &Config,
-    rounds: usize,
-    other_host: bool,
-    json: bool,
-) -> anyhow::Result<ExitCode> {
-    let Some(nats_url) = config.nats_url.clone() else {
-        anyhow::bail!(
+    name: &str,
+    shared: bool,
+) -> anyhow::Result<crate::loadgen::LocalNodes> {
+    let nats_url = config.nats_url.clone().unwrap_or_default();
+    if shared {
+        anyhow::ensure!(
+            !nats_url.is_empty(),
             "the nodes exchange live events over NATS: give --nats-url (or PONTE_NATS_URL)"
         );
-    };
-    anyhow::ensure!(
-        config.database_url.starts_with("postgres"),
-        "the nodes share one PostgreSQL database: give --database-url postgres://..."
-    );
-    let options = crate::loadgen::TakeoverOptions {
+        anyhow::ensure!(
+            config.database_url.starts_with("postgres"),
+            "the nodes share one PostgreSQL server: give --database-url postgres://..."
+        );
+    }
+    Ok(crate::loadgen::LocalNodes {
         exe: std::env::current_exe().context("locating the ponte executable")?,
         database_url: config.database_url.clone(),
         nats_url,
@@ -548,8 +552,19 @@ fn takeover(
         intents_dir: config.intents_dir.clone(),
         data_dir: config
             .data_dir
-            .join(format!("takeover-{}", std::process::id())),
+            .join(format!("{name}-{}", std::process::id())),
         listen: config.listen,
+    })
+}
+
+fn takeover(
+    config: &Config,
+    rounds: usize,
+    other_host: bool,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let options = crate::loadgen::TakeoverOptions {
+        nodes: local_nodes(config, "takeover", true)?,
         lease_ttl_ms: config.lease_ttl_ms,
         rounds: rounds.max(1),
         other_host,
@@ -592,31 +607,12 @@ struct ScaleRun {
 }
 
 fn scale(config: &Config, run: ScaleRun, json: bool) -> anyhow::Result<ExitCode> {
-    let needs_postgres = run
+    let shared = run
         .setups
         .iter()
         .any(|setup| matches!(setup, crate::loadgen::Setup::Postgres(_)));
-    let nats_url = config.nats_url.clone().unwrap_or_default();
-    if needs_postgres {
-        anyhow::ensure!(
-            config.database_url.starts_with("postgres"),
-            "the nodes share one PostgreSQL server: give --database-url postgres://... (scratch databases are created beside its database)"
-        );
-        anyhow::ensure!(
-            !nats_url.is_empty(),
-            "the nodes exchange live events over NATS: give --nats-url (or PONTE_NATS_URL)"
-        );
-    }
     let options = crate::loadgen::ScaleOptions {
-        exe: std::env::current_exe().context("locating the ponte executable")?,
-        database_url: config.database_url.clone(),
-        nats_url,
-        knowledge_dir: config.knowledge_dir.clone(),
-        intents_dir: config.intents_dir.clone(),
-        data_dir: config
-            .data_dir
-            .join(format!("scale-{}", std::process::id())),
-        listen: config.listen,
+        nodes: local_nodes(config, "scale", shared)?,
         setups: run.setups,
         node_cpus: run.node_cpus,
         requesters: run.requesters,

@@ -13,11 +13,10 @@
 //! report gives each node's CPU time per message, from `/proc/<pid>/stat`.
 
 use super::cgroup::{CpuQuota, cpu_us};
-use super::{Connection, LoadOptions, LoadReport};
+use super::{Connection, LoadOptions, LoadReport, LocalNodes};
 use anyhow::{Context, bail};
 use sqlx::Connection as _;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tokio::process::{Child, Command};
 
@@ -59,17 +58,9 @@ impl std::fmt::Display for Setup {
 /// What the scale run does.
 #[derive(Debug, Clone)]
 pub struct ScaleOptions {
-    /// The `ponte` executable the nodes run.
-    pub exe: PathBuf,
-    /// A PostgreSQL server and a database on it; the runs use scratch databases beside it.
-    pub database_url: String,
-    pub nats_url: String,
-    pub knowledge_dir: PathBuf,
-    pub intents_dir: PathBuf,
-    /// Where the nodes keep their files (a folder per run, removed afterwards).
-    pub data_dir: PathBuf,
-    /// Node `i` (from 0) listens on this address's port plus `i`.
-    pub listen: SocketAddr,
+    /// Node `i` of each run is node `i` of these, with a database and NATS prefix of the
+    /// run's own: a scratch database on the server of `nodes.database_url`, or a SQLite file.
+    pub nodes: LocalNodes,
     pub setups: Vec<Setup>,
     /// Each node's CPU quota in processors, if any.
     pub node_cpus: Option<f64>,
@@ -133,7 +124,7 @@ pub async fn scale(options: ScaleOptions) -> anyhow::Result<ScaleReport> {
             runs[index].push(figures);
         }
     }
-    let _ = std::fs::remove_dir_all(&options.data_dir);
+    let _ = std::fs::remove_dir_all(&options.nodes.data_dir);
     let mut setups: Vec<SetupFigures> = options
         .setups
         .iter()
@@ -187,14 +178,14 @@ fn median(values: impl Iterator<Item = f64>) -> f64 {
 /// failed: the nodes, their files, the scratch database and the NATS stream).
 async fn one_run(options: &ScaleOptions, setup: Setup, round: usize) -> anyhow::Result<RunFigures> {
     let tag = format!("{}-{round}-{}", std::process::id(), label(setup));
-    let run_dir = options.data_dir.join(format!("run-{tag}"));
+    let run_dir = options.nodes.data_dir.join(format!("run-{tag}"));
     std::fs::create_dir_all(&run_dir)?;
     let prefix = format!("ponte-scale-{tag}");
     let shared = match setup {
         Setup::Sqlite => None,
         Setup::Postgres(_) => {
             let name = format!("ponte_scale_{}", tag.replace('-', "_"));
-            create_database(&options.database_url, &name).await?;
+            create_database(&options.nodes.database_url, &name).await?;
             Some(name)
         }
     };
@@ -213,8 +204,8 @@ async fn one_run(options: &ScaleOptions, setup: Setup, round: usize) -> anyhow::
     }
     let _ = std::fs::remove_dir_all(&run_dir);
     if let Some(name) = shared {
-        drop_database(&options.database_url, &name).await?;
-        delete_stream(&options.nats_url, &prefix).await?;
+        drop_database(&options.nodes.database_url, &name).await?;
+        delete_stream(&options.nodes.nats_url, &prefix).await?;
     }
     loaded
 }
@@ -231,7 +222,7 @@ async fn load_nodes(
 ) -> anyhow::Result<RunFigures> {
     let (count, database_url) = match (setup, database) {
         (Setup::Postgres(count), Some(name)) => {
-            (count, with_database(&options.database_url, name)?)
+            (count, with_database(&options.nodes.database_url, name)?)
         }
         _ => (
             1,
@@ -239,33 +230,27 @@ async fn load_nodes(
         ),
     };
     let mut addresses = Vec::new();
-    for index in 0..count {
-        let mut listen = options.listen;
-        listen.set_port(options.listen.port() + index as u16);
+    for index in 0..count as u16 {
         let log = run_dir.join(format!("node-{index}.log"));
-        let mut command = Command::new(&options.exe);
+        let mut command = Command::new(&options.nodes.exe);
+        command.arg("serve");
+        options
+            .nodes
+            .configure(&mut command, index, &run_dir.join(format!("node-{index}")));
         command
-            .arg("serve")
-            .env("PONTE_LISTEN", listen.to_string())
-            .env("PONTE_DATA_DIR", run_dir.join(format!("node-{index}")))
             .env("PONTE_DATABASE_URL", &database_url)
-            .env("PONTE_KNOWLEDGE_DIR", &options.knowledge_dir)
-            .env("PONTE_INTENTS_DIR", &options.intents_dir)
             .env("PONTE_ADMIN_TOKEN", ADMIN_TOKEN)
             .env("PONTE_RATE_LIMIT", "0")
-            .env("PONTE_LOG", "warn")
-            .env_remove("PONTE_NATS_URL")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::fs::File::create(&log)?)
-            .kill_on_drop(true);
+            .stderr(std::fs::File::create(&log)?);
         if database.is_some() {
-            command
-                .env("PONTE_NATS_URL", &options.nats_url)
-                .env("PONTE_NATS_PREFIX", prefix);
+            command.env("PONTE_NATS_PREFIX", prefix);
+        } else {
+            command.env_remove("PONTE_NATS_URL");
         }
         let child = command
             .spawn()
-            .with_context(|| format!("starting node {index} ({})", options.exe.display()))?;
+            .with_context(|| format!("starting node {index} ({})", options.nodes.exe.display()))?;
+        let listen = options.nodes.address(index);
         nodes.push(child);
         addresses.push(listen);
         if let Err(error) = wait_healthy(listen).await {

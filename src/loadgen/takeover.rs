@@ -11,12 +11,11 @@
 //! namespace of its own under another host name (`unshare --uts`, which needs root), so B
 //! cannot tell and waits for the TTL, as a node on another machine would.
 
-use super::Connection;
+use super::{Connection, LocalNodes};
 use crate::latency::Latencies;
 use crate::store::{Store, now_millis};
 use anyhow::{Context, bail};
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::process::{Child, Command};
@@ -24,16 +23,8 @@ use tokio::process::{Child, Command};
 /// What the take-over run does.
 #[derive(Debug, Clone)]
 pub struct TakeoverOptions {
-    /// The `ponte` executable the nodes run.
-    pub exe: PathBuf,
-    pub database_url: String,
-    pub nats_url: String,
-    pub knowledge_dir: PathBuf,
-    pub intents_dir: PathBuf,
-    /// Where the nodes keep their files (a folder per node, removed afterwards).
-    pub data_dir: PathBuf,
-    /// Node A listens on this address, node B on the next port.
-    pub listen: SocketAddr,
+    /// Node A is node 0 of these, node B node 1.
+    pub nodes: LocalNodes,
     pub lease_ttl_ms: u64,
     pub rounds: usize,
     pub other_host: bool,
@@ -74,10 +65,12 @@ const PATIENCE: Duration = Duration::from_secs(60);
 /// Runs the rounds and returns the figures.
 pub async fn takeover(options: TakeoverOptions) -> anyhow::Result<TakeoverReport> {
     anyhow::ensure!(options.rounds > 0, "at least one round");
-    let store: Arc<dyn Store> =
-        crate::store::open(&options.database_url, crate::store::StoreOptions::default())
-            .await
-            .context("opening the shared store")?;
+    let store: Arc<dyn Store> = crate::store::open(
+        &options.nodes.database_url,
+        crate::store::StoreOptions::default(),
+    )
+    .await
+    .context("opening the shared store")?;
     let mut samples: Vec<Vec<u64>> = vec![Vec::new(); LEASES.len()];
     for round in 0..options.rounds {
         let taken = one_round(&options, store.as_ref(), round).await?;
@@ -85,7 +78,7 @@ pub async fn takeover(options: TakeoverOptions) -> anyhow::Result<TakeoverReport
             samples[index].push(millis);
         }
     }
-    let _ = std::fs::remove_dir_all(&options.data_dir);
+    let _ = std::fs::remove_dir_all(&options.nodes.data_dir);
     let all: Latencies = samples.iter().flatten().copied().collect();
     let leases = LEASES
         .iter()
@@ -128,8 +121,7 @@ async fn one_round(
     .context("node A never held every lease")?;
     let mut node_b = spawn(options, 1, round)?;
     let pid_b = node_b.id().context("node B has no process id")?;
-    let mut address_b = options.listen;
-    address_b.set_port(options.listen.port() + 1);
+    let address_b = options.nodes.address(1);
     wait_for(PATIENCE, || async {
         Ok(healthy(address_b).await.then_some(()))
     })
@@ -203,9 +195,8 @@ async fn healthy(address: SocketAddr) -> bool {
 
 /// Starts node `index` (0 is A) of `round`.
 fn spawn(options: &TakeoverOptions, index: u16, round: usize) -> anyhow::Result<Child> {
-    let mut listen = options.listen;
-    listen.set_port(options.listen.port() + index);
-    let data_dir = options.data_dir.join(format!("round-{round}-node-{index}"));
+    let nodes = &options.nodes;
+    let data_dir = nodes.data_dir.join(format!("round-{round}-node-{index}"));
     let mut command = if options.other_host && index == 0 {
         // A shell in a UTS namespace of its own names its host, then becomes the node (so the
         // child's pid is the node's).
@@ -216,27 +207,18 @@ fn spawn(options: &TakeoverOptions, index: u16, round: usize) -> anyhow::Result<
             "-c",
             "hostname ponte-takeover-elsewhere && exec \"$0\" serve",
         ]);
-        command.arg(&options.exe);
+        command.arg(&nodes.exe);
         command
     } else {
-        let mut command = Command::new(&options.exe);
+        let mut command = Command::new(&nodes.exe);
         command.arg("serve");
         command
     };
+    nodes.configure(&mut command, index, &data_dir);
     command
-        .env("PONTE_LISTEN", listen.to_string())
-        .env("PONTE_DATA_DIR", &data_dir)
-        .env("PONTE_DATABASE_URL", &options.database_url)
-        .env("PONTE_NATS_URL", &options.nats_url)
-        .env("PONTE_KNOWLEDGE_DIR", &options.knowledge_dir)
-        .env("PONTE_INTENTS_DIR", &options.intents_dir)
         .env("PONTE_LEASE_TTL_MS", options.lease_ttl_ms.to_string())
-        .env("PONTE_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .kill_on_drop(true);
-    command
         .spawn()
-        .with_context(|| format!("starting node {index} ({})", options.exe.display()))
+        .with_context(|| format!("starting node {index} ({})", nodes.exe.display()))
 }
 
 fn kill(pid: u32, signal: libc::c_int) {
