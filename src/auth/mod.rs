@@ -96,9 +96,10 @@ pub enum AuthError {
     /// A subject or group that is not a valid id.
     #[error("{0}")]
     InvalidId(String),
-    /// The operating system gave no random bytes.
+    /// Something inside the server failed: the operating system gave no random bytes, or a
+    /// password worker stopped before answering.
     #[error("{0}")]
-    NoRandomness(String),
+    Internal(String),
     /// A user name without an account or a wrong password: the answer does not say which.
     #[error("the user name or the password is wrong")]
     InvalidCredentials,
@@ -121,7 +122,7 @@ impl Coded for AuthError {
             AuthError::WeakPassword(_) => ErrorKind::Unprocessable,
             AuthError::Forbidden(_) => ErrorKind::Forbidden,
             AuthError::InvalidId(_) => ErrorKind::BadRequest,
-            AuthError::NoRandomness(_) => ErrorKind::Internal,
+            AuthError::Internal(_) => ErrorKind::Internal,
             AuthError::Store(error) => error.kind(),
         }
     }
@@ -132,7 +133,7 @@ impl Coded for AuthError {
             AuthError::TokenExpired => "token_expired",
             AuthError::Forbidden(_) => "forbidden",
             AuthError::InvalidId(_) => "invalid_id",
-            AuthError::NoRandomness(_) => "internal",
+            AuthError::Internal(_) => "internal",
             AuthError::InvalidCredentials => "invalid_credentials",
             AuthError::TooManyAttempts { .. } => "too_many_attempts",
             AuthError::WeakPassword(_) => "weak_password",

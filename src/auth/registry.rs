@@ -388,9 +388,11 @@ impl TokenStore {
     /// A new guest requester `(token, subject)`, or `None` when guest chat is off.
     pub fn issue_guest(&self) -> Option<Result<(String, String), AuthError>> {
         let key = self.guests.get()?;
-        Some(key.issue().map_err(|error| {
-            AuthError::NoRandomness(format!("no randomness for a guest: {error}"))
-        }))
+        Some(
+            key.issue().map_err(|error| {
+                AuthError::Internal(format!("no randomness for a guest: {error}"))
+            }),
+        )
     }
 
     /// How many tokens are known.
@@ -407,7 +409,7 @@ impl TokenStore {
 pub(super) fn random_hex<const N: usize>() -> Result<String, AuthError> {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes)
-        .map_err(|error| AuthError::NoRandomness(format!("no randomness for a token: {error}")))?;
+        .map_err(|error| AuthError::Internal(format!("no randomness for a token: {error}")))?;
     Ok(hex::encode(bytes))
 }
 

@@ -78,7 +78,7 @@ impl Sessions {
         let matches =
             tokio::task::spawn_blocking(move || password::verify(&offered, kept.as_deref()))
                 .await
-                .map_err(|error| AuthError::NoRandomness(format!("password check: {error}")))?;
+                .map_err(|error| AuthError::Internal(format!("password check: {error}")))?;
         let account = match (matches, account) {
             (true, Some(account)) => account,
             _ => {
@@ -162,8 +162,8 @@ impl Sessions {
                 let password = password.to_owned();
                 tokio::task::spawn_blocking(move || password::hash(&password))
                     .await
-                    .map_err(|error| AuthError::NoRandomness(format!("password hash: {error}")))?
-                    .map_err(AuthError::NoRandomness)?
+                    .map_err(|error| AuthError::Internal(format!("password hash: {error}")))?
+                    .map_err(AuthError::Internal)?
             }
             None => match self.store.account(username).await? {
                 Some(account) => account.password_hash,

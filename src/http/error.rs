@@ -403,7 +403,7 @@ impl From<crate::auth::AuthError> for ApiError {
             A::TokenExpired => ApiError::TokenExpired,
             A::Forbidden(reason) => ApiError::Forbidden(reason),
             A::InvalidId(reason) => ApiError::InvalidId(reason),
-            A::NoRandomness(reason) => ApiError::Internal(reason),
+            A::Internal(reason) => ApiError::Internal(reason),
             A::InvalidCredentials => ApiError::InvalidCredentials,
             A::TooManyAttempts { retry_after_secs } => {
                 ApiError::TooManyAttempts { retry_after_secs }

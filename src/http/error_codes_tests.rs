@@ -555,7 +555,7 @@ fn each_domain_error_kind_gives_the_status_it_answers_with() {
         AuthError::TokenExpired,
         AuthError::Forbidden(text()),
         AuthError::InvalidId(text()),
-        AuthError::NoRandomness(text()),
+        AuthError::Internal(text()),
         AuthError::Store(StoreError::Closed),
     ] {
         let (kind, code, what) = (error.kind(), error.code(), format!("{error:?}"));
