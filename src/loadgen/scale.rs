@@ -3,14 +3,15 @@
 //! machine's drift falls on every setup alike. Each run starts its nodes afresh (`ponte
 //! serve` children on a scratch database created beside the configured one and dropped
 //! after, a NATS subject prefix of their own, empty data directories), drives them with
-//! [`super::run`] and stops them with SIGTERM.
+//! [`super::run`], stops them with SIGTERM and removes what the run made (files, database,
+//! the NATS stream), also after a failed run.
 //!
 //! On one machine every node shares the same processors with the database, NATS and the
-//! client, so a second node cannot add any: it only splits the same work into smaller
-//! batches. With `node_cpus` each node is held to that many processors' worth of time (a
-//! [`CpuQuota`]), as a machine of its own of that size would hold it, which is the question
-//! adding a node asks: does a node's share of the load shrink as nodes are added. The
-//! report gives each node's CPU time per message, from `/proc/<pid>/stat`.
+//! client, so a second node brings none: it only splits the same work into smaller batches.
+//! With `node_cpus` each node is held to that many processors' worth of time (a
+//! [`CpuQuota`]), as a machine of its own of that size would hold it, which asks what adding
+//! a node is for: do more messages get through when each added node brings its processor.
+//! The report gives the nodes' CPU time per message, from `/proc/<pid>/stat`.
 
 use super::cgroup::{CpuQuota, cpu_us};
 use super::{Connection, LoadOptions, LoadReport, LocalNodes};
