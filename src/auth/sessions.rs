@@ -15,7 +15,9 @@
 
 use super::registry::{check_names, random_hex};
 use super::{AuthError, Identity, Role, password};
-use crate::store::{NewAccount, NewSession, StaffAccount, Store, StoreError, now_millis};
+use crate::store::{
+    NewAccount, NewSession, SignInFailures, StaffAccount, Store, StoreError, now_millis,
+};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -66,7 +68,7 @@ impl Sessions {
         client: Option<IpAddr>,
     ) -> Result<SignedIn, AuthError> {
         let keys = attempt_keys(username, client);
-        self.hold_back(&keys).await?;
+        let failed_before = self.hold_back(&keys).await?;
         let account = match crate::store::check_id("user name", username) {
             Ok(()) => self.store.account(username).await?,
             Err(_) => None,
@@ -89,7 +91,10 @@ impl Sessions {
                 return Err(AuthError::InvalidCredentials);
             }
         };
-        self.store.forget_sign_in_failures(&keys[..1]).await?;
+        // A success clears the name's failures; with none counted there is nothing to write.
+        if failed_before.iter().any(|failures| failures.key == keys[0]) {
+            self.store.forget_sign_in_failures(&keys[..1]).await?;
+        }
         let identity = identity_of(&account)?;
         let secret = random_hex::<32>()?;
         let expires_at = now_millis() + SESSION_TTL.as_millis() as i64;
@@ -197,8 +202,9 @@ impl Sessions {
         Ok(self.store.delete_account(username).await?)
     }
 
-    /// `too_many_attempts` when any of `keys` has used up its failures in the window.
-    async fn hold_back(&self, keys: &[String]) -> Result<(), AuthError> {
+    /// `too_many_attempts` when any of `keys` has used up its failures in the window;
+    /// otherwise the failures counted under them.
+    async fn hold_back(&self, keys: &[String]) -> Result<Vec<SignInFailures>, AuthError> {
         let now = now_millis();
         let window = window_ms();
         let failures = self.store.sign_in_failures(keys, now - window).await?;
@@ -209,7 +215,7 @@ impl Sessions {
             .max()
             .unwrap_or(0);
         if wait_ms <= 0 {
-            Ok(())
+            Ok(failures)
         } else {
             Err(AuthError::TooManyAttempts {
                 retry_after_secs: (wait_ms as u64).div_ceil(1000).max(1),
@@ -246,4 +252,42 @@ fn identity_of(account: &StaffAccount) -> Result<Identity, AuthError> {
         subject: account.subject.clone(),
         groups: account.groups.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A success forgets the name's failures, so the name may fail again afresh; without
+    /// it, three failures before and three after would hold the right password back.
+    #[tokio::test]
+    async fn a_success_clears_the_names_failures() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("ponte.db").display());
+        let store = crate::store::open(&url, Default::default()).await.unwrap();
+        let sessions = Sessions::new(store.clone());
+        let right = "senha muito segura";
+        sessions
+            .put_account("ana", Some(right), Role::Attendant, "ana", Vec::new())
+            .await
+            .unwrap();
+        for round in 0..2 {
+            for attempt in 0..3 {
+                let failed = sessions
+                    .sign_in("ana", &format!("palpite {attempt}"), None)
+                    .await;
+                assert!(
+                    matches!(failed, Err(AuthError::InvalidCredentials)),
+                    "round {round}, attempt {attempt}: {failed:?}"
+                );
+            }
+            let signed_in = sessions.sign_in("ana", right, None).await;
+            assert!(signed_in.is_ok(), "round {round}: {:?}", signed_in.err());
+            let kept = store
+                .sign_in_failures(&attempt_keys("ana", None), 0)
+                .await
+                .unwrap();
+            assert!(kept.is_empty(), "round {round}: {kept:?}");
+        }
+    }
 }

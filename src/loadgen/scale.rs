@@ -14,11 +14,11 @@
 //! The report gives the nodes' CPU time per message, from `/proc/<pid>/stat`.
 
 use super::cgroup::{CpuQuota, cpu_us};
-use super::{Connection, LoadOptions, LoadReport, LocalNodes};
+use super::local_nodes::{healthy, signal, wait_for};
+use super::{LoadOptions, LoadReport, LocalNodes};
 use anyhow::{Context, bail};
 use sqlx::Connection as _;
-use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::process::{Child, Command};
 
 /// One setup the runs compare.
@@ -254,11 +254,18 @@ async fn load_nodes(
         let listen = options.nodes.address(index);
         nodes.push(child);
         addresses.push(listen);
-        if let Err(error) = wait_healthy(listen).await {
+        let up = wait_for(PATIENCE, || async {
+            Ok(healthy(listen).await.then_some(()))
+        })
+        .await;
+        if let Err(error) = up {
             let said = std::fs::read_to_string(&log).unwrap_or_default();
             let mut tail: Vec<&str> = said.lines().rev().take(5).collect();
             tail.reverse();
-            return Err(error.context(format!("node {index} said: {}", tail.join(" | "))));
+            return Err(error.context(format!(
+                "node {index} on {listen} never became healthy; it said: {}",
+                tail.join(" | ")
+            )));
         }
     }
     let pids: Vec<u32> = nodes.iter().filter_map(Child::id).collect();
@@ -354,31 +361,10 @@ async fn drop_database(url: &str, name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn wait_healthy(address: SocketAddr) -> anyhow::Result<()> {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        if let Ok(mut connection) = Connection::open(address).await
-            && matches!(
-                connection.request("GET", "/health", "", None).await,
-                Ok((200, _))
-            )
-        {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            bail!("the node on {address} was not healthy within {PATIENCE:?}");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// SIGTERM, then SIGKILL if the node has not stopped within [`PATIENCE`].
 async fn stop(node: &mut Child) {
     if let Some(pid) = node.id() {
-        // SAFETY: kill(2) with a pid this run spawned and a valid signal number.
-        unsafe {
-            libc::kill(pid as libc::pid_t, libc::SIGTERM);
-        }
+        signal(pid, libc::SIGTERM);
     }
     if tokio::time::timeout(PATIENCE, node.wait()).await.is_err() {
         let _ = node.kill().await;

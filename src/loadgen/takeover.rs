@@ -11,11 +11,11 @@
 //! namespace of its own under another host name (`unshare --uts`, which needs root), so B
 //! cannot tell and waits for the TTL, as a node on another machine would.
 
-use super::{Connection, LocalNodes};
+use super::LocalNodes;
+use super::local_nodes::{healthy, signal, wait_for};
 use crate::latency::Latencies;
 use crate::store::{Store, now_millis};
 use anyhow::{Context, bail};
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::process::{Child, Command};
@@ -131,7 +131,7 @@ async fn one_round(
     // evenly over one renewal period (a third of the TTL).
     let period = Duration::from_millis(options.lease_ttl_ms / 3);
     tokio::time::sleep(period.mul_f64(round as f64 / options.rounds as f64)).await;
-    kill(pid_a, libc::SIGKILL);
+    signal(pid_a, libc::SIGKILL);
     let killed = Instant::now();
     node_a.wait().await.context("reaping node A")?;
     let mut taken: Vec<(usize, u64)> = Vec::new();
@@ -147,7 +147,7 @@ async fn one_round(
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    kill(pid_b, libc::SIGTERM);
+    signal(pid_b, libc::SIGTERM);
     node_b.wait().await.context("stopping node B")?;
     Ok(taken)
 }
@@ -163,34 +163,6 @@ async fn held_by(store: &dyn Store, pid: u32) -> anyhow::Result<Vec<usize>> {
         }
     }
     Ok(held)
-}
-
-/// Polls `check` every 20 ms until it yields a value, for at most `patience`.
-async fn wait_for<T, F, Fut>(patience: Duration, mut check: F) -> anyhow::Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<Option<T>>>,
-{
-    let deadline = Instant::now() + patience;
-    loop {
-        if let Some(value) = check().await? {
-            return Ok(value);
-        }
-        if Instant::now() > deadline {
-            bail!("gave up after {patience:?}");
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-async fn healthy(address: SocketAddr) -> bool {
-    let Ok(mut connection) = Connection::open(address).await else {
-        return false;
-    };
-    matches!(
-        connection.request("GET", "/health", "", None).await,
-        Ok((200, _))
-    )
 }
 
 /// Starts node `index` (0 is A) of `round`.
@@ -219,11 +191,4 @@ fn spawn(options: &TakeoverOptions, index: u16, round: usize) -> anyhow::Result<
         .env("PONTE_LEASE_TTL_MS", options.lease_ttl_ms.to_string())
         .spawn()
         .with_context(|| format!("starting node {index} ({})", nodes.exe.display()))
-}
-
-fn kill(pid: u32, signal: libc::c_int) {
-    // SAFETY: kill(2) with a pid this run spawned and a valid signal number.
-    unsafe {
-        libc::kill(pid as libc::pid_t, signal);
-    }
 }
